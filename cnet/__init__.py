@@ -1,0 +1,41 @@
+"""cnet: the common/ modules and dataset/mnist.py of *Deep Learning from Scratch*,
+with compiled Cython/OpenMP kernels and the book's API.
+
+The book's ``common.X`` is ``cnet.X``; its ``dataset.mnist`` is
+``cnet.dataset.mnist``. Frequently used names are also available at the top
+level: ``cnet.TwoLayerNet``, ``cnet.SGD``, ``cnet.load_mnist``.
+"""
+import importlib
+
+from ._version import __version__
+from .config import get_num_threads, set_num_threads, show_config
+
+# Public names that live in submodules, imported on first use so that
+# ``import cnet`` stays cheap and one missing optional piece never breaks the rest.
+_LAZY = {
+    "TwoLayerNet": "cnet.two_layer_net",
+    "SGD": "cnet.optimizer",
+    "load_mnist": "cnet.dataset.mnist",
+    "load_fashion_mnist": "cnet.dataset.fashion_mnist",
+}
+_SUBMODULES = (
+    "functions", "gradient", "reference", "optimizer", "two_layer_net", "dataset",
+    "layers", "util", "trainer", "multi_layer_net", "multi_layer_net_extend", "cli",
+)
+
+__all__ = ["__version__", "get_num_threads", "set_num_threads", "show_config",
+           *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module("cnet." + name)
+    raise AttributeError("module 'cnet' has no attribute %r" % name)
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))

@@ -1,0 +1,1 @@
+"""Data sets of the book: ``cnet.dataset.mnist`` replaces the book's ``dataset/mnist.py``."""
