@@ -218,19 +218,21 @@ def correct(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None, con
     return count
 
 
-def gradient(const xfloat[:, :] x not None, const Py_ssize_t[::1] t,
-             const wfloat[:, ::1] t_dense, const wfloat[:, ::1] W1 not None,
-             const wfloat[::1] b1 not None, const wfloat[:, ::1] W2 not None, const wfloat[::1] b2 not None,
-             wfloat[:, ::1] gW1 not None, wfloat[::1] gb1 not None, wfloat[:, ::1] gW2 not None, wfloat[::1] gb2 not None):
+def gradient(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
+             const wfloat[::1] b1 not None, const wfloat[:, ::1] W2 not None,
+             const wfloat[::1] b2 not None, const Py_ssize_t[::1] t,
+             const wfloat[:, ::1] t_dense, wfloat[:, ::1] gW1 not None,
+             wfloat[::1] gb1 not None, wfloat[:, ::1] gW2 not None,
+             wfloat[::1] gb2 not None):
     """The book's backpropagation through the network.
 
     Parameters
     ----------
     x : (B, I) float32 or float64, unit column stride, B >= 1, IN
+    W1, b1, W2, b2 : (I, H), (H,), (H, O), (O,) C-contiguous weights, IN
     t : (B,) intp class indices, IN; used when t_dense is None
     t_dense : (B, O) labels in the weights' dtype, or None, IN; when given,
         ``dy = (y - t_dense) / B`` as the book computes it for any t
-    W1, b1, W2, b2 : (I, H), (H,), (H, O), (O,) C-contiguous weights, IN
     gW1, gb1, gW2, gb2 : arrays shaped like the weights, OUT
     """
     cdef Py_ssize_t B = x.shape[0], I = W1.shape[0], H = W1.shape[1], O = W2.shape[1]

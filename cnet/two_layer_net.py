@@ -23,7 +23,7 @@ _PARAM_KEYS = ("W1", "b1", "W2", "b2")
 # Rows converted at a time when x must be copied (another dtype, or no unit
 # column stride): bounds the extra memory of predict and accuracy on a whole
 # data set to CHUNK_ROWS rows.
-CHUNK_ROWS = 4096
+CHUNK_ROWS = 1024
 
 
 def _size(value, name):
@@ -219,6 +219,7 @@ class TwoLayerNet:
         y = np.empty((x.shape[0], W2.shape[1]), dtype=dtype)
         for start, stop, rows in self._chunks(x, dtype):
             _two_layer.predict(rows, W1, b1, W2, b2, y[start:stop])
+            del rows  # free this chunk before the next one is made
         return y[0] if one else y
 
     def loss(self, x, t):
@@ -263,6 +264,7 @@ class TwoLayerNet:
         count = 0
         for start, stop, rows in self._chunks(x, dtype):
             count += _two_layer.correct(rows, t[start:stop], W1, b1, W2, b2)
+            del rows  # free this chunk before the next one is made
         return np.int64(count) / float(B)
 
     def gradient(self, x, t):
@@ -293,7 +295,7 @@ class TwoLayerNet:
             t_idx, t_dense = self._class_indices(t, B, O), None
         grads = {"W2": np.empty_like(W2), "b2": np.empty_like(b2),
                  "W1": np.empty_like(W1), "b1": np.empty_like(b1)}
-        _two_layer.gradient(self._ready(x, dtype), t_idx, t_dense, W1, b1, W2, b2,
+        _two_layer.gradient(self._ready(x, dtype), W1, b1, W2, b2, t_idx, t_dense,
                             grads["W1"], grads["b1"], grads["W2"], grads["b2"])
         return grads
 
