@@ -47,6 +47,16 @@ cdef extern from "functions.h" nogil:
     float cnet_ce_term_f32(float p)
     float cnet_ce_term_f16(float p)
 
+# Loops that only move memory (relu, relu_grad, sums of squares, picking one
+# entry per row) gain from a second thread only on much larger inputs than
+# loops evaluating exp per element.
+cdef size_t MEMORY_BOUND_MIN = 8 * <size_t>CNET_PARALLEL_MIN
+
+# Per-thread minimum work (elements), exposed so tests can size inputs that
+# really run on several threads.
+PARALLEL_MIN = CNET_PARALLEL_MIN
+PARALLEL_MIN_MEMORY_BOUND = MEMORY_BOUND_MIN
+
 # Elementwise operations (enum cnet_unary_op in csrc/functions.h).
 SIGMOID = 0
 SIGMOID_GRAD = 1
@@ -98,7 +108,8 @@ cdef void _unary_real(int op, const real_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
     """y[r, c] = op(x[r, c]); work split in blocks of CNET_REDUCE_BLOCK of one row."""
     cdef Py_ssize_t nb = (C + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
     cdef Py_ssize_t task, r, c0, cnt
-    cdef int nt = cnet_threads_for(<size_t>(R * C), CNET_PARALLEL_MIN)
+    cdef int nt = cnet_threads_for(<size_t>(R * C), CNET_PARALLEL_MIN if op <= 1
+                                   else MEMORY_BOUND_MIN)
     for task in prange(R * nb, num_threads=nt, schedule='static'):
         r = task // nb
         c0 = (task % nb) * CNET_REDUCE_BLOCK
@@ -122,7 +133,7 @@ cdef void _relu_int(int op, const sint_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
     cdef const sint_t *xr
     cdef sint_t *yr
     cdef sint_t v
-    cdef int nt = cnet_threads_for(<size_t>(R * C), CNET_PARALLEL_MIN)
+    cdef int nt = cnet_threads_for(<size_t>(R * C), MEMORY_BOUND_MIN)
     for task in prange(R * nb, num_threads=nt, schedule='static'):
         r = task // nb
         c0 = (task % nb) * CNET_REDUCE_BLOCK
@@ -265,7 +276,7 @@ cdef Py_ssize_t _labels(const label_t *t, Py_ssize_t trs, Py_ssize_t tcs, bint o
     cdef Py_ssize_t i, j, best_j, bad = 0
     cdef const label_t *row
     cdef label_t best, v
-    cdef int nt = cnet_threads_for(<size_t>(N * (C if onehot else 1)), CNET_PARALLEL_MIN)
+    cdef int nt = cnet_threads_for(<size_t>(N * (C if onehot else 1)), MEMORY_BOUND_MIN)
     for i in prange(N, num_threads=nt, schedule='static'):
         row = t + i * trs
         if onehot:
@@ -373,8 +384,8 @@ cdef double _ce_sum(const real_t *y, Py_ssize_t yrs, Py_ssize_t ycs, Py_ssize_t 
     cdef Py_ssize_t nb = (N + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
     cdef Py_ssize_t b, i, i1
     cdef double acc, total = 0.0
-    cdef int nt = cnet_threads_for(<size_t>(N * (C if from_logits else 1)),
-                                   CNET_PARALLEL_MIN)
+    cdef int nt = cnet_threads_for(<size_t>N * C, CNET_PARALLEL_MIN) if from_logits \
+        else cnet_threads_for(<size_t>N, MEMORY_BOUND_MIN)
     for b in prange(nb, num_threads=nt, schedule='static'):
         acc = 0.0
         i1 = (b + 1) * CNET_REDUCE_BLOCK
@@ -448,7 +459,7 @@ cdef double _sse_sum(const real_t *y, const real2_t *t, Py_ssize_t n, int work,
     cdef Py_ssize_t nb = (n + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
     cdef Py_ssize_t b, i, i1
     cdef double acc, total = 0.0
-    cdef int nt = cnet_threads_for(<size_t>n, CNET_PARALLEL_MIN)
+    cdef int nt = cnet_threads_for(<size_t>n, MEMORY_BOUND_MIN)
     for b in prange(nb, num_threads=nt, schedule='static'):
         acc = 0.0
         i1 = (b + 1) * CNET_REDUCE_BLOCK
