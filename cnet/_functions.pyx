@@ -40,9 +40,12 @@ cdef extern from "functions.h" nogil:
                           Py_ssize_t yrs, Py_ssize_t ycs, size_t R, size_t C)
     void cnet_softmax_f16(const uint16_t *x, Py_ssize_t xrs, Py_ssize_t xcs, uint16_t *y,
                           Py_ssize_t yrs, Py_ssize_t ycs, size_t R, size_t C)
-    double cnet_softmax_pick_f64(const double *x, Py_ssize_t xcs, size_t C, size_t k)
-    float cnet_softmax_pick_f32(const float *x, Py_ssize_t xcs, size_t C, size_t k)
-    float cnet_softmax_pick_f16(const uint16_t *x, Py_ssize_t xcs, size_t C, size_t k)
+    double cnet_softmax_ce_sum_f64(const double *x, Py_ssize_t xrs, Py_ssize_t xcs,
+                                   const Py_ssize_t *lab, size_t R, size_t C)
+    double cnet_softmax_ce_sum_f32(const float *x, Py_ssize_t xrs, Py_ssize_t xcs,
+                                   const Py_ssize_t *lab, size_t R, size_t C)
+    double cnet_softmax_ce_sum_f16(const uint16_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
+                                   const Py_ssize_t *lab, size_t R, size_t C)
     double cnet_ce_term_f64(double p)
     float cnet_ce_term_f32(float p)
     float cnet_ce_term_f16(float p)
@@ -186,6 +189,46 @@ def unary(int op, cnp.ndarray x, cnp.ndarray y, Py_ssize_t R, Py_ssize_t C,
                 _relu_int(op, <int64_t *>xp, xrs, xcs, <int64_t *>yp, yrs, ycs, R, C)
     else:
         raise TypeError("unary kernel %d has no loop for %s" % (op, x.dtype))
+
+
+def unary_c(int op, object x):
+    """op(x) for a C-contiguous, aligned, native float64/float32 ndarray x with
+    ndim >= 1 (a new C-ordered array, as a ufunc returns); None for any other
+    x, which the caller then handles in full. Saves the general checks on the
+    small arrays a training loop passes."""
+    cdef cnp.ndarray a, out
+    cdef int typenum
+    if type(x) is not np.ndarray:
+        return None
+    a = <cnp.ndarray>x
+    typenum = cnp.PyArray_TYPE(a)
+    if ((typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT) or a.ndim == 0
+            or not cnp.PyArray_ISCARRAY_RO(a) or not cnp.PyArray_ISNOTSWAPPED(a)):
+        return None
+    out = cnp.PyArray_EMPTY(a.ndim, a.shape, typenum, 0)
+    unary(op, a, out, 1, a.size, 0, 1, 0, 1)
+    return out
+
+
+def softmax_c(object x):
+    """softmax(x) along the last axis for x as in unary_c (with a non-empty
+    last axis); None for any other x."""
+    cdef cnp.ndarray a, out
+    cdef int typenum
+    cdef Py_ssize_t C
+    if type(x) is not np.ndarray:
+        return None
+    a = <cnp.ndarray>x
+    typenum = cnp.PyArray_TYPE(a)
+    if ((typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT) or a.ndim == 0
+            or not cnp.PyArray_ISCARRAY_RO(a) or not cnp.PyArray_ISNOTSWAPPED(a)):
+        return None
+    C = a.shape[a.ndim - 1]
+    if C == 0:
+        return None
+    out = cnp.PyArray_EMPTY(a.ndim, a.shape, typenum, 0)
+    softmax(a, out, a.size // C, C, C, 1, C, 1)
+    return out
 
 
 def exp(cnp.ndarray x, cnp.ndarray y):
@@ -358,22 +401,25 @@ def labels(cnp.ndarray t, Py_ssize_t N, Py_ssize_t C, bint onehot,
 
 # --- losses --------------------------------------------------------------------
 
-cdef inline double _ce_term(const real_t *y, Py_ssize_t ycs, Py_ssize_t C, Py_ssize_t k,
-                            bint from_logits) noexcept nogil:
-    """log(p + 1e-7) of row y's class k, in y's precision; p = y[k] or, with
-    from_logits, softmax(y)[k]."""
+cdef inline double _ce_term(const real_t *y, Py_ssize_t ycs, Py_ssize_t k) noexcept nogil:
+    """log(y[k] + 1e-7) of one row y, in y's precision."""
     if real_t is double:
-        if from_logits:
-            return cnet_ce_term_f64(cnet_softmax_pick_f64(y, ycs, C, k))
         return cnet_ce_term_f64(y[k * ycs])
     elif real_t is float:
-        if from_logits:
-            return cnet_ce_term_f32(cnet_softmax_pick_f32(y, ycs, C, k))
         return cnet_ce_term_f32(y[k * ycs])
     else:
-        if from_logits:
-            return cnet_ce_term_f16(cnet_softmax_pick_f16(y, ycs, C, k))
         return cnet_ce_term_f16(cnet_half_to_float(y[k * ycs]))
+
+
+cdef inline double _softmax_ce_rows(const real_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
+                                    const Py_ssize_t *lab, Py_ssize_t R,
+                                    Py_ssize_t C) noexcept nogil:
+    if real_t is double:
+        return cnet_softmax_ce_sum_f64(x, xrs, xcs, lab, R, C)
+    elif real_t is float:
+        return cnet_softmax_ce_sum_f32(x, xrs, xcs, lab, R, C)
+    else:
+        return cnet_softmax_ce_sum_f16(x, xrs, xcs, lab, R, C)
 
 
 cdef double _ce_sum(const real_t *y, Py_ssize_t yrs, Py_ssize_t ycs, Py_ssize_t C,
@@ -391,8 +437,13 @@ cdef double _ce_sum(const real_t *y, Py_ssize_t yrs, Py_ssize_t ycs, Py_ssize_t 
         i1 = (b + 1) * CNET_REDUCE_BLOCK
         if i1 > N:
             i1 = N
-        for i in range(b * CNET_REDUCE_BLOCK, i1):
-            acc = acc + _ce_term(y + i * yrs, ycs, C, lab[i], from_logits)
+        if from_logits:
+            acc = _softmax_ce_rows(y + b * CNET_REDUCE_BLOCK * yrs, yrs, ycs,
+                                   lab + b * CNET_REDUCE_BLOCK,
+                                   i1 - b * CNET_REDUCE_BLOCK, C)
+        else:
+            for i in range(b * CNET_REDUCE_BLOCK, i1):
+                acc = acc + _ce_term(y + i * yrs, ycs, lab[i])
         partial[b] = acc
     for b in range(nb):
         total += partial[b]
