@@ -42,6 +42,8 @@ FILENAMES = {
 }
 N_TRAIN, N_TEST = 120, 30
 
+pytestmark = pytest.mark.usefixtures("loopback_only")
+
 
 # ---------------------------------------------------------------- helpers
 
@@ -585,7 +587,7 @@ def test_reader_never_sees_a_partial_cache(synthetic, tmp_path):
     writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import sys, numpy as np
         from cnet.dataset._cache import write_cache
-        arrays = dict(np.load(sys.argv[1]))
+        arrays = dict(np.load(sys.argv[1], allow_pickle=False))
         open(sys.argv[3], "w").close()
         for _ in range(100):
             write_cache(sys.argv[2], arrays)
@@ -727,6 +729,19 @@ def test_default_mirrors_of_the_real_data_sets(monkeypatch, tmp_path):
     assert fashion[0] == str(tmp_path) and len(fashion) >= 3
     monkeypatch.setenv("CNET_FASHION_MNIST_MIRROR", "/somewhere")
     assert [m.location for m in resolve_mirrors(fashion_module.FASHION_MNIST)] == ["/somewhere"]
+
+
+def test_init_mnist_fills_the_cache(synthetic, tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist_module, "MNIST",
+                        dataclasses.replace(mnist_module.MNIST, files=synthetic.spec.files))
+    mnist_module.init_mnist(data_home=tmp_path, mirror=synthetic.write_folder(tmp_path / "m"),
+                            verbose=False)
+    read_cache(str(tmp_path / "mnist.npz"), mnist_module.MNIST)
+
+
+def test_network_guard_is_active():
+    with pytest.raises(AssertionError, match="name lookup attempted"):
+        socket.getaddrinfo("ossci-datasets.s3.amazonaws.com", 443)
 
 
 def test_book_module_helpers():
