@@ -1,0 +1,27 @@
+/* The book's chapter-4 numerical gradient of TwoLayerNet, computed
+ * incrementally from cached activations (see netgrad.c). */
+#ifndef CNET_NETGRAD_H
+#define CNET_NETGRAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Sizes are unnamed below: Python.h's <complex.h> defines I as a macro. */
+
+/* Central difference (h = 1e-4) of the book's loss
+ *   L = -sum_b log(softmax(sigmoid(x W1 + b1) W2 + b2)[b, t_b] + 1e-7) / B
+ * for every parameter, as TwoLayerNet.numerical_gradient computes it.
+ * x (B, I) row-major, float64 (x_f32 = 0) or float32 (x_f32 = 1); t (B,) class
+ * indices in [0, O), checked by the caller; W1 (I, H), b1 (H), W2 (H, O), b2 (O)
+ * float64 values; params_f32 = 1 when the parameters live in float32 arrays, so
+ * the perturbed values are rounded the way such arrays store them.
+ * OUT: gW1 (I, H), gb1 (H), gW2 (H, O), gb2 (O).
+ * Returns 0, or -1 when scratch memory could not be allocated. */
+int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
+                           ptrdiff_t /* B */, ptrdiff_t /* I */, ptrdiff_t /* H */,
+                           ptrdiff_t /* O */,
+                           const double *W1, const double *b1,
+                           const double *W2, const double *b2, int params_f32,
+                           double *gW1, double *gb1, double *gW2, double *gb2);
+
+#endif

@@ -1,0 +1,226 @@
+"""Check a built cnet wheel: contents, vendored OpenMP runtime, size, and (x86-64 Linux) its ISA.
+
+Usage::
+
+    python tools/check_wheel.py wheelhouse/cnet-*.whl [--source .] [--openmp-runtime] [--isa]
+
+Always checked, against the source tree:
+
+* every ``cnet/_<name>.pyx`` has its compiled module in the wheel;
+* every file of ``cnet/dataset/data/`` is in the wheel;
+* no tests, Cython or C sources, byte code or build folders are shipped.
+
+``--openmp-runtime``: the OpenMP runtime is vendored by the repair tool
+(``cnet.libs/libgomp*`` from auditwheel, ``cnet/.dylibs/libomp*`` from delocate,
+``cnet.libs/vcomp140*`` from delvewheel).
+
+``--isa`` (x86-64 Linux wheels; needs binutils' objdump and readelf): the code
+assumes only baseline x86-64. Every function of cnet's own extension modules is
+disassembled; only the AVX2/AVX-512 clones that GCC's ``target_clones`` makes
+(``<name>.avx2``, ``<name>.avx512f`` and their OpenMP bodies), or functions named
+``<name>_avx2`` / ``<name>_avx512*``, may hold VEX/EVEX (AVX) instructions. Modules whose ``csrc/<name>.c`` uses ``CNET_DISPATCH`` must
+carry the run-time resolvers (IFUNC symbols) for those clones; they are listed.
+
+The wheel's size is printed, split into compiled code, vendored libraries, data
+and the rest. Exit status 0 when every check passes, 1 otherwise.
+"""
+import argparse
+import fnmatch
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+# Where AVX code may live: the clones GCC's target_clones makes (name.avx2,
+# name.avx512f, their OpenMP bodies and .cold parts; see csrc/cnet_common.h), or
+# a hand-written variant named name_avx2 / name_avx512... behind a dispatcher.
+WIDE_CLONE = re.compile(r"[._]avx(2|512[a-z]*)([._]|$)")
+SHIPPED_NEVER = ("tests/*", "*.pyx", "*.pxd", "*.c", "*.h", "*.pyc", "*/__pycache__/*",
+                 "build/*")
+RUNTIME_BY_PLATFORM = (
+    ("linux", "cnet.libs/libgomp*"),
+    ("macosx", "cnet/.dylibs/libomp*"),
+    ("win", "cnet.libs/vcomp140*"),
+)
+
+
+def platform_tag(wheel):
+    """The platform tag of a wheel file name (``manylinux_2_28_x86_64`` ...)."""
+    return os.path.basename(wheel)[:-len(".whl")].split("-")[-1]
+
+
+def kib(n):
+    return "%.1f KiB" % (n / 1024)
+
+
+def report_size(wheel, infos):
+    groups = {"compiled extensions": 0, "vendored libraries": 0, "sample data": 0,
+              "python and metadata": 0}
+    raw = dict(groups)
+    for i in infos:
+        name = i.filename
+        if ".libs/" in name or "/.dylibs/" in name:
+            key = "vendored libraries"
+        elif name.startswith("cnet/dataset/data/"):
+            key = "sample data"
+        elif name.endswith((".so", ".pyd")):
+            key = "compiled extensions"
+        else:
+            key = "python and metadata"
+        groups[key] += i.compress_size
+        raw[key] += i.file_size
+    print("wheel %s: %s (%d files)" % (os.path.basename(wheel), kib(os.path.getsize(wheel)),
+                                       len(infos)))
+    for key in groups:
+        print("  %-20s %10s compressed, %10s unpacked" % (key, kib(groups[key]), kib(raw[key])))
+
+
+def check_contents(names, source):
+    problems = []
+    for pyx in sorted(glob.glob(os.path.join(source, "cnet", "_*.pyx"))):
+        mod = os.path.splitext(os.path.basename(pyx))[0]
+        pattern = re.compile(r"cnet/%s\.[^/]*\.(so|pyd)$" % re.escape(mod))
+        if not any(pattern.match(n) for n in names):
+            problems.append("no compiled module for cnet/%s.pyx" % mod)
+    data_dir = os.path.join(source, "cnet", "dataset", "data")
+    for path in sorted(glob.glob(os.path.join(data_dir, "*"))):
+        rel = "cnet/dataset/data/" + os.path.basename(path)
+        if os.path.isfile(path) and rel not in names:
+            problems.append("bundled data missing: %s" % rel)
+    for n in names:
+        if any(fnmatch.fnmatch(n, g) for g in SHIPPED_NEVER):
+            problems.append("must not be shipped: %s" % n)
+    return problems
+
+
+def check_runtime(wheel, names):
+    tag = platform_tag(wheel)
+    for prefix, pattern in RUNTIME_BY_PLATFORM:
+        if prefix in tag:
+            found = [n for n in names if fnmatch.fnmatch(n, pattern)]
+            if not found:
+                return ["no vendored OpenMP runtime (%s) in a %s wheel" % (pattern, tag)]
+            print("OpenMP runtime vendored: %s" % ", ".join(found))
+            return []
+    return ["no known OpenMP runtime for platform tag %s" % tag]
+
+
+def functions(objdump_text):
+    """Map function name -> list of instruction mnemonics, from objdump -d."""
+    funcs, current = {}, None
+    head = re.compile(r"^[0-9a-f]+ <(.+)>:$")
+    for line in objdump_text.splitlines():
+        m = head.match(line)
+        if m:
+            current = funcs.setdefault(m.group(1), [])
+            continue
+        if current is not None and "\t" in line:
+            parts = line.split("\t")
+            if len(parts) >= 2 and parts[-1].strip():
+                current.append(parts[-1].strip())
+    return funcs
+
+
+def is_avx(instruction):
+    """True for a VEX/EVEX-encoded (AVX, AVX2, AVX-512) instruction.
+
+    Every such mnemonic starts with 'v' in AT&T syntax, and no baseline x86-64
+    (SSE/SSE2) instruction that a compiler emits does; %ymm/%zmm/%k registers
+    are AVX-only too.
+    """
+    ops = instruction.split()
+    while ops and ops[0] in ("lock", "rep", "repz", "repnz", "notrack", "bnd", "data16"):
+        ops = ops[1:]
+    if not ops:
+        return False
+    return ops[0].startswith("v") or "%ymm" in instruction or "%zmm" in instruction
+
+
+def check_isa(wheel, source):
+    tag = platform_tag(wheel)
+    if not tag.endswith("x86_64") or "linux" not in tag:
+        print("ISA check: not applicable to %s (only x86-64 Linux has run-time dispatch)" % tag)
+        return []
+    for tool in ("objdump", "readelf"):
+        if shutil.which(tool) is None:
+            return ["ISA check needs %s (binutils) on PATH" % tool]
+    dispatching = set()
+    for c in glob.glob(os.path.join(source, "csrc", "*.c")):
+        with open(c, encoding="utf-8") as f:
+            if "CNET_DISPATCH" in f.read():
+                dispatching.add("_" + os.path.splitext(os.path.basename(c))[0])
+    problems = []
+    tmp = tempfile.mkdtemp(prefix="cnet-isa-")
+    try:
+        with zipfile.ZipFile(wheel) as z:
+            sos = [n for n in z.namelist() if re.match(r"cnet/_[^/]*\.so$", n)]
+            for n in sos:
+                z.extract(n, tmp)
+        for n in sos:
+            path = os.path.join(tmp, n)
+            mod = os.path.basename(n).split(".")[0]
+            dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn", "-j", ".text", path],
+                                 check=True, capture_output=True, text=True).stdout
+            syms = subprocess.run(["readelf", "-sW", path], check=True,
+                                  capture_output=True, text=True).stdout
+            ifuncs = sorted({line.split()[-1] for line in syms.splitlines()
+                             if " IFUNC " in line and not line.split()[-1].endswith(".resolver")})
+            wide, leaks = 0, []
+            for name, insns in functions(dis).items():
+                avx = [i for i in insns if is_avx(i)]
+                if WIDE_CLONE.search(name):
+                    wide += bool(avx)
+                elif avx:
+                    leaks.append("%s (%s)" % (name, avx[0]))
+            print("%s: %d run-time dispatched functions%s; %d AVX clones use AVX; "
+                  "baseline code AVX-free: %s"
+                  % (os.path.basename(n), len(ifuncs),
+                     (" (" + ", ".join(ifuncs) + ")") if ifuncs else "",
+                     wide, "yes" if not leaks else "NO"))
+            for leak in leaks:
+                problems.append("%s: AVX outside a dispatched clone in %s" % (mod, leak))
+            if mod in dispatching and not ifuncs:
+                problems.append("%s: csrc uses CNET_DISPATCH but the module has no IFUNC "
+                                "resolver (was it built by GCC for glibc x86-64?)" % mod)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return problems
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("wheel")
+    parser.add_argument("--source", default=os.path.join(os.path.dirname(__file__), ".."),
+                        help="the source tree the wheel was built from (default: this "
+                             "script's repository)")
+    parser.add_argument("--openmp-runtime", action="store_true",
+                        help="require the OpenMP runtime to be vendored")
+    parser.add_argument("--isa", action="store_true",
+                        help="check baseline x86-64 code and run-time dispatch clones")
+    args = parser.parse_args(argv)
+    source = os.path.abspath(args.source)
+    with zipfile.ZipFile(args.wheel) as z:
+        infos = [i for i in z.infolist() if not i.is_dir()]
+    names = [i.filename for i in infos]
+    report_size(args.wheel, infos)
+    problems = check_contents(names, source)
+    if args.openmp_runtime:
+        problems += check_runtime(args.wheel, names)
+    if args.isa:
+        problems += check_isa(args.wheel, source)
+    if problems:
+        sys.stdout.flush()
+        print("check_wheel: FAILED", file=sys.stderr)
+        for p in problems:
+            print("  " + p, file=sys.stderr)
+        return 1
+    print("check_wheel: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
