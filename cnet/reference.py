@@ -27,6 +27,8 @@ def _as_float(x):
     (float16 for 8-bit and bool, float32 for 16-bit, float64 for wider) gives
     what the book meant with the dtype the book's code returns.
     """
+    if type(x) is bool:
+        x = int(x)  # the book's -x turns a Python bool into an int
     x = np.asarray(x)
     if x.dtype.kind in "biu":
         x = x.astype(np.exp(np.zeros(0, x.dtype)).dtype)
@@ -76,14 +78,22 @@ def softmax(x):
 
 
 def sum_squared_error(y, t):
-    y, t = np.asarray(y), np.asarray(t)
-    # Integer differences wrap (unsigned) or are refused (bool) in the book's
-    # code; its result for integer inputs is float64, so compute in float64.
-    if y.dtype.kind in "biu":
-        y = y.astype(np.float64)
-    if t.dtype.kind in "biu":
-        t = t.astype(np.float64)
+    # The book's y - t has the dtype np.result_type gives (Python scalars
+    # weak); with two integer operands it wraps (unsigned) or is refused
+    # (bool), and its result 0.5 * sum(...) is float64: compute in that dtype.
+    dtype = np.result_type(y if type(y) in (int, float) else np.asarray(y),
+                           t if type(t) in (int, float) else np.asarray(t))
+    if dtype.kind in "biu":
+        dtype = np.dtype(np.float64)
+    y, t = _sse_operand(y, dtype), _sse_operand(t, dtype)
     return 0.5 * np.sum((y - t) ** 2)
+
+
+def _sse_operand(v, dtype):
+    if type(v) in (int, float):
+        return v  # weak, as in the book: it takes the other operand's dtype
+    v = np.asarray(v)
+    return v.astype(dtype) if v.dtype.kind in "biu" else v
 
 
 mean_squared_error = sum_squared_error

@@ -5,6 +5,7 @@ labels 0..9) and a data set spec carrying their SHA-256, so the real parsing and
 checking path runs without the real data. Network traffic goes only to an HTTP
 server on 127.0.0.1 started here; every load names its mirrors explicitly.
 """
+import dataclasses
 import gzip
 import hashlib
 import http.server
@@ -30,7 +31,7 @@ from cnet.dataset._cache import (CacheError, cache_home, cache_path, default_cac
                                  read_cache, write_cache)
 from cnet.dataset._fetch import Mirror
 from cnet.dataset._loader import load_dataset, resolve_mirrors
-from cnet.dataset._progress import Progress, resolve_verbose
+from cnet.dataset._progress import Progress, format_size, resolve_verbose
 from cnet.dataset._spec import KEYS, DatasetSpec, IdxFile
 
 FILENAMES = {
@@ -40,6 +41,8 @@ FILENAMES = {
     "t_test": "t10k-labels-idx1-ubyte.gz",
 }
 N_TRAIN, N_TEST = 120, 30
+
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 
 # ---------------------------------------------------------------- helpers
@@ -584,7 +587,7 @@ def test_reader_never_sees_a_partial_cache(synthetic, tmp_path):
     writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import sys, numpy as np
         from cnet.dataset._cache import write_cache
-        arrays = dict(np.load(sys.argv[1]))
+        arrays = dict(np.load(sys.argv[1], allow_pickle=False))
         open(sys.argv[3], "w").close()
         for _ in range(100):
             write_cache(sys.argv[2], arrays)
@@ -632,6 +635,36 @@ def test_progress_bar_on_a_terminal():
     text = stream.getvalue()
     assert "\r" in text and "[" in text and "%" in text
     assert text.endswith("cnet: downloading x.gz: done (1.0 kB)\n")
+    p.start("reading y.gz", None, "/some/where/y.gz")
+    p.advance(5)
+    p.finish("failed")
+    assert stream.getvalue().endswith("cnet: reading y.gz from /some/where/y.gz: failed (5 B)\n")
+
+
+def test_progress_bar_during_a_download(synthetic, tmp_path, http_server, monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    load_dataset(synthetic.spec, data_home=tmp_path, mirror=http_server + "/good/")
+    text = terminal.getvalue()
+    for key in KEYS:
+        url = http_server + "/good/" + FILENAMES[key]
+        assert "\r\033[Kcnet: downloading %s [" % FILENAMES[key] in text
+        assert "\r\033[Kcnet: downloading %s from %s: done (%s)\n" % (
+            FILENAMES[key], url, format_size(len(synthetic.gz[key]))) in text
+
+
+def test_labels_beyond_the_classes_are_refused(tmp_path):
+    # Well-formed, with a matching checksum, but label 10 in a ten-class set.
+    synthetic = Synthetic()
+    labels = synthetic.arrays["t_test"].copy()
+    labels[0] = 10
+    raw = idx_file(labels)
+    files = dict(synthetic.spec.files)
+    files["t_test"] = IdxFile(FILENAMES["t_test"], (N_TEST,), hashlib.sha256(raw).hexdigest())
+    spec = dataclasses.replace(synthetic.spec, files=files)
+    folder = synthetic.write_folder(tmp_path / "m", replace={"t_test": gzip.compress(raw)})
+    with pytest.raises(DatasetDownloadError, match="holds label 10; Synthetic has 10 classes"):
+        load_dataset(spec, data_home=tmp_path / "c", mirror=folder, verbose=False)
 
 
 def test_progress_silenced(synthetic, tmp_path, capsys, monkeypatch):
@@ -661,7 +694,7 @@ def test_quiet_switch(value, verbose, monkeypatch):
 
 def test_load_mnist_runs_the_generic_loader(synthetic, tmp_path, monkeypatch):
     # load_mnist with the MNIST spec's checksums swapped for the synthetic files'.
-    spec = DatasetSpec(**{**mnist_module.MNIST.__dict__, "files": synthetic.spec.files})
+    spec = dataclasses.replace(mnist_module.MNIST, files=synthetic.spec.files)
     monkeypatch.setattr(mnist_module, "MNIST", spec)
     mirror = synthetic.write_folder(tmp_path / "m")
     monkeypatch.setenv("CNET_MNIST_MIRROR", mirror)
@@ -674,8 +707,7 @@ def test_load_mnist_runs_the_generic_loader(synthetic, tmp_path, monkeypatch):
 
 
 def test_load_fashion_mnist_runs_the_generic_loader(synthetic, tmp_path, monkeypatch):
-    spec = DatasetSpec(**{**fashion_module.FASHION_MNIST.__dict__,
-                          "files": synthetic.spec.files})
+    spec = dataclasses.replace(fashion_module.FASHION_MNIST, files=synthetic.spec.files)
     monkeypatch.setattr(fashion_module, "FASHION_MNIST", spec)
     monkeypatch.setenv("CNET_FASHION_MNIST_MIRROR", synthetic.write_folder(tmp_path / "m"))
     got = cnet.load_fashion_mnist(normalize=True, flatten=False, data_home=tmp_path,
@@ -691,12 +723,25 @@ def test_default_mirrors_of_the_real_data_sets(monkeypatch, tmp_path):
     mnist = [m.location for m in resolve_mirrors(mnist_module.MNIST)]
     assert mnist[0] == "https://ossci-datasets.s3.amazonaws.com/mnist/"
     assert len(mnist) >= 2 and all(m.startswith("https://") for m in mnist)
-    monkeypatch.setattr(fashion_module, "FASHION_MNIST", DatasetSpec(**{
-        **fashion_module.FASHION_MNIST.__dict__, "local_folders": (str(tmp_path),)}))
+    monkeypatch.setattr(fashion_module, "FASHION_MNIST", dataclasses.replace(
+        fashion_module.FASHION_MNIST, local_folders=(str(tmp_path),)))
     fashion = [m.location for m in resolve_mirrors(fashion_module.FASHION_MNIST)]
     assert fashion[0] == str(tmp_path) and len(fashion) >= 3
     monkeypatch.setenv("CNET_FASHION_MNIST_MIRROR", "/somewhere")
     assert [m.location for m in resolve_mirrors(fashion_module.FASHION_MNIST)] == ["/somewhere"]
+
+
+def test_init_mnist_fills_the_cache(synthetic, tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist_module, "MNIST",
+                        dataclasses.replace(mnist_module.MNIST, files=synthetic.spec.files))
+    mnist_module.init_mnist(data_home=tmp_path, mirror=synthetic.write_folder(tmp_path / "m"),
+                            verbose=False)
+    read_cache(str(tmp_path / "mnist.npz"), mnist_module.MNIST)
+
+
+def test_network_guard_is_active():
+    with pytest.raises(AssertionError, match="name lookup attempted"):
+        socket.getaddrinfo("ossci-datasets.s3.amazonaws.com", 443)
 
 
 def test_book_module_helpers():

@@ -40,9 +40,6 @@ class FetchError(OSError):
         super().__init__(message)
         self.unreachable = unreachable
 
-    def __str__(self):
-        return self.args[0]
-
 
 class Mirror:
     """One place the files can come from.
@@ -115,7 +112,7 @@ class Mirror:
                 if total is not None and total > max_bytes:
                     raise FetchError("%s is %d bytes, more than the %d expected"
                                      % (url, total, max_bytes))
-                progress.start("downloading %s" % url, total)
+                progress.start("downloading %s" % filename, total, url)
                 started = True
                 data = _read_stream(response, max_bytes, progress, url)
             if total is not None and len(data) != total:
@@ -150,7 +147,7 @@ class Mirror:
                 raise FetchError("%s is %d bytes, more than the %d expected"
                                  % (path, total, max_bytes))
             with open(path, "rb") as f:
-                progress.start("reading %s" % path, total)
+                progress.start("reading %s" % os.path.basename(path), total, path)
                 data = _read_stream(f, max_bytes, progress, path)
         except FileNotFoundError:
             raise FetchError("%s is missing" % path) from None

@@ -134,7 +134,12 @@ def fetch_all(spec, mirrors, progress):
             if m.location in unreachable:
                 continue
             try:
-                arrays[key] = fetch_idx(m, entry, progress)
+                array = fetch_idx(m, entry, progress)
+                if key.startswith("t_") and array.size and int(array.max()) >= spec.num_classes:
+                    raise FetchError("%s holds label %d; %s has %d classes"
+                                     % (entry.filename, int(array.max()), spec.title,
+                                        spec.num_classes))
+                arrays[key] = array
                 break
             except (FetchError, ChecksumError) as exc:
                 reason = str(exc)

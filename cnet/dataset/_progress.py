@@ -5,11 +5,12 @@
 outright.
 """
 import os
+import shutil
 import sys
 import time
 
 QUIET_ENV = "CNET_QUIET"
-_BAR_WIDTH = 30
+_BAR_WIDTH = 20
 _REDRAW_SECONDS = 0.1
 
 
@@ -50,6 +51,7 @@ class Progress:
         except (OSError, ValueError):
             self.tty = False
         self._label = None
+        self._source = None
         self._total = None
         self._done = 0
         self._last_draw = 0.0
@@ -59,9 +61,15 @@ class Progress:
         if self.enabled:
             self._write("cnet: %s\n" % text)
 
-    def start(self, label, total=None):
-        """A transfer begins; ``total`` is its size in bytes when known."""
+    def start(self, label, total=None, source=None):
+        """A transfer begins.
+
+        ``label`` is short (it heads the bar, e.g. ``"downloading x.gz"``);
+        ``source`` (a URL or path) is added to the final line; ``total`` is the
+        size in bytes when known.
+        """
         self._label, self._total, self._done = label, total, 0
+        self._source = source
         self._last_draw = 0.0
         if self.enabled and self.tty:
             self._draw()
@@ -79,7 +87,8 @@ class Progress:
         """The transfer ended; ``note`` says how (e.g. ``"done"``, ``"failed"``)."""
         if not self.enabled:
             return
-        text = "cnet: %s: %s (%s)" % (self._label, note, format_size(self._done))
+        source = " from %s" % self._source if self._source else ""
+        text = "cnet: %s%s: %s (%s)" % (self._label, source, note, format_size(self._done))
         if self.tty:
             # Overwrite the bar with the final line.
             self._write("\r\033[K" + text + "\n")
@@ -95,7 +104,10 @@ class Progress:
                 format_size(self._done), format_size(self._total))
         else:
             bar = "%s" % format_size(self._done)
-        self._write("\r\033[Kcnet: %s %s" % (self._label, bar))
+        line = "cnet: %s %s" % (self._label, bar)
+        # Wider than the terminal, the line would wrap and \r could not redraw it.
+        width = shutil.get_terminal_size().columns - 1
+        self._write("\r\033[K" + line[:max(width, 20)])
 
     def _write(self, text):
         try:

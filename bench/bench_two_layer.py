@@ -1,0 +1,132 @@
+"""Time TwoLayerNet's gradient step, predict and the chapter-4 backprop recipe:
+cnet against cnet.reference (the book's NumPy code), in one process.
+
+Usage: python bench/bench_two_layer.py [--repeat N] [--iters N] [--mirror DIR]
+
+Reads MNIST with cnet.dataset.mnist.load_mnist when available, else straight
+from the IDX files in --mirror (default $CNET_MNIST_MIRROR). Prints medians of
+N repeats and the ratios reference / cnet.
+"""
+import argparse
+import gzip
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import cnet
+from cnet import reference
+from cnet.two_layer_net import TwoLayerNet
+
+
+def _idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def load(mirror):
+    try:
+        from cnet.dataset.mnist import load_mnist
+    except ImportError:
+        load_mnist = None
+    if load_mnist is not None:
+        return load_mnist(normalize=True, one_hot_label=True)
+    out = []
+    for kind in ("train", "t10k"):
+        x = _idx(os.path.join(mirror, "%s-images-idx3-ubyte.gz" % kind))
+        t = _idx(os.path.join(mirror, "%s-labels-idx1-ubyte.gz" % kind))
+        out.append(((x.reshape(len(x), -1) / np.float32(255)).astype(np.float32),
+                    np.eye(10)[t]))
+    return tuple(out)
+
+
+def median_time(fn, repeat, number=1):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - t0) / number)
+    return statistics.median(times)
+
+
+def recipe(net_cls, data, iters, seed=0):
+    """The book's ch04/train_neuralnet.py loop; returns (seconds, last test acc)."""
+    (x_train, t_train), (x_test, t_test) = data
+    np.random.seed(seed)
+    network = net_cls(input_size=784, hidden_size=50, output_size=10)
+    train_size = x_train.shape[0]
+    batch_size = 100
+    learning_rate = 0.1
+    train_loss_list, train_acc_list, test_acc_list = [], [], []
+    iter_per_epoch = max(train_size / batch_size, 1)
+    t0 = time.perf_counter()
+    for i in range(iters):
+        batch_mask = np.random.choice(train_size, batch_size)
+        x_batch = x_train[batch_mask]
+        t_batch = t_train[batch_mask]
+        grad = network.gradient(x_batch, t_batch)
+        for key in ("W1", "b1", "W2", "b2"):
+            network.params[key] -= learning_rate * grad[key]
+        loss = network.loss(x_batch, t_batch)
+        train_loss_list.append(loss)
+        if i % iter_per_epoch == 0:
+            train_acc_list.append(network.accuracy(x_train, t_train))
+            test_acc_list.append(network.accuracy(x_test, t_test))
+    return time.perf_counter() - t0, test_acc_list[-1]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--iters", type=int, default=10000)
+    ap.add_argument("--recipe-repeat", type=int, default=3)
+    ap.add_argument("--mirror", default=os.environ.get("CNET_MNIST_MIRROR",
+                                                      "/work/shared/datasets/mnist"))
+    args = ap.parse_args(argv)
+    data = load(args.mirror)
+    (x_train, t_train), (x_test, t_test) = data
+    print("# %s, %s, numpy %s, %d threads, cpu_count %s"
+          % (platform.processor() or platform.machine(), platform.python_version(),
+             np.__version__, cnet.get_num_threads(), os.cpu_count()))
+    rng = np.random.default_rng(0)
+    mask = rng.choice(60000, 100)
+    xb, tb = x_train[mask], t_train[mask]
+    rows = []
+    for label, kind in (("cnet", TwoLayerNet), ("reference", reference.TwoLayerNet)):
+        np.random.seed(0)
+        net = kind(784, 50, 10)
+        rows.append((label, {
+            "gradient (batch 100)": median_time(lambda: net.gradient(xb, tb), args.repeat, 50),
+            "loss (batch 100)": median_time(lambda: net.loss(xb, tb), args.repeat, 50),
+            "predict (10,000 test images)": median_time(lambda: net.predict(x_test), args.repeat),
+            "accuracy (60,000 train images)":
+                median_time(lambda: net.accuracy(x_train, t_train), args.repeat),
+        }))
+    recipe_times = {}
+    for label, kind in (("cnet", TwoLayerNet), ("reference", reference.TwoLayerNet)):
+        runs = [recipe(kind, data, args.iters) for _ in range(args.recipe_repeat)]
+        recipe_times[label] = (statistics.median(r[0] for r in runs), runs[-1][1])
+    print("| workload | cnet | reference | reference / cnet |")
+    print("|---|---|---|---|")
+    (_, ours), (_, ref) = rows
+    for k in ours:
+        print("| %s | %.3f ms | %.3f ms | %.1fx |" % (k, ours[k] * 1e3, ref[k] * 1e3,
+                                                   ref[k] / ours[k]))
+    k = "ch04 backprop recipe (%d iterations)" % args.iters
+    print("| %s | %.2f s | %.2f s | %.1fx |" % (
+        k, recipe_times["cnet"][0], recipe_times["reference"][0],
+        recipe_times["reference"][0] / recipe_times["cnet"][0]))
+    print("final test accuracy: cnet %.4f, reference %.4f"
+          % (recipe_times["cnet"][1], recipe_times["reference"][1]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,344 @@
+/* Activations, softmax and loss terms of the book's common/functions.py.
+ * Contracts are in functions.h. */
+#include "functions.h"
+
+/* --- exp --------------------------------------------------------------------
+ * exp(x) = 2^n * exp(r), n = round(x / ln2), |r| <= ln2 / 2. exp(r) is its
+ * Taylor series: for float64 to degree 13 (next term < 5e-18 relative), for
+ * float32 to degree 8 evaluated in double (next term < 3e-10), so both stay
+ * within 1 ulp. Written without branches or tables so loops calling it
+ * vectorise. */
+
+#define CNET_LOG2E 0x1.71547652b82fep+0
+#define CNET_LN2_HI 0x1.62e42feep-1        /* few bits: n * LN2_HI is exact */
+#define CNET_LN2_LO 0x1.a39ef35793c76p-33
+#define CNET_ROUND_SHIFT 0x1.8p52          /* adding it rounds to an integer */
+
+CNET_INLINE int64_t cnet_bits_f64(double d)
+{
+    int64_t i;
+    memcpy(&i, &d, 8);
+    return i;
+}
+
+CNET_INLINE double cnet_from_bits_f64(int64_t i)
+{
+    double d;
+    memcpy(&d, &i, 8);
+    return d;
+}
+
+/* 2^k for an integer-valued double k in [-1022, 1023]. */
+CNET_INLINE double cnet_pow2i(double k)
+{
+    int64_t ki = cnet_bits_f64(k + CNET_ROUND_SHIFT) - cnet_bits_f64(CNET_ROUND_SHIFT);
+    return cnet_from_bits_f64((ki + 1023) << 52);
+}
+
+CNET_INLINE double cnet_exp_inline_f64(double x)
+{
+    double xc, n, n1, r, p;
+    /* Clamp so that n stays in range; comparisons keep NaN. Past the clamps
+     * the result is already inf (x > 709.79) or 0 (x < -745.2). */
+    xc = x > 710.0 ? 710.0 : x;
+    xc = xc < -746.0 ? -746.0 : xc;
+    r = xc;
+    xc = xc == xc ? xc : 0.0; /* NaN: keep n finite; r carries the NaN */
+    n = (xc * CNET_LOG2E + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
+    r = (r - n * CNET_LN2_HI) - n * CNET_LN2_LO;
+    p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = 1.0 + (r + (r * r) * p);
+    /* 2^n in two factors so that both are normal numbers: the first product
+     * is exact and the second rounds once, also into the subnormal range. */
+    n1 = (n * 0.5 + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
+    return (p * cnet_pow2i(n1)) * cnet_pow2i(n - n1);
+}
+
+CNET_INLINE float cnet_exp_inline_f32(float x)
+{
+    double xc, n, r, p;
+    xc = x > 100.0f ? 100.0 : (double)x; /* exp(100) overflows float; NaN kept */
+    xc = xc < -110.0 ? -110.0 : xc;      /* exp(-110) rounds to float 0 */
+    r = xc;
+    xc = xc == xc ? xc : 0.0;
+    n = (xc * CNET_LOG2E + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
+    r = (r - n * CNET_LN2_HI) - n * CNET_LN2_LO;
+    p = 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = 1.0 + (r + (r * r) * p);
+    return (float)(p * cnet_pow2i(n)); /* |n| <= 159: 2^n is a normal double */
+}
+
+double cnet_exp_f64(double x) { return cnet_exp_inline_f64(x); }
+float cnet_exp_f32(float x) { return cnet_exp_inline_f32(x); }
+
+/* --- elementwise -------------------------------------------------------------
+ * The book's formulas, one scalar function each; the contiguous loops below
+ * apply the same function, so strided and contiguous inputs give the same
+ * bits. float16 is computed in float and rounded once. */
+
+CNET_INLINE double sigmoid_f64(double x) { return 1.0 / (1.0 + cnet_exp_inline_f64(-x)); }
+CNET_INLINE float sigmoid_f32(float x) { return 1.0f / (1.0f + cnet_exp_inline_f32(-x)); }
+
+CNET_INLINE double sigmoid_grad_f64(double x)
+{
+    double s = sigmoid_f64(x);
+    return (1.0 - s) * s;
+}
+
+CNET_INLINE float sigmoid_grad_f32(float x)
+{
+    float s = sigmoid_f32(x);
+    return (1.0f - s) * s;
+}
+
+/* np.maximum(0, x) returns x for -0.0 and NaN: only x < 0 becomes 0. */
+CNET_INLINE double relu_f64(double x) { return x < 0.0 ? 0.0 : x; }
+CNET_INLINE float relu_f32(float x) { return x < 0.0f ? 0.0f : x; }
+CNET_INLINE double relu_grad_f64(double x) { return x >= 0.0 ? 1.0 : 0.0; }
+CNET_INLINE float relu_grad_f32(float x) { return x >= 0.0f ? 1.0f : 0.0f; }
+
+#define CNET_UNARY_LOOP(FN)                                                   \
+    do {                                                                      \
+        size_t i_;                                                            \
+        if (xs == 1 && ys == 1) {                                             \
+            for (i_ = 0; i_ < n; i_++)                                        \
+                y[i_] = FN(x[i_]);                                            \
+        } else {                                                              \
+            for (i_ = 0; i_ < n; i_++)                                        \
+                y[(ptrdiff_t)i_ * ys] = FN(x[(ptrdiff_t)i_ * xs]);            \
+        }                                                                     \
+    } while (0)
+
+CNET_DISPATCH
+void cnet_unary_f64(int op, const double *x, ptrdiff_t xs, double *y, ptrdiff_t ys, size_t n)
+{
+    switch (op) {
+    case CNET_SIGMOID: CNET_UNARY_LOOP(sigmoid_f64); break;
+    case CNET_SIGMOID_GRAD: CNET_UNARY_LOOP(sigmoid_grad_f64); break;
+    case CNET_RELU: CNET_UNARY_LOOP(relu_f64); break;
+    case CNET_RELU_GRAD: CNET_UNARY_LOOP(relu_grad_f64); break;
+    default: break;
+    }
+}
+
+CNET_DISPATCH
+void cnet_unary_f32(int op, const float *x, ptrdiff_t xs, float *y, ptrdiff_t ys, size_t n)
+{
+    switch (op) {
+    case CNET_SIGMOID: CNET_UNARY_LOOP(sigmoid_f32); break;
+    case CNET_SIGMOID_GRAD: CNET_UNARY_LOOP(sigmoid_grad_f32); break;
+    case CNET_RELU: CNET_UNARY_LOOP(relu_f32); break;
+    case CNET_RELU_GRAD: CNET_UNARY_LOOP(relu_grad_f32); break;
+    default: break;
+    }
+}
+
+/* float16 follows the book's arithmetic step by step, each step rounded to
+ * half as NumPy does: exp(-x) overflows half for x < -11.09, giving 0. */
+CNET_INLINE float cnet_round_half(float f) { return cnet_half_to_float(cnet_float_to_half(f)); }
+
+CNET_INLINE float sigmoid_f16_value(uint16_t h)
+{
+    float e = cnet_round_half(cnet_exp_inline_f32(-cnet_half_to_float(h)));
+    return cnet_round_half(1.0f / cnet_round_half(1.0f + e));
+}
+
+CNET_INLINE uint16_t sigmoid_f16(uint16_t h)
+{
+    return cnet_float_to_half(sigmoid_f16_value(h));
+}
+
+CNET_INLINE uint16_t sigmoid_grad_f16(uint16_t h)
+{
+    float s = sigmoid_f16_value(h);
+    return cnet_float_to_half(cnet_round_half(1.0f - s) * s);
+}
+
+CNET_INLINE uint16_t relu_f16(uint16_t h)
+{
+    return cnet_half_to_float(h) < 0.0f ? (uint16_t)0 : h;
+}
+
+CNET_INLINE uint16_t relu_grad_f16(uint16_t h)
+{
+    return cnet_half_to_float(h) >= 0.0f ? (uint16_t)0x3c00 : (uint16_t)0; /* 1.0 : 0.0 */
+}
+
+void cnet_unary_f16(int op, const uint16_t *x, ptrdiff_t xs, uint16_t *y, ptrdiff_t ys,
+                    size_t n)
+{
+    switch (op) {
+    case CNET_SIGMOID: CNET_UNARY_LOOP(sigmoid_f16); break;
+    case CNET_SIGMOID_GRAD: CNET_UNARY_LOOP(sigmoid_grad_f16); break;
+    case CNET_RELU: CNET_UNARY_LOOP(relu_f16); break;
+    case CNET_RELU_GRAD: CNET_UNARY_LOOP(relu_grad_f16); break;
+    default: break;
+    }
+}
+
+/* --- softmax -----------------------------------------------------------------
+ * Per row: m = max (NaN propagates, as np.max), e_j = exp(x_j - m), s = sum e_j
+ * in 8 interleaved partial sums combined in a fixed order, y_j = e_j / s.
+ * The pick functions form s the same way, so softmax_loss reproduces
+ * cross_entropy_error(softmax(x)) to the bit. */
+
+#define CNET_LANES 8
+
+#define CNET_ROW_MAX(T, LOAD)                                                 \
+    do {                                                                      \
+        size_t j_;                                                            \
+        m = LOAD(x[0]);                                                       \
+        for (j_ = 1; j_ < C; j_++) {                                          \
+            T v_ = LOAD(x[(ptrdiff_t)j_ * xcs]);                              \
+            if (v_ > m || v_ != v_)                                           \
+                m = (m != m) ? m : v_;                                        \
+        }                                                                     \
+    } while (0)
+
+/* s = sum of E(j) over j < C in CNET_LANES partials combined in a fixed
+ * order; E(j) may also store e_j. */
+#define CNET_LANE_SUM(T, E)                                                   \
+    do {                                                                      \
+        T acc_[CNET_LANES] = {0};                                             \
+        size_t j0_ = 0, k_;                                                   \
+        for (; j0_ + CNET_LANES <= C; j0_ += CNET_LANES)                      \
+            for (k_ = 0; k_ < CNET_LANES; k_++)                               \
+                acc_[k_] += E(j0_ + k_);                                      \
+        s = ((acc_[0] + acc_[1]) + (acc_[2] + acc_[3])) +                     \
+            ((acc_[4] + acc_[5]) + (acc_[6] + acc_[7]));                      \
+        for (; j0_ < C; j0_++)                                                \
+            s += E(j0_);                                                      \
+    } while (0)
+
+#define CNET_ID(v) (v)
+
+CNET_DISPATCH
+void cnet_softmax_f64(const double *x, ptrdiff_t xrs, ptrdiff_t xcs, double *y,
+                      ptrdiff_t yrs, ptrdiff_t ycs, size_t R, size_t C)
+{
+    size_t r, jj;
+    for (r = 0; r < R; r++, x += xrs, y += yrs) {
+        double m, s;
+        if (C == 0)
+            break;
+        CNET_ROW_MAX(double, CNET_ID);
+        if (xcs == 1 && ycs == 1) {
+#define E_STORE(j) (y[(j)] = cnet_exp_inline_f64(x[(j)] - m))
+            CNET_LANE_SUM(double, E_STORE);
+#undef E_STORE
+            for (jj = 0; jj < C; jj++)
+                y[jj] = y[jj] / s;
+        } else {
+#define E_STORE(j) (y[(ptrdiff_t)(j) * ycs] = cnet_exp_inline_f64(x[(ptrdiff_t)(j) * xcs] - m))
+            CNET_LANE_SUM(double, E_STORE);
+#undef E_STORE
+            for (jj = 0; jj < C; jj++)
+                y[(ptrdiff_t)jj * ycs] = y[(ptrdiff_t)jj * ycs] / s;
+        }
+    }
+}
+
+CNET_DISPATCH
+void cnet_softmax_f32(const float *x, ptrdiff_t xrs, ptrdiff_t xcs, float *y,
+                      ptrdiff_t yrs, ptrdiff_t ycs, size_t R, size_t C)
+{
+    size_t r, jj;
+    for (r = 0; r < R; r++, x += xrs, y += yrs) {
+        float m, s;
+        if (C == 0)
+            break;
+        CNET_ROW_MAX(float, CNET_ID);
+        if (xcs == 1 && ycs == 1) {
+#define E_STORE(j) (y[(j)] = cnet_exp_inline_f32(x[(j)] - m))
+            CNET_LANE_SUM(float, E_STORE);
+#undef E_STORE
+            for (jj = 0; jj < C; jj++)
+                y[jj] = y[jj] / s;
+        } else {
+#define E_STORE(j) (y[(ptrdiff_t)(j) * ycs] = cnet_exp_inline_f32(x[(ptrdiff_t)(j) * xcs] - m))
+            CNET_LANE_SUM(float, E_STORE);
+#undef E_STORE
+            for (jj = 0; jj < C; jj++)
+                y[(ptrdiff_t)jj * ycs] = y[(ptrdiff_t)jj * ycs] / s;
+        }
+    }
+}
+
+/* float16 rows: x - m, each exp and the row sum are rounded to half as in
+ * NumPy; e_j is recomputed for the division rather than stored. */
+#define E_HALF(j) \
+    cnet_round_half(cnet_exp_inline_f32(cnet_round_half(cnet_half_to_float(x[(ptrdiff_t)(j) * xcs]) - m)))
+
+void cnet_softmax_f16(const uint16_t *x, ptrdiff_t xrs, ptrdiff_t xcs, uint16_t *y,
+                      ptrdiff_t yrs, ptrdiff_t ycs, size_t R, size_t C)
+{
+    size_t r, jj;
+    for (r = 0; r < R; r++, x += xrs, y += yrs) {
+        float m, s;
+        if (C == 0)
+            break;
+        CNET_ROW_MAX(float, cnet_half_to_float);
+        CNET_LANE_SUM(float, E_HALF);
+        s = cnet_round_half(s);
+        for (jj = 0; jj < C; jj++)
+            y[(ptrdiff_t)jj * ycs] = cnet_float_to_half(E_HALF(jj) / s);
+    }
+}
+
+double cnet_softmax_pick_f64(const double *x, ptrdiff_t xcs, size_t C, size_t k)
+{
+    double m, s;
+    CNET_ROW_MAX(double, CNET_ID);
+#define E_ONLY(j) cnet_exp_inline_f64(x[(ptrdiff_t)(j) * xcs] - m)
+    CNET_LANE_SUM(double, E_ONLY);
+    return E_ONLY(k) / s;
+#undef E_ONLY
+}
+
+float cnet_softmax_pick_f32(const float *x, ptrdiff_t xcs, size_t C, size_t k)
+{
+    float m, s;
+    CNET_ROW_MAX(float, CNET_ID);
+#define E_ONLY(j) cnet_exp_inline_f32(x[(ptrdiff_t)(j) * xcs] - m)
+    CNET_LANE_SUM(float, E_ONLY);
+    return E_ONLY(k) / s;
+#undef E_ONLY
+}
+
+float cnet_softmax_pick_f16(const uint16_t *x, ptrdiff_t xcs, size_t C, size_t k)
+{
+    float m, s;
+    CNET_ROW_MAX(float, cnet_half_to_float);
+    CNET_LANE_SUM(float, E_HALF);
+    s = cnet_round_half(s);
+    return cnet_round_half(E_HALF(k) / s);
+}
+#undef E_HALF
+
+/* --- cross-entropy terms ------------------------------------------------- */
+
+float cnet_ce_term_f32(float p) { return logf(p + 1e-7f); }
+
+/* In float16 the book's 1e-7 becomes 2^-23 (the nearest half), p + 1e-7 and
+ * the log are each rounded to half. */
+float cnet_ce_term_f16(float p)
+{
+    return cnet_round_half(logf(cnet_round_half(p + 0x1p-23f)));
+}

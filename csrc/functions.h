@@ -1,0 +1,109 @@
+/* Kernels of the book's common/functions.py: activations, softmax and the
+ * pieces of the losses, for float64, float32 and IEEE half (float16, carried
+ * as its uint16_t bit pattern and computed in float).
+ *
+ * Every kernel is serial and works on pointers + sizes; the caller (Cython)
+ * splits the work into fixed blocks across threads, so each output element,
+ * and each block partial of a reduction, is computed by the same code
+ * whatever the thread count. Strides are in elements, not bytes.
+ */
+#ifndef CNET_FUNCTIONS_H
+#define CNET_FUNCTIONS_H
+
+#include <math.h>
+#include <string.h>
+#include "cnet_common.h"
+
+/* Elementwise operations of cnet_unary_*. */
+enum cnet_unary_op {
+    CNET_SIGMOID = 0,      /* 1 / (1 + exp(-x)) */
+    CNET_SIGMOID_GRAD = 1, /* (1 - sigmoid(x)) * sigmoid(x) */
+    CNET_RELU = 2,         /* max(0, x); NaN and -0.0 pass through as np.maximum(0, x) */
+    CNET_RELU_GRAD = 3     /* 1 where x >= 0, else 0 (NaN gives 0) */
+};
+
+/* IEEE half (bits) to float: exact. */
+CNET_INLINE float cnet_half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t e = (h >> 10) & 0x1fu, m = h & 0x3ffu, bits;
+    float f;
+    if (e == 0x1f) {
+        bits = sign | 0x7f800000u | (m << 13); /* inf, or NaN keeping its payload */
+    } else if (e == 0) {
+        f = (float)m * 5.9604644775390625e-8f; /* subnormal: m * 2^-24, exact */
+        memcpy(&bits, &f, 4);
+        bits |= sign;
+    } else {
+        bits = sign | ((e + 112u) << 23) | (m << 13);
+    }
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* float to IEEE half (bits), rounding to nearest even as NumPy's astype does. */
+CNET_INLINE uint16_t cnet_float_to_half(float f)
+{
+    uint32_t x, sign, absx, h, rem;
+    memcpy(&x, &f, 4);
+    sign = (x >> 16) & 0x8000u;
+    absx = x & 0x7fffffffu;
+    if (absx >= 0x7f800000u) /* inf, NaN (kept quiet, top payload bits kept) */
+        return (uint16_t)(sign | 0x7c00u |
+                          (absx > 0x7f800000u ? 0x200u | ((absx >> 13) & 0x3ffu) : 0u));
+    if (absx >= 0x477ff000u) /* >= 65520 rounds past the largest half, 65504 */
+        return (uint16_t)(sign | 0x7c00u);
+    if (absx < 0x38800000u) { /* below 2^-14: a half subnormal, or zero */
+        uint32_t e = absx >> 23, m, shift, halfway;
+        if (absx <= 0x33000000u) /* <= 2^-25: ties to the even zero */
+            return (uint16_t)sign;
+        m = (absx & 0x7fffffu) | 0x800000u;
+        shift = 126u - e; /* value in units of 2^-24 is m >> shift; e in 102..112 */
+        h = m >> shift;
+        rem = m & ((1u << shift) - 1u);
+        halfway = 1u << (shift - 1u);
+        if (rem > halfway || (rem == halfway && (h & 1u)))
+            h++;
+        return (uint16_t)(sign | h);
+    }
+    h = (absx - 0x38000000u) >> 13; /* rebias the exponent from 127 to 15 */
+    rem = absx & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u)))
+        h++; /* a carry into the exponent is the correct rounding */
+    return (uint16_t)(sign | h);
+}
+
+/* exp(x) to within 1 ulp, written to vectorise: range reduction by ln 2 and a
+ * polynomial. Overflow gives +inf, underflow 0 (subnormals kept), NaN stays NaN. */
+double cnet_exp_f64(double x);
+float cnet_exp_f32(float x);
+
+/* y[i*ys] = op(x[i*xs]) for i < n (x, y: n elements, may be the same array). */
+void cnet_unary_f64(int op, const double *x, ptrdiff_t xs, double *y, ptrdiff_t ys, size_t n);
+void cnet_unary_f32(int op, const float *x, ptrdiff_t xs, float *y, ptrdiff_t ys, size_t n);
+void cnet_unary_f16(int op, const uint16_t *x, ptrdiff_t xs, uint16_t *y, ptrdiff_t ys,
+                    size_t n);
+
+/* Softmax of R rows of C: x (R, C) strides (xrs, xcs) IN, y (R, C) strides
+ * (yrs, ycs) OUT. y[r, j] = exp(x[r, j] - max_r) / sum_j exp(x[r, j] - max_r). */
+void cnet_softmax_f64(const double *x, ptrdiff_t xrs, ptrdiff_t xcs, double *y,
+                      ptrdiff_t yrs, ptrdiff_t ycs, size_t R, size_t C);
+void cnet_softmax_f32(const float *x, ptrdiff_t xrs, ptrdiff_t xcs, float *y,
+                      ptrdiff_t yrs, ptrdiff_t ycs, size_t R, size_t C);
+void cnet_softmax_f16(const uint16_t *x, ptrdiff_t xrs, ptrdiff_t xcs, uint16_t *y,
+                      ptrdiff_t yrs, ptrdiff_t ycs, size_t R, size_t C);
+
+/* One softmax value of one row without forming the row: x (C,) stride xcs IN;
+ * returns softmax(x)[k] with the same bits cnet_softmax_* writes there (for
+ * f16, the half value widened to float). */
+double cnet_softmax_pick_f64(const double *x, ptrdiff_t xcs, size_t C, size_t k);
+float cnet_softmax_pick_f32(const float *x, ptrdiff_t xcs, size_t C, size_t k);
+float cnet_softmax_pick_f16(const uint16_t *x, ptrdiff_t xcs, size_t C, size_t k);
+
+/* The book's cross-entropy term of one picked probability p: log(p + 1e-7),
+ * with 1e-7 and the result rounded to the working type as NumPy does. */
+CNET_INLINE double cnet_ce_term_f64(double p) { return log(p + 1e-7); }
+float cnet_ce_term_f32(float p);
+float cnet_ce_term_f16(float p);
+
+#endif

@@ -1,0 +1,30 @@
+/* In-place parameter updates bit-identical to NumPy's params[k] -= lr * grads[k].
+ *
+ * Names: sgd_update_p<P>_g<G>_m<M> with P the parameter dtype, G the gradient
+ * dtype and M the dtype NumPy computes lr * g in (f float32, d float64); the
+ * subtraction runs in the wider of P and M. Arguments: ndim (<= CNET_SGD_MAXDIM,
+ * 0 for a scalar), shape (ndim), p the parameter's data with byte strides ps
+ * (IN/OUT), g the gradient's data with byte strides gs (IN), lr the step.
+ * p and g must not overlap unless they are the very same elements.
+ */
+#ifndef CNET_OPTIMIZER_H
+#define CNET_OPTIMIZER_H
+
+#include <stddef.h>
+
+#define CNET_SGD_MAXDIM 64
+
+#define CNET_SGD_DECLARE(NAME)                                                      \
+    void NAME(int ndim, const ptrdiff_t *shape, char *p, const ptrdiff_t *ps,       \
+              const char *g, const ptrdiff_t *gs, double lr);
+
+CNET_SGD_DECLARE(sgd_update_pd_gd_md)
+CNET_SGD_DECLARE(sgd_update_pf_gf_mf)
+CNET_SGD_DECLARE(sgd_update_pf_gf_md)
+CNET_SGD_DECLARE(sgd_update_pf_gd_md)
+CNET_SGD_DECLARE(sgd_update_pd_gf_mf)
+CNET_SGD_DECLARE(sgd_update_pd_gf_md)
+
+#undef CNET_SGD_DECLARE
+
+#endif

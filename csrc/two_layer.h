@@ -1,0 +1,50 @@
+/* Fused forward and backward kernels of the book's TwoLayerNet:
+ *
+ *   a1 = x·W1 + b1,  z1 = sigmoid(a1),  a2 = z1·W2 + b2,  y = softmax(a2)
+ *   loss = -sum_b log(y[b, t_b] + 1e-7) / B
+ *   dy = (y - t) / B, gW2 = z1ᵀ·dy, gb2 = sum_b dy,
+ *   dz1 = (1 - z1) z1 (dy·W2ᵀ), gW1 = xᵀ·dz1, gb1 = sum_b dz1
+ *
+ * Shapes: x (B,I) with unit column stride and row stride ldx (elements, may be
+ * negative), W1 (I,H), b1 (H), W2 (H,O), b2 (O), y (B,O), t (B) class indices
+ * already checked to lie in [0, O); all other arrays C-contiguous.
+ *
+ * Each kernel exists for three (x, weight) type pairs, named by suffix:
+ *   _xf_wf  float32 x, float32 weights (computes in float32)
+ *   _xf_wd  float32 x, float64 weights (computes in float64; x is read as is)
+ *   _xd_wd  float64 x, float64 weights
+ * Every row is computed by one thread and every reduction runs in a fixed
+ * order, so results do not depend on nthreads. Kernels return 0, or -1 when a
+ * scratch allocation failed (outputs are then unspecified).
+ */
+#ifndef CNET_TWO_LAYER_H
+#define CNET_TWO_LAYER_H
+
+#include <stddef.h>
+#include "cnet_common.h"
+
+#define CNET_TL_DECLARE(SUF, XT, WT)                                              \
+    int tl_predict##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,        \
+                        const XT *x, ptrdiff_t ldx, const WT *W1, const WT *b1,    \
+                        const WT *W2, const WT *b2, WT *y, int nthreads);          \
+    int tl_loss##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,           \
+                     const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,               \
+                     const WT *W1, const WT *b1, const WT *W2, const WT *b2,       \
+                     WT *loss, int nthreads);                                      \
+    int tl_correct##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,        \
+                        const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,            \
+                        const WT *W1, const WT *b1, const WT *W2, const WT *b2,    \
+                        ptrdiff_t *count, int nthreads);                           \
+    int tl_gradient##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,       \
+                         const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,           \
+                         const WT *t_dense, const WT *W1, const WT *b1,            \
+                         const WT *W2, const WT *b2, WT *gW1, WT *gb1, WT *gW2,    \
+                         WT *gb2, int nthreads);
+
+CNET_TL_DECLARE(_xf_wf, float, float)
+CNET_TL_DECLARE(_xf_wd, float, double)
+CNET_TL_DECLARE(_xd_wd, double, double)
+
+#undef CNET_TL_DECLARE
+
+#endif
