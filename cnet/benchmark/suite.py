@@ -105,7 +105,7 @@ def numgrad_step(ctx):
     if ctx.torch is not None:
         for d in ("float32", "float64"):
             tn = make_net("torch", d)
-            k = 2000
+            k = 300
             m = measure(lambda: tn.numerical_gradient(x, t, limit=k), repeats=1)
             rows.append(_row(w, "float64", "torch %s" % d, m["median"] * N_PARAMS / k,
                              note="extrapolated from %d parameters" % k))
