@@ -181,6 +181,9 @@ def sigmoid(x):
     (float16 for bool and 8-bit integers, float32 for 16-bit, float64 for
     wider); a NumPy scalar for a scalar or 0-d x.
     """
+    out = _k.unary_c(_k.SIGMOID, x)
+    if out is not None:
+        return out
     x = _as_float(_real_array(x, "sigmoid", "x", negated=True))
     return _unary(_k.SIGMOID, x, x.dtype)
 
@@ -196,6 +199,9 @@ def sigmoid_grad(x):
     -------
     ndarray or NumPy scalar, x's shape, dtype as :func:`sigmoid` gives.
     """
+    out = _k.unary_c(_k.SIGMOID_GRAD, x)
+    if out is not None:
+        return out
     x = _as_float(_real_array(x, "sigmoid_grad", "x", negated=True))
     return _unary(_k.SIGMOID_GRAD, x, x.dtype)
 
@@ -212,6 +218,9 @@ def relu(x):
     ndarray or NumPy scalar, x's shape and dtype (bool gives the platform
     int, as ``np.maximum(0, x)`` does); a NumPy scalar for a scalar or 0-d x.
     """
+    out = _k.unary_c(_k.RELU, x)
+    if out is not None:
+        return out
     x = _real_array(x, "relu", "x")
     kind = x.dtype.kind
     if kind == "b":
@@ -235,6 +244,9 @@ def relu_grad(x):
     ndarray, x's shape and dtype (0-d for a scalar x: the book fills
     ``np.zeros_like(x)``, which is an array).
     """
+    out = _k.unary_c(_k.RELU_GRAD, x)
+    if out is not None:
+        return out
     x = _real_array(x, "relu_grad", "x")
     if x.dtype.kind in "bu":
         return np.ones_like(x)  # every unsigned or bool value is >= 0
@@ -257,6 +269,9 @@ def softmax(x):
     ndarray, x's shape and memory order, the float dtype :func:`sigmoid`
     gives; a NumPy scalar (1.0, or NaN for a non-finite x) for a scalar x.
     """
+    out = _k.softmax_c(x)
+    if out is not None:
+        return out
     x = _as_float(_real_array(x, "softmax", "x", negated=True))
     if x.ndim and x.shape[-1] == 0:
         raise ValueError("softmax: x has an empty last axis (shape %s); a row needs "

@@ -5,6 +5,7 @@ labels 0..9) and a data set spec carrying their SHA-256, so the real parsing and
 checking path runs without the real data. Network traffic goes only to an HTTP
 server on 127.0.0.1 started here; every load names its mirrors explicitly.
 """
+import copy
 import dataclasses
 import gzip
 import hashlib
@@ -382,6 +383,9 @@ def test_offline_error_lists_every_mirror_and_the_ways_out(tmp_path, monkeypatch
     # Each unreachable mirror is tried once, not once per file.
     assert message.count("cannot reach it") == 1
     assert [a[0] for a in info.value.attempts] == [refused, absent]
+    # Reconstructible from its reduce tuple (as pickling in a worker process needs).
+    clone = copy.deepcopy(info.value)
+    assert str(clone) == message and clone.attempts == info.value.attempts
 
 
 def test_no_mirror_at_all(synthetic, tmp_path):
