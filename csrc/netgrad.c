@@ -103,6 +103,7 @@
 #define NG_D_MAX 0.000244140625   /* 2^-12: single-output series range */
 #define NG_EXPM1_MAX 0.5          /* above: recompute the row's softmax */
 #define NG_LANES 8                /* partial sums of the output-parameter loop */
+#define NG_JB 8                   /* hidden units per register block of the W1 loop */
 
 /* Everything about the unperturbed network the perturbed losses are built from. */
 typedef struct {
@@ -466,6 +467,23 @@ static void ng_fill_columns(ng_net *n, const void *x, int x_f32)
         next[i] -= n->colptr[i];
 }
 
+/* G5(xb dp) - G5(xb dm) for the units j0..j0+nj-1 of row b, added to acc. */
+CNET_INLINE void ng_series_units(const ng_net *n, ptrdiff_t b, double xb, ptrdiff_t j0,
+                                 ptrdiff_t nj, const double *dp, const double *dm,
+                                 double *CNET_RESTRICT acc)
+{
+    const ptrdiff_t H = n->H;
+    const double *g1 = n->g + b * NG_K * H + j0, *g2 = g1 + H, *g3 = g2 + H, *g4 = g3 + H,
+                 *g5 = g4 + H;
+    ptrdiff_t l;
+    for (l = 0; l < nj; l++) {
+        double d = xb * dp[l], e = xb * dm[l];
+        double lp = d * (g1[l] + d * (g2[l] + d * (g3[l] + d * (g4[l] + d * g5[l]))));
+        double lm = e * (g1[l] + e * (g2[l] + e * (g3[l] + e * (g4[l] + e * g5[l]))));
+        acc[l] += lp - lm;
+    }
+}
+
 /* Sum over column col's rows of L_b+ - L_b- for every hidden unit j.
  * dp, dm (H) the perturbations of the column's parameters; OUT acc (H);
  * scratch (O). */
@@ -474,9 +492,10 @@ static void ng_column(const ng_net *n, ptrdiff_t col, const double *dp, const do
                       double *CNET_RESTRICT acc, double *scratch)
 {
     const ptrdiff_t H = n->H;
+    const ptrdiff_t p0 = n->colptr[col], p1 = p0 + n->ccount[col];
     double rmax = 0.0, lim;
     int series = 1;
-    ptrdiff_t p, j;
+    ptrdiff_t p, j, j0, l;
 
     for (j = 0; j < H; j++) {
         double hm = fabs(dp[j] - dm[j]) / 2, hd = fabs(dp[j] + dm[j]) / 2;
@@ -487,26 +506,51 @@ static void ng_column(const ng_net *n, ptrdiff_t col, const double *dp, const do
     lim = NG_R_MAX;
     if (!(n->wmax * lim <= NG_WR_MAX))
         lim = NG_WR_MAX / n->wmax; /* 0 or NaN when W2 holds inf or NaN */
+    if (!series)
+        lim = -1.0;
 
-    for (p = n->colptr[col]; p < n->colptr[col] + n->ccount[col]; p++) {
+    /* Rows beyond the series' range (none for MNIST): libm. */
+    for (p = p0; p < p1; p++) {
         const ptrdiff_t b = n->crow[p];
         const double xb = n->cval[p];
-        if (series && fabs(xb) * rmax <= lim) {
-            const double *g1 = n->g + b * NG_K * H, *g2 = g1 + H, *g3 = g2 + H, *g4 = g3 + H,
-                         *g5 = g4 + H;
-            for (j = 0; j < H; j++) {
-                double d = xb * dp[j], e = xb * dm[j];
-                double lp = d * (g1[j] + d * (g2[j] + d * (g3[j] + d * (g4[j] + d * g5[j]))));
-                double lm = e * (g1[j] + e * (g2[j] + e * (g3[j] + e * (g4[j] + e * g5[j]))));
-                acc[j] += lp - lm;
-            }
-        } else {
-            for (j = 0; j < H; j++) {
-                double lp = ng_row_dloss_hidden_exact(n, b, j, xb * dp[j], scratch);
-                double lm = ng_row_dloss_hidden_exact(n, b, j, xb * dm[j], scratch);
-                acc[j] += lp - lm;
-            }
+        if (fabs(xb) * rmax <= lim)
+            continue;
+        for (j = 0; j < H; j++) {
+            double lp = ng_row_dloss_hidden_exact(n, b, j, xb * dp[j], scratch);
+            double lm = ng_row_dloss_hidden_exact(n, b, j, xb * dm[j], scratch);
+            acc[j] += lp - lm;
         }
+    }
+
+    /* The series, NG_JB units at a time so their sums and perturbations stay
+     * in registers while the rows stream by: per row and unit only the five
+     * coefficients are loaded. */
+    for (j0 = 0; j0 + NG_JB <= H; j0 += NG_JB) {
+        double a[NG_JB], up[NG_JB], dn[NG_JB];
+        for (l = 0; l < NG_JB; l++) {
+            a[l] = 0.0;
+            up[l] = dp[j0 + l];
+            dn[l] = dm[j0 + l];
+        }
+        for (p = p0; p < p1; p++) {
+            const double xb = n->cval[p];
+            if (fabs(xb) * rmax <= lim)
+                ng_series_units(n, n->crow[p], xb, j0, NG_JB, up, dn, a);
+        }
+        for (l = 0; l < NG_JB; l++)
+            acc[j0 + l] += a[l];
+    }
+    if (j0 < H) {
+        double a[NG_JB];
+        for (l = 0; l < H - j0; l++)
+            a[l] = 0.0;
+        for (p = p0; p < p1; p++) {
+            const double xb = n->cval[p];
+            if (fabs(xb) * rmax <= lim)
+                ng_series_units(n, n->crow[p], xb, j0, H - j0, dp + j0, dm + j0, a);
+        }
+        for (l = 0; l < H - j0; l++)
+            acc[j0 + l] += a[l];
     }
 }
 
