@@ -187,6 +187,21 @@ void cnet_softmax_f32(const float *x, ptrdiff_t xrs, ptrdiff_t xcs, float *y,
 void cnet_softmax_f16(const uint16_t *x, ptrdiff_t xrs, ptrdiff_t xcs, uint16_t *y,
                       ptrdiff_t yrs, ptrdiff_t ycs, size_t R, size_t C);
 
+/* The pieces of one long row (C,), for splitting it across threads:
+ * cnet_row_max_*: max of x IN (NaN if any is NaN); cnet_softmax_block_*: for
+ * C <= CNET_REDUCE_BLOCK, y = exp(x - m) OUT and its sum (returned), summed
+ * as inside cnet_softmax_*; cnet_row_div_*: y /= s IN/OUT. A row cut into
+ * blocks of CNET_REDUCE_BLOCK, its block sums added in order, gives the bits
+ * of cnet_softmax_*. */
+double cnet_row_max_f64(const double *x, ptrdiff_t xcs, size_t C);
+float cnet_row_max_f32(const float *x, ptrdiff_t xcs, size_t C);
+double cnet_softmax_block_f64(const double *x, ptrdiff_t xcs, double *y, ptrdiff_t ycs,
+                              size_t C, double m);
+float cnet_softmax_block_f32(const float *x, ptrdiff_t xcs, float *y, ptrdiff_t ycs,
+                             size_t C, float m);
+void cnet_row_div_f64(double *y, ptrdiff_t ycs, size_t C, double s);
+void cnet_row_div_f32(float *y, ptrdiff_t ycs, size_t C, float s);
+
 /* Sum over R rows of the book's cross-entropy term of softmax(x[r])[lab[r]]:
  * x (R, C) strides (xrs, xcs) IN, lab (R,) IN with every entry in [0, C).
  * Row by row, in order, terms as cnet_ce_term_* gives them for the value
