@@ -19,6 +19,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -599,7 +600,7 @@ def test_reader_never_sees_a_partial_cache(synthetic, tmp_path):
     reads = 0
     try:
         while not ready.exists() and writer.poll() is None:
-            pass
+            time.sleep(0.001)
         while writer.poll() is None:
             read_cache(path, synthetic.spec)
             reads += 1

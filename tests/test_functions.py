@@ -358,6 +358,13 @@ def test_cross_entropy_error_one_sample():
     assert F.cross_entropy_error(y, 3) == pytest.approx(-np.log(1e-7), rel=1e-12)
 
 
+def test_cross_entropy_one_row_batch_with_a_scalar_index():
+    y = _probs(1, 5, np.float64, np.random.default_rng(9))
+    for t in (3, np.array(3), np.array([3])):
+        assert_close(F.cross_entropy_error(y, t), _reference(R.cross_entropy_error, y, t))
+        assert_close(F.softmax_loss(y, t), _reference(R.softmax_loss, y, t))
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.uint8, np.bool_, np.int8])
 def test_cross_entropy_of_integer_y(dtype):
     y = np.eye(4, dtype=dtype)[[0, 2, 3]]
