@@ -584,7 +584,9 @@ cdef double _sse_sum(const real_t *y, Py_ssize_t yrs, Py_ssize_t ycs,
     into blocks of CNET_REDUCE_BLOCK elements, block sums added in order."""
     cdef Py_ssize_t n = R * C
     cdef Py_ssize_t nb = (n + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
-    cdef Py_ssize_t b, i, i0, i1, r, c
+    cdef Py_ssize_t b, i, i0, i1, r, c, j, seg
+    cdef const real_t *yr
+    cdef const real2_t *tr
     cdef double acc, total = 0.0
     cdef int nt = cnet_threads_for(<size_t>n, MEMORY_BOUND_MIN)
     for b in prange(nb, num_threads=nt, schedule='static'):
@@ -595,9 +597,18 @@ cdef double _sse_sum(const real_t *y, Py_ssize_t yrs, Py_ssize_t ycs,
             i1 = n
         r = i0 // C
         c = i0 - r * C
-        for i in range(i0, i1):
-            acc = acc + _sq_term(y + r * yrs + c * ycs, t + r * trs + c * tcs, work)
-            c = c + 1
+        i = i0
+        while i < i1:
+            # the rest of row r inside this block
+            seg = C - c
+            if seg > i1 - i:
+                seg = i1 - i
+            yr = y + r * yrs + c * ycs
+            tr = t + r * trs + c * tcs
+            for j in range(seg):
+                acc = acc + _sq_term(yr + j * ycs, tr + j * tcs, work)
+            i = i + seg
+            c = c + seg
             if c == C:
                 c = 0
                 r = r + 1
