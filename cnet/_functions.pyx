@@ -40,12 +40,25 @@ cdef extern from "functions.h" nogil:
                           Py_ssize_t yrs, Py_ssize_t ycs, size_t R, size_t C)
     void cnet_softmax_f16(const uint16_t *x, Py_ssize_t xrs, Py_ssize_t xcs, uint16_t *y,
                           Py_ssize_t yrs, Py_ssize_t ycs, size_t R, size_t C)
-    double cnet_softmax_pick_f64(const double *x, Py_ssize_t xcs, size_t C, size_t k)
-    float cnet_softmax_pick_f32(const float *x, Py_ssize_t xcs, size_t C, size_t k)
-    float cnet_softmax_pick_f16(const uint16_t *x, Py_ssize_t xcs, size_t C, size_t k)
+    double cnet_softmax_ce_sum_f64(const double *x, Py_ssize_t xrs, Py_ssize_t xcs,
+                                   const Py_ssize_t *lab, size_t R, size_t C)
+    double cnet_softmax_ce_sum_f32(const float *x, Py_ssize_t xrs, Py_ssize_t xcs,
+                                   const Py_ssize_t *lab, size_t R, size_t C)
+    double cnet_softmax_ce_sum_f16(const uint16_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
+                                   const Py_ssize_t *lab, size_t R, size_t C)
     double cnet_ce_term_f64(double p)
     float cnet_ce_term_f32(float p)
     float cnet_ce_term_f16(float p)
+
+# Loops that only move memory (relu, relu_grad, sums of squares, picking one
+# entry per row) gain from a second thread only on much larger inputs than
+# loops evaluating exp per element.
+cdef size_t MEMORY_BOUND_MIN = 8 * <size_t>CNET_PARALLEL_MIN
+
+# Per-thread minimum work (elements), exposed so tests can size inputs that
+# really run on several threads.
+PARALLEL_MIN = CNET_PARALLEL_MIN
+PARALLEL_MIN_MEMORY_BOUND = MEMORY_BOUND_MIN
 
 # Elementwise operations (enum cnet_unary_op in csrc/functions.h).
 SIGMOID = 0
@@ -98,7 +111,8 @@ cdef void _unary_real(int op, const real_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
     """y[r, c] = op(x[r, c]); work split in blocks of CNET_REDUCE_BLOCK of one row."""
     cdef Py_ssize_t nb = (C + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
     cdef Py_ssize_t task, r, c0, cnt
-    cdef int nt = cnet_threads_for(<size_t>(R * C), CNET_PARALLEL_MIN)
+    cdef int nt = cnet_threads_for(<size_t>(R * C), CNET_PARALLEL_MIN if op <= 1
+                                   else MEMORY_BOUND_MIN)
     for task in prange(R * nb, num_threads=nt, schedule='static'):
         r = task // nb
         c0 = (task % nb) * CNET_REDUCE_BLOCK
@@ -122,7 +136,7 @@ cdef void _relu_int(int op, const sint_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
     cdef const sint_t *xr
     cdef sint_t *yr
     cdef sint_t v
-    cdef int nt = cnet_threads_for(<size_t>(R * C), CNET_PARALLEL_MIN)
+    cdef int nt = cnet_threads_for(<size_t>(R * C), MEMORY_BOUND_MIN)
     for task in prange(R * nb, num_threads=nt, schedule='static'):
         r = task // nb
         c0 = (task % nb) * CNET_REDUCE_BLOCK
@@ -175,6 +189,46 @@ def unary(int op, cnp.ndarray x, cnp.ndarray y, Py_ssize_t R, Py_ssize_t C,
                 _relu_int(op, <int64_t *>xp, xrs, xcs, <int64_t *>yp, yrs, ycs, R, C)
     else:
         raise TypeError("unary kernel %d has no loop for %s" % (op, x.dtype))
+
+
+def unary_c(int op, object x):
+    """op(x) for a C-contiguous, aligned, native float64/float32 ndarray x with
+    ndim >= 1 (a new C-ordered array, as a ufunc returns); None for any other
+    x, which the caller then handles in full. Saves the general checks on the
+    small arrays a training loop passes."""
+    cdef cnp.ndarray a, out
+    cdef int typenum
+    if type(x) is not np.ndarray:
+        return None
+    a = <cnp.ndarray>x
+    typenum = cnp.PyArray_TYPE(a)
+    if ((typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT) or a.ndim == 0
+            or not cnp.PyArray_ISCARRAY_RO(a) or not cnp.PyArray_ISNOTSWAPPED(a)):
+        return None
+    out = cnp.PyArray_EMPTY(a.ndim, a.shape, typenum, 0)
+    unary(op, a, out, 1, a.size, 0, 1, 0, 1)
+    return out
+
+
+def softmax_c(object x):
+    """softmax(x) along the last axis for x as in unary_c (with a non-empty
+    last axis); None for any other x."""
+    cdef cnp.ndarray a, out
+    cdef int typenum
+    cdef Py_ssize_t C
+    if type(x) is not np.ndarray:
+        return None
+    a = <cnp.ndarray>x
+    typenum = cnp.PyArray_TYPE(a)
+    if ((typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT) or a.ndim == 0
+            or not cnp.PyArray_ISCARRAY_RO(a) or not cnp.PyArray_ISNOTSWAPPED(a)):
+        return None
+    C = a.shape[a.ndim - 1]
+    if C == 0:
+        return None
+    out = cnp.PyArray_EMPTY(a.ndim, a.shape, typenum, 0)
+    softmax(a, out, a.size // C, C, C, 1, C, 1)
+    return out
 
 
 def exp(cnp.ndarray x, cnp.ndarray y):
@@ -265,7 +319,7 @@ cdef Py_ssize_t _labels(const label_t *t, Py_ssize_t trs, Py_ssize_t tcs, bint o
     cdef Py_ssize_t i, j, best_j, bad = 0
     cdef const label_t *row
     cdef label_t best, v
-    cdef int nt = cnet_threads_for(<size_t>(N * (C if onehot else 1)), CNET_PARALLEL_MIN)
+    cdef int nt = cnet_threads_for(<size_t>(N * (C if onehot else 1)), MEMORY_BOUND_MIN)
     for i in prange(N, num_threads=nt, schedule='static'):
         row = t + i * trs
         if onehot:
@@ -347,22 +401,25 @@ def labels(cnp.ndarray t, Py_ssize_t N, Py_ssize_t C, bint onehot,
 
 # --- losses --------------------------------------------------------------------
 
-cdef inline double _ce_term(const real_t *y, Py_ssize_t ycs, Py_ssize_t C, Py_ssize_t k,
-                            bint from_logits) noexcept nogil:
-    """log(p + 1e-7) of row y's class k, in y's precision; p = y[k] or, with
-    from_logits, softmax(y)[k]."""
+cdef inline double _ce_term(const real_t *y, Py_ssize_t ycs, Py_ssize_t k) noexcept nogil:
+    """log(y[k] + 1e-7) of one row y, in y's precision."""
     if real_t is double:
-        if from_logits:
-            return cnet_ce_term_f64(cnet_softmax_pick_f64(y, ycs, C, k))
         return cnet_ce_term_f64(y[k * ycs])
     elif real_t is float:
-        if from_logits:
-            return cnet_ce_term_f32(cnet_softmax_pick_f32(y, ycs, C, k))
         return cnet_ce_term_f32(y[k * ycs])
     else:
-        if from_logits:
-            return cnet_ce_term_f16(cnet_softmax_pick_f16(y, ycs, C, k))
         return cnet_ce_term_f16(cnet_half_to_float(y[k * ycs]))
+
+
+cdef inline double _softmax_ce_rows(const real_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
+                                    const Py_ssize_t *lab, Py_ssize_t R,
+                                    Py_ssize_t C) noexcept nogil:
+    if real_t is double:
+        return cnet_softmax_ce_sum_f64(x, xrs, xcs, lab, R, C)
+    elif real_t is float:
+        return cnet_softmax_ce_sum_f32(x, xrs, xcs, lab, R, C)
+    else:
+        return cnet_softmax_ce_sum_f16(x, xrs, xcs, lab, R, C)
 
 
 cdef double _ce_sum(const real_t *y, Py_ssize_t yrs, Py_ssize_t ycs, Py_ssize_t C,
@@ -373,15 +430,20 @@ cdef double _ce_sum(const real_t *y, Py_ssize_t yrs, Py_ssize_t ycs, Py_ssize_t 
     cdef Py_ssize_t nb = (N + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
     cdef Py_ssize_t b, i, i1
     cdef double acc, total = 0.0
-    cdef int nt = cnet_threads_for(<size_t>(N * (C if from_logits else 1)),
-                                   CNET_PARALLEL_MIN)
+    cdef int nt = cnet_threads_for(<size_t>N * C, CNET_PARALLEL_MIN) if from_logits \
+        else cnet_threads_for(<size_t>N, MEMORY_BOUND_MIN)
     for b in prange(nb, num_threads=nt, schedule='static'):
         acc = 0.0
         i1 = (b + 1) * CNET_REDUCE_BLOCK
         if i1 > N:
             i1 = N
-        for i in range(b * CNET_REDUCE_BLOCK, i1):
-            acc = acc + _ce_term(y + i * yrs, ycs, C, lab[i], from_logits)
+        if from_logits:
+            acc = _softmax_ce_rows(y + b * CNET_REDUCE_BLOCK * yrs, yrs, ycs,
+                                   lab + b * CNET_REDUCE_BLOCK,
+                                   i1 - b * CNET_REDUCE_BLOCK, C)
+        else:
+            for i in range(b * CNET_REDUCE_BLOCK, i1):
+                acc = acc + _ce_term(y + i * yrs, ycs, lab[i])
         partial[b] = acc
     for b in range(nb):
         total += partial[b]
@@ -448,7 +510,7 @@ cdef double _sse_sum(const real_t *y, const real2_t *t, Py_ssize_t n, int work,
     cdef Py_ssize_t nb = (n + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
     cdef Py_ssize_t b, i, i1
     cdef double acc, total = 0.0
-    cdef int nt = cnet_threads_for(<size_t>n, CNET_PARALLEL_MIN)
+    cdef int nt = cnet_threads_for(<size_t>n, MEMORY_BOUND_MIN)
     for b in prange(nb, num_threads=nt, schedule='static'):
         acc = 0.0
         i1 = (b + 1) * CNET_REDUCE_BLOCK

@@ -14,12 +14,14 @@ differences wrapping around on unsigned types) these functions do what it
 meant: integer and bool inputs are first converted to the float type NumPy's
 ufuncs would produce, which is also the dtype of the book's result.
 
-Elementwise results keep the input's memory order as a ufunc does (an
-F-ordered input gives an F-ordered result). Inputs are read in place, strided
-and read-only ones included; a copy is made only of an input whose layout
-cannot be walked row by row (say a 3-D array sliced in its middle axis), of a
-misaligned or byte-swapped one, or of an integer/bool input converted to the
-result's float dtype.
+Elementwise results and softmax keep the input's memory order as a ufunc
+does (an F-ordered input gives an F-ordered result). Inputs are read in place,
+strided and read-only ones included. Copies are made only of: an input whose
+layout cannot be walked as rows of its last axis (say a 3-D array sliced in
+its middle axis), a misaligned or byte-swapped input, an integer/bool input
+(converted to the result's float dtype, as the book's result has it), the
+operands of ``sum_squared_error`` unless both are contiguous in the same
+order, and float16 one-hot labels (widened to float32).
 """
 import numpy as np
 
@@ -181,6 +183,9 @@ def sigmoid(x):
     (float16 for bool and 8-bit integers, float32 for 16-bit, float64 for
     wider); a NumPy scalar for a scalar or 0-d x.
     """
+    out = _k.unary_c(_k.SIGMOID, x)
+    if out is not None:
+        return out
     x = _as_float(_real_array(x, "sigmoid", "x", negated=True))
     return _unary(_k.SIGMOID, x, x.dtype)
 
@@ -196,6 +201,9 @@ def sigmoid_grad(x):
     -------
     ndarray or NumPy scalar, x's shape, dtype as :func:`sigmoid` gives.
     """
+    out = _k.unary_c(_k.SIGMOID_GRAD, x)
+    if out is not None:
+        return out
     x = _as_float(_real_array(x, "sigmoid_grad", "x", negated=True))
     return _unary(_k.SIGMOID_GRAD, x, x.dtype)
 
@@ -212,6 +220,9 @@ def relu(x):
     ndarray or NumPy scalar, x's shape and dtype (bool gives the platform
     int, as ``np.maximum(0, x)`` does); a NumPy scalar for a scalar or 0-d x.
     """
+    out = _k.unary_c(_k.RELU, x)
+    if out is not None:
+        return out
     x = _real_array(x, "relu", "x")
     kind = x.dtype.kind
     if kind == "b":
@@ -235,6 +246,9 @@ def relu_grad(x):
     ndarray, x's shape and dtype (0-d for a scalar x: the book fills
     ``np.zeros_like(x)``, which is an array).
     """
+    out = _k.unary_c(_k.RELU_GRAD, x)
+    if out is not None:
+        return out
     x = _real_array(x, "relu_grad", "x")
     if x.dtype.kind in "bu":
         return np.ones_like(x)  # every unsigned or bool value is >= 0
@@ -257,6 +271,9 @@ def softmax(x):
     ndarray, x's shape and memory order, the float dtype :func:`sigmoid`
     gives; a NumPy scalar (1.0, or NaN for a non-finite x) for a scalar x.
     """
+    out = _k.softmax_c(x)
+    if out is not None:
+        return out
     x = _as_float(_real_array(x, "softmax", "x", negated=True))
     if x.ndim and x.shape[-1] == 0:
         raise ValueError("softmax: x has an empty last axis (shape %s); a row needs "
@@ -284,7 +301,8 @@ def sum_squared_error(y, t):
     -------
     NumPy float scalar of the dtype y - t has (float64 when both are
     integers, as the book's ``0.5 * np.sum(...)`` gives). Mixed float32 and
-    float64 operands are combined inside the kernel, without a converted copy.
+    float64 operands are combined inside the kernel, without a converted copy;
+    operands that are not both C- (or both F-) contiguous are copied to C order.
     """
     y_in, t_in = y, t
     y = _real_array(y, "sum_squared_error", "y")
@@ -328,7 +346,8 @@ def _labels(y2, t, func):
                             % (func, t.dtype))
         if t.dtype.kind == "f" and t.dtype.itemsize == 2:
             t = t.astype(np.float32)  # exact; the label kernels have no half loop
-    elif t.shape == (N,):
+    elif t.shape == (N,) or (N == 1 and t.ndim == 0):
+        t = t.reshape(N)
         onehot = False
         if t.dtype.kind not in "iu":
             raise TypeError("%s: index labels t must be integers, got dtype %s"
@@ -392,8 +411,9 @@ def cross_entropy_error(y, t):
     y : array_like, (C,) one sample or (N, C) a batch of probabilities;
         bool, integer or float16/32/64
     t : array_like, one-hot labels of y's shape (any numeric dtype; the class
-        is the argmax of each row, first maximum), or class indices: (N,)
-        integers for a batch, one integer for a 1-D y
+        is the argmax of each row, first maximum, as np.argmax), or class
+        indices: (N,) integers for a batch (a scalar when N is 1), one integer
+        for a 1-D y; a negative index counts from the end, as in NumPy
 
     Returns
     -------

@@ -27,9 +27,15 @@
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     defined(__GLIBC__) && !defined(CNET_NO_DISPATCH)
 #define CNET_DISPATCH __attribute__((target_clones("avx512f", "avx2", "default")))
+/* The same with fused multiply-add in the AVX2 clone too (x86-64-v3 is AVX2 +
+ * FMA), for kernels with no bit-for-bit contract against NumPy's separately
+ * rounded multiply and add. */
+#define CNET_DISPATCH_FMA \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #define CNET_DISPATCH_PATHS "x86-64 baseline, AVX2, AVX-512F (GCC target_clones)"
 #else
 #define CNET_DISPATCH
+#define CNET_DISPATCH_FMA
 #define CNET_DISPATCH_PATHS "portable baseline only"
 #endif
 

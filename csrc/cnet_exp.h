@@ -4,10 +4,19 @@
 #ifndef CNET_EXP_H
 #define CNET_EXP_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "cnet_common.h"
+
+/* Inlined into each SIMD clone of its callers, so that it runs with that
+ * clone's instruction set. */
+#if defined(__GNUC__)
+#define CNET_EXP_INLINE static inline __attribute__((always_inline))
+#else
+#define CNET_EXP_INLINE CNET_INLINE
+#endif
 
 /* --- exp --------------------------------------------------------------------
  * exp(x) = 2^n * exp(r), n = round(x / ln2), |r| <= ln2 / 2. exp(r) is its
@@ -35,22 +44,24 @@ CNET_INLINE double cnet_from_bits_f64(int64_t i)
     return d;
 }
 
-/* 2^k for an integer-valued double k in [-1022, 1023]. */
+/* 2^k for an integer-valued double k in [-1022, 1023] (for a NaN k, some
+ * number: the caller's result is NaN anyway). Unsigned: no overflow. */
 CNET_INLINE double cnet_pow2i(double k)
 {
-    int64_t ki = cnet_bits_f64(k + CNET_ROUND_SHIFT) - cnet_bits_f64(CNET_ROUND_SHIFT);
-    return cnet_from_bits_f64((ki + 1023) << 52);
+    uint64_t ki = (uint64_t)cnet_bits_f64(k + CNET_ROUND_SHIFT) -
+                  (uint64_t)cnet_bits_f64(CNET_ROUND_SHIFT);
+    return cnet_from_bits_f64((int64_t)((ki + 1023u) << 52));
 }
 
-CNET_INLINE double cnet_exp_inline_f64(double x)
+CNET_EXP_INLINE double cnet_exp_inline_f64(double x)
 {
     double xc, n, n1, r, p;
-    /* Clamp so that n stays in range; comparisons keep NaN. Past the clamps
-     * the result is already inf (x > 709.79) or 0 (x < -745.2). */
-    xc = x > 710.0 ? 710.0 : x;
-    xc = xc < -746.0 ? -746.0 : xc;
+    /* Clamp so that n stays in range; the quiet comparisons keep NaN, which
+     * then flows through r. Past the clamps the result is already inf
+     * (x > 709.79) or 0 (x < -745.2). */
+    xc = isgreater(x, 710.0) ? 710.0 : x;
+    xc = isless(xc, -746.0) ? -746.0 : xc;
     r = xc;
-    xc = xc == xc ? xc : 0.0; /* NaN: keep n finite; r carries the NaN */
     n = (xc * CNET_LOG2E + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
     r = (r - n * CNET_LN2_HI) - n * CNET_LN2_LO;
     p = 1.0 / 6227020800.0;
@@ -72,13 +83,12 @@ CNET_INLINE double cnet_exp_inline_f64(double x)
     return (p * cnet_pow2i(n1)) * cnet_pow2i(n - n1);
 }
 
-CNET_INLINE float cnet_exp_inline_f32(float x)
+CNET_EXP_INLINE float cnet_exp_inline_f32(float x)
 {
     double xc, n, r, p;
-    xc = x > 100.0f ? 100.0 : (double)x; /* exp(100) overflows float; NaN kept */
-    xc = xc < -110.0 ? -110.0 : xc;      /* exp(-110) rounds to float 0 */
+    xc = isgreater(x, 100.0f) ? 100.0 : (double)x; /* exp(100) overflows float */
+    xc = isless(xc, -110.0) ? -110.0 : xc;          /* exp(-110) rounds to 0 */
     r = xc;
-    xc = xc == xc ? xc : 0.0;
     n = (xc * CNET_LOG2E + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
     r = (r - n * CNET_LN2_HI) - n * CNET_LN2_LO;
     p = 1.0 / 40320.0;

@@ -1,6 +1,22 @@
 /* Activations, softmax and loss terms of the book's common/functions.py.
  * Contracts are in functions.h. */
+
+/* GCC if-converts (and so vectorises) the clamps in exp only when it may
+ * assume floating-point operations do not trap. cnet never enables traps, and
+ * the option changes no result. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #include "functions.h"
+
+/* The row helpers must be inlined into each SIMD clone of their callers to
+ * run with that clone's instruction set. */
+#if defined(__GNUC__)
+#define CNET_ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define CNET_ALWAYS_INLINE CNET_INLINE
+#endif
 
 #include "cnet_exp.h"
 
@@ -120,15 +136,31 @@ void cnet_unary_f16(int op, const uint16_t *x, ptrdiff_t xs, uint16_t *y, ptrdif
 
 #define CNET_LANES 8
 
-#define CNET_ROW_MAX(T, LOAD)                                                 \
+/* m = max of LOAD(x[j * S]) over j < C, NaN if any entry is NaN (as np.max):
+ * CNET_LANES running maxima and a NaN flag, so that the loop vectorises. */
+#define CNET_ROW_MAX(T, LOAD, S)                                              \
     do {                                                                      \
-        size_t j_;                                                            \
-        m = LOAD(x[0]);                                                       \
-        for (j_ = 1; j_ < C; j_++) {                                          \
-            T v_ = LOAD(x[(ptrdiff_t)j_ * xcs]);                              \
-            if (v_ > m || v_ != v_)                                           \
-                m = (m != m) ? m : v_;                                        \
+        T mx_[CNET_LANES];                                                    \
+        int nan_ = 0;                                                         \
+        size_t j0_ = 0, k_;                                                   \
+        for (k_ = 0; k_ < CNET_LANES; k_++)                                   \
+            mx_[k_] = LOAD(x[0]);                                             \
+        for (; j0_ + CNET_LANES <= C; j0_ += CNET_LANES)                      \
+            for (k_ = 0; k_ < CNET_LANES; k_++) {                             \
+                T v_ = LOAD(x[(ptrdiff_t)(j0_ + k_) * (S)]);                  \
+                mx_[k_] = v_ > mx_[k_] ? v_ : mx_[k_];                        \
+                nan_ |= v_ != v_;                                             \
+            }                                                                 \
+        for (; j0_ < C; j0_++) {                                              \
+            T v_ = LOAD(x[(ptrdiff_t)j0_ * (S)]);                             \
+            mx_[0] = v_ > mx_[0] ? v_ : mx_[0];                               \
+            nan_ |= v_ != v_;                                                 \
         }                                                                     \
+        m = mx_[0];                                                           \
+        for (k_ = 1; k_ < CNET_LANES; k_++)                                   \
+            m = mx_[k_] > m ? mx_[k_] : m;                                    \
+        if (nan_)                                                             \
+            m = (T)NAN;                                                       \
     } while (0)
 
 /* s = sum of E(j) over j < C in CNET_LANES partials combined in a fixed
@@ -157,14 +189,15 @@ void cnet_softmax_f64(const double *x, ptrdiff_t xrs, ptrdiff_t xcs, double *y,
         double m, s;
         if (C == 0)
             break;
-        CNET_ROW_MAX(double, CNET_ID);
         if (xcs == 1 && ycs == 1) {
+            CNET_ROW_MAX(double, CNET_ID, 1);
 #define E_STORE(j) (y[(j)] = cnet_exp_inline_f64(x[(j)] - m))
             CNET_LANE_SUM(double, E_STORE);
 #undef E_STORE
             for (jj = 0; jj < C; jj++)
                 y[jj] = y[jj] / s;
         } else {
+            CNET_ROW_MAX(double, CNET_ID, xcs);
 #define E_STORE(j) (y[(ptrdiff_t)(j) * ycs] = cnet_exp_inline_f64(x[(ptrdiff_t)(j) * xcs] - m))
             CNET_LANE_SUM(double, E_STORE);
 #undef E_STORE
@@ -183,14 +216,15 @@ void cnet_softmax_f32(const float *x, ptrdiff_t xrs, ptrdiff_t xcs, float *y,
         float m, s;
         if (C == 0)
             break;
-        CNET_ROW_MAX(float, CNET_ID);
         if (xcs == 1 && ycs == 1) {
+            CNET_ROW_MAX(float, CNET_ID, 1);
 #define E_STORE(j) (y[(j)] = cnet_exp_inline_f32(x[(j)] - m))
             CNET_LANE_SUM(float, E_STORE);
 #undef E_STORE
             for (jj = 0; jj < C; jj++)
                 y[jj] = y[jj] / s;
         } else {
+            CNET_ROW_MAX(float, CNET_ID, xcs);
 #define E_STORE(j) (y[(ptrdiff_t)(j) * ycs] = cnet_exp_inline_f32(x[(ptrdiff_t)(j) * xcs] - m))
             CNET_LANE_SUM(float, E_STORE);
 #undef E_STORE
@@ -213,7 +247,7 @@ void cnet_softmax_f16(const uint16_t *x, ptrdiff_t xrs, ptrdiff_t xcs, uint16_t 
         float m, s;
         if (C == 0)
             break;
-        CNET_ROW_MAX(float, cnet_half_to_float);
+        CNET_ROW_MAX(float, cnet_half_to_float, xcs);
         CNET_LANE_SUM(float, E_HALF);
         s = cnet_round_half(s);
         for (jj = 0; jj < C; jj++)
@@ -221,30 +255,45 @@ void cnet_softmax_f16(const uint16_t *x, ptrdiff_t xrs, ptrdiff_t xcs, uint16_t 
     }
 }
 
-double cnet_softmax_pick_f64(const double *x, ptrdiff_t xcs, size_t C, size_t k)
+/* Contiguous rows (xcs == 1) get their own loops, which vectorise. */
+CNET_ALWAYS_INLINE double cnet_softmax_pick_f64(const double *x, ptrdiff_t xcs, size_t C, size_t k)
 {
     double m, s;
-    CNET_ROW_MAX(double, CNET_ID);
+    if (xcs == 1) {
+        CNET_ROW_MAX(double, CNET_ID, 1);
+#define E_ONLY(j) cnet_exp_inline_f64(x[(j)] - m)
+        CNET_LANE_SUM(double, E_ONLY);
+#undef E_ONLY
+    } else {
+        CNET_ROW_MAX(double, CNET_ID, xcs);
 #define E_ONLY(j) cnet_exp_inline_f64(x[(ptrdiff_t)(j) * xcs] - m)
-    CNET_LANE_SUM(double, E_ONLY);
-    return E_ONLY(k) / s;
+        CNET_LANE_SUM(double, E_ONLY);
 #undef E_ONLY
+    }
+    return cnet_exp_inline_f64(x[(ptrdiff_t)k * xcs] - m) / s;
 }
 
-float cnet_softmax_pick_f32(const float *x, ptrdiff_t xcs, size_t C, size_t k)
+CNET_ALWAYS_INLINE float cnet_softmax_pick_f32(const float *x, ptrdiff_t xcs, size_t C, size_t k)
 {
     float m, s;
-    CNET_ROW_MAX(float, CNET_ID);
+    if (xcs == 1) {
+        CNET_ROW_MAX(float, CNET_ID, 1);
+#define E_ONLY(j) cnet_exp_inline_f32(x[(j)] - m)
+        CNET_LANE_SUM(float, E_ONLY);
+#undef E_ONLY
+    } else {
+        CNET_ROW_MAX(float, CNET_ID, xcs);
 #define E_ONLY(j) cnet_exp_inline_f32(x[(ptrdiff_t)(j) * xcs] - m)
-    CNET_LANE_SUM(float, E_ONLY);
-    return E_ONLY(k) / s;
+        CNET_LANE_SUM(float, E_ONLY);
 #undef E_ONLY
+    }
+    return cnet_exp_inline_f32(x[(ptrdiff_t)k * xcs] - m) / s;
 }
 
-float cnet_softmax_pick_f16(const uint16_t *x, ptrdiff_t xcs, size_t C, size_t k)
+CNET_ALWAYS_INLINE float cnet_softmax_pick_f16(const uint16_t *x, ptrdiff_t xcs, size_t C, size_t k)
 {
     float m, s;
-    CNET_ROW_MAX(float, cnet_half_to_float);
+    CNET_ROW_MAX(float, cnet_half_to_float, xcs);
     CNET_LANE_SUM(float, E_HALF);
     s = cnet_round_half(s);
     return cnet_round_half(E_HALF(k) / s);
@@ -260,4 +309,35 @@ float cnet_ce_term_f32(float p) { return logf(p + 1e-7f); }
 float cnet_ce_term_f16(float p)
 {
     return cnet_round_half(logf(cnet_round_half(p + 0x1p-23f)));
+}
+
+/* --- softmax + cross-entropy ------------------------------------------------ */
+
+#define CNET_SOFTMAX_CE_SUM(T, SUF, TERM)                                     \
+    do {                                                                      \
+        double acc = 0.0;                                                     \
+        size_t r;                                                             \
+        for (r = 0; r < R; r++, x += xrs)                                     \
+            acc += TERM(cnet_softmax_pick_##SUF(x, xcs, C, (size_t)lab[r]));  \
+        return acc;                                                           \
+    } while (0)
+
+CNET_DISPATCH
+double cnet_softmax_ce_sum_f64(const double *x, ptrdiff_t xrs, ptrdiff_t xcs,
+                               const ptrdiff_t *lab, size_t R, size_t C)
+{
+    CNET_SOFTMAX_CE_SUM(double, f64, cnet_ce_term_f64);
+}
+
+CNET_DISPATCH
+double cnet_softmax_ce_sum_f32(const float *x, ptrdiff_t xrs, ptrdiff_t xcs,
+                               const ptrdiff_t *lab, size_t R, size_t C)
+{
+    CNET_SOFTMAX_CE_SUM(float, f32, cnet_ce_term_f32);
+}
+
+double cnet_softmax_ce_sum_f16(const uint16_t *x, ptrdiff_t xrs, ptrdiff_t xcs,
+                               const ptrdiff_t *lab, size_t R, size_t C)
+{
+    CNET_SOFTMAX_CE_SUM(float, f16, cnet_ce_term_f16);
 }

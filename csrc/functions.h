@@ -93,12 +93,17 @@ void cnet_softmax_f32(const float *x, ptrdiff_t xrs, ptrdiff_t xcs, float *y,
 void cnet_softmax_f16(const uint16_t *x, ptrdiff_t xrs, ptrdiff_t xcs, uint16_t *y,
                       ptrdiff_t yrs, ptrdiff_t ycs, size_t R, size_t C);
 
-/* One softmax value of one row without forming the row: x (C,) stride xcs IN;
- * returns softmax(x)[k] with the same bits cnet_softmax_* writes there (for
- * f16, the half value widened to float). */
-double cnet_softmax_pick_f64(const double *x, ptrdiff_t xcs, size_t C, size_t k);
-float cnet_softmax_pick_f32(const float *x, ptrdiff_t xcs, size_t C, size_t k);
-float cnet_softmax_pick_f16(const uint16_t *x, ptrdiff_t xcs, size_t C, size_t k);
+/* Sum over R rows of the book's cross-entropy term of softmax(x[r])[lab[r]]:
+ * x (R, C) strides (xrs, xcs) IN, lab (R,) IN with every entry in [0, C).
+ * Row by row, in order, terms as cnet_ce_term_* gives them for the value
+ * cnet_softmax_* writes at (r, lab[r]): the same sum, bit for bit, as forming
+ * softmax(x) first and adding its terms in row order. */
+double cnet_softmax_ce_sum_f64(const double *x, ptrdiff_t xrs, ptrdiff_t xcs,
+                               const ptrdiff_t *lab, size_t R, size_t C);
+double cnet_softmax_ce_sum_f32(const float *x, ptrdiff_t xrs, ptrdiff_t xcs,
+                               const ptrdiff_t *lab, size_t R, size_t C);
+double cnet_softmax_ce_sum_f16(const uint16_t *x, ptrdiff_t xrs, ptrdiff_t xcs,
+                               const ptrdiff_t *lab, size_t R, size_t C);
 
 /* The book's cross-entropy term of one picked probability p: log(p + 1e-7),
  * with 1e-7 and the result rounded to the working type as NumPy does. */

@@ -30,52 +30,61 @@
  * y'_t = y_t (1 + E_t) / (1 + Q), and so
  *     L' - L = log1p(Q) - log1p(A),   A = kappa E_t + kappac Q.
  *
- * Series instead of transcendentals. For W1[i, j] and b1[j] the change of the
- * hidden pre-activation is delta = x[b, i] * (fl(v +- h) - v), at most about
- * 1e-4 for MNIST inputs. Then
- *   s(delta) = sigmoid(a1 + delta) - sigmoid(a1) = sum_{k=1..5} u_k delta^k,
- * and, since d_o = s W2[j, o], the row's loss change is a function of s alone,
- *   P(s) = log1p(Q(s)) - log1p(A(s)) = sum_{k=1..5} P_k s^k.
- * Both coefficient sets are computed once per (row, hidden unit) from the
- * cached activations (Taylor arithmetic below); each parameter then costs two
- * degree-5 polynomials per reached row and sign: no exp or log.
+ * Series instead of transcendentals (W1 and b1). Moving W1[i, j] moves the
+ * pre-activation a1[b, j] by delta = x[b, i] (fl(v +- h) - v), at most about
+ * 1e-4 for MNIST inputs. Row b's loss change is then an analytic function of
+ * delta alone,
+ *     G(delta) = P(s(delta)),  s(delta) = sigmoid(a1 + delta) - sigmoid(a1),
+ *     P(s) = log1p(Q(s)) - log1p(A(s)),  d_o = s W2[j, o],
+ * whose Taylor coefficients g_1..g_5 are computed once per (row, hidden unit)
+ * from the cached activations (Taylor arithmetic in ng_forward_row). Each
+ * parameter then costs, per reached row, G5(delta+) - G5(delta-) with G5 the
+ * degree-5 Taylor polynomial: two short Horner chains, no exp or log.
  *
- * Truncation bounds (eps = 2^-53; "negligible" means below 2^-55 relative to
- * the natural size of the term, i.e. under the rounding of a direct libm
- * evaluation of the same quantity):
- * - Sigmoid. sigma'(a + w) / sigma'(a) = (cosh(w/2) + tanh(a/2) sinh(w/2))^-2.
- *   For complex |w| <= 1: |cosh(w/2)| >= cos(1/2), |sinh(w/2)| <= sinh(1/2),
- *   |tanh(a/2)| < 1 for real a, so the ratio is at most
- *   (cos(1/2) - sinh(1/2))^-2 = 7.87 there, whatever a is. By Cauchy's
- *   estimate its Taylor coefficients are at most 7.87, and
- *   s(delta) = sigma'(a) sum_n d_n delta^(n+1) / (n+1) with |d_n| <= 7.87, d_0 = 1.
- *   Dropping the terms of degree >= 6 leaves an error of at most
- *   sigma'(a) |delta| * 7.87 |delta|^5 / (6 (1 - |delta|)),
- *   which for |delta| <= 2^-12 is below 1.2e-18 sigma'(a) |delta|: negligible.
- * - Loss. Let W = max_o |W2[j, o]|. For complex |s| <= R = 1 / (2 W),
- *   |d_o| <= 1/2, so |E_o| <= e^(1/2) - 1 = 0.649; Q and A are averages of
- *   E's with weights summing to 1, so |Q|, |A| <= 0.649 and
- *   |log1p(Q)|, |log1p(A)| <= -log(1 - 0.649) = 1.046: |P| <= 2.092 on the
- *   circle, |P_k| <= 2.092 (2W)^k. Dropping degree >= 6 leaves at most
- *   2.092 (2 W |s|)^6 / (1 - 2 W |s|); relative to W |s| (the size of the
- *   terms y_o E_o a direct evaluation rounds) that is at most
- *   134 (W |s|)^5 / (1 - 2 W |s|), below 3.7e-18 for W |s| <= 2^-13.
- *   Since |s| <= |delta| / 4 (sigma' <= 1/4), W |delta| <= 2^-11 suffices.
- * - For W2 and b2 the change d of one output is used directly:
- *   expm1(d) = sum_{k=1..5} d^k / k! with relative tail
- *   <= |d|^5 / 720 / (1 - |d|), and log1p(w) = sum_{k=1..5} (-1)^(k+1) w^k / k
- *   with relative tail <= |w|^5 / 6 / (1 - |w|); with |d| <= 2^-12 (so
- *   |Q|, |A| <= |E| < 2^-11) both are below 1e-18.
- * Outside these ranges (large inputs, large weights) the exact formulas are
- * evaluated with libm (expm1/log1p), and for changes of an output above 1/2
- * the row's softmax and loss are recomputed as the book does.
+ * Truncation bound for G (eps = 2^-53). Let W = max |W2|, sigma' = sigma'(a1),
+ * and measure errors against 2 |m| W sigma', m = (delta+ - delta-) / 2: the
+ * first-order size of G(delta+) - G(delta-), and the size of the terms
+ * y_o E_o that a direct libm evaluation would round.
+ * 1. P. For complex |s| <= 1/W, |d_o| <= 1, so Re e^(d_o) >= e^-1 cos 1 = 0.199
+ *    and |e^(d_o)| <= e. 1 + Q and 1 + A are averages of such e^(d_o) (weights
+ *    y_o, resp. kappa and kappac, summing to 1), so they lie in the right half
+ *    plane with modulus in [0.199, e], and |log1p(Q)|, |log1p(A)| <=
+ *    |(1.615, pi/2)| = 2.253: |P| <= 4.506, hence (Cauchy) |P_k| <= 4.506 W^k
+ *    and |P(s)| <= 4.506 W|s| / (1 - W|s|).
+ * 2. s. sigma'(a + w) / sigma'(a) = (cosh(w/2) + tanh(a/2) sinh(w/2))^-2 and
+ *    for complex |w| <= rho <= 1/2, |cosh(w/2)| >= cos(rho/2),
+ *    |sinh(w/2)| <= sinh(rho/2), |tanh(a/2)| < 1 for real a; so
+ *    |s(delta)| <= rho sigma' (cos(1/4) - sinh(1/4))^-2 = 1.949 rho sigma'
+ *    on |delta| <= rho.
+ * 3. G. Take rho = min(1/2, 1/W). With sigma' <= 1/4, W |s| <= 0.4873 on
+ *    |delta| <= rho, so |G| <= 4.506 * 1.949 / 0.5127 W rho sigma' =
+ *    17.13 W rho sigma' and |g_k| <= 17.13 W sigma' rho^(1-k).
+ * 4. Tail. With delta+- = d +- m and r = |m| + |d|: for odd k,
+ *    |delta+^k - delta-^k| <= 2 r^k; for even k the odd powers of m cancel
+ *    pairwise and |delta+^k - delta-^k| <= 2 k |d| r^(k-1). Relative to
+ *    2 |m| W sigma', the dropped terms (k >= 6) are at most
+ *      17.13 [ (rho/|m|) (r/rho)^7 / (1 - (r/rho)^2)
+ *              + (|d|/|m|) sum_{k>=6 even} k (r/rho)^(k-1) ].
+ *    Under r <= 2^-11 rho (i.e. r <= 2^-12 and W r <= 2^-11) and
+ *    |d| <= 2^-7 |m| this is below 2.3e-19 + 0.81 * 2^-55 < 2^-55.
+ *    For float64 weights |d| / |m| is about eps |v| / h, for float32 ones
+ *    about 2^-24 |v| / h: the condition holds unless |v| is above ~10.
+ * Rows or columns outside these ranges (large inputs, large weights) take the
+ * exact formulas with libm (expm1, log1p), and a change of an output above
+ * 1/2 recomputes the row's softmax and loss as the book does.
+ *
+ * W2 and b2 move a single output of every row by d = z1[b, j] (fl(v +- h) - v)
+ * (z1 = 1 for b2): expm1(d) = sum_{k=1..5} d^k / k! with relative tail
+ * <= |d|^5 / 720 / (1 - |d|), and log1p(w) = sum_{k=1..5} (-1)^(k+1) w^k / k
+ * with relative tail <= |w|^5 / 6 / (1 - |w|); for |d| <= 2^-12 (so
+ * |Q|, |A| <= |E| < 2^-11) both are below 1e-18.
  *
  * Loss precision: always float64, also for float32 parameters (their float32
  * values, perturbed as float32 arrays store them, are exact in double).
  *
  * Threads: the parameters are split across threads, each gradient entry is
- * computed by one thread summing its rows in increasing order, so the result
- * is bit-identical for any thread count.
+ * computed by one thread summing its rows in a fixed order, so the result is
+ * bit-identical for any thread count.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -85,29 +94,36 @@
 #include "config.h"
 #include "netgrad.h"
 
-#define NG_H 1e-4     /* the book's h */
-#define NG_C 1e-7     /* the book's 1e-7 inside the log */
-#define NG_K 5        /* degree of every series */
-#define NG_DELTA_MAX 0.000244140625      /* 2^-12: sigmoid series range of |delta| */
-#define NG_WDELTA_MAX 0.00048828125      /* 2^-11: loss series range of W |delta| */
-#define NG_D_MAX 0.000244140625          /* 2^-12: single-output series range */
-#define NG_EXPM1_MAX 0.5                 /* above: recompute the row's softmax */
+#define NG_H 1e-4                 /* the book's h */
+#define NG_C 1e-7                 /* the book's 1e-7 inside the log */
+#define NG_K 5                    /* degree of every series */
+#define NG_R_MAX 0.000244140625   /* 2^-12: range of r = |m| + |d| for G's series */
+#define NG_WR_MAX 0.00048828125   /* 2^-11: range of W r */
+#define NG_D_OVER_M 0.0078125     /* 2^-7: largest |d| / |m| */
+#define NG_D_MAX 0.000244140625   /* 2^-12: single-output series range */
+#define NG_EXPM1_MAX 0.5          /* above: recompute the row's softmax */
+#define NG_LANES 8                /* partial sums of the output-parameter loop */
 
 /* Everything about the unperturbed network the perturbed losses are built from. */
 typedef struct {
     ptrdiff_t B, I, H, O;
     const intptr_t *t;
     const double *W1, *b1, *W2, *b2;
-    ptrdiff_t *colptr; /* (I + 2): column i of x holds entries colptr[i]..colptr[i+1]-1;
-                          column I is b1's column of ones */
-    ptrdiff_t *rows;   /* (nnz + B) batch row of each entry */
-    double *xv;        /* (nnz + B) x[b, i] of each entry */
+    ptrdiff_t *rowptr;  /* (B + 1) CSR of x's non-zeros: row b is rowptr[b]..rowptr[b+1]-1 */
+    ptrdiff_t *rcol;    /* (nnz) column of each CSR entry */
+    double *rval;       /* (nnz) value of each CSR entry */
+    ptrdiff_t *colptr;  /* (I + 2) CSC: column i is colptr[i]..colptr[i+1]-1, column I
+                           is b1's column of ones */
+    ptrdiff_t *crow;    /* (nnz + B) batch row of each CSC entry, ascending per column */
+    double *cval;       /* (nnz + B) x[b, i] of each CSC entry */
     double *a1, *z1, *zc; /* (B, H) x W1 + b1, sigmoid(a1), 1 - sigmoid(a1) = sigmoid(-a1) */
-    double *sc;        /* (B, K, H) sigmoid series u_1..u_5 of each hidden unit */
-    double *pc;        /* (B, K, H) loss series P_1..P_5 of each hidden unit */
-    double *a2, *y;    /* (B, O) output scores and softmax */
+    double *g;          /* (B, 5, H) Taylor coefficients g_1..g_5 of G per hidden unit */
+    double *a2, *y;     /* (B, O) output scores and softmax */
     double *kap, *kapc, *Lb; /* (B) kappa, kappac, the row's loss -log(y_t + c) */
-    double wmax;       /* max |W2| */
+    double *yT, *ktT;   /* (O, B) y transposed, kappa_b where t_b = o else 0 */
+    double *z1T;        /* (H + 1, B) z1 transposed, then a row of ones for b2 */
+    double *W2T;        /* (O, H) W2 transposed */
+    double wmax;        /* max |W2| (NaN if W2 holds one) */
 } ng_net;
 
 /* The perturbations the book's array applies to a value v: fl(v + h) - v and
@@ -133,6 +149,21 @@ CNET_INLINE double ng_sigmoid(double a)
     return 1.0 / (1.0 + exp(-a));
 }
 
+/* z = sigmoid(a) and zc = sigmoid(-a) = 1 - z, each to full relative precision,
+ * from one exp that cannot overflow. */
+CNET_INLINE void ng_sigmoid_pair(double a, double *z, double *zc)
+{
+    if (a >= 0) {
+        double e = exp(-a);
+        *z = 1.0 / (1.0 + e);
+        *zc = e * *z;
+    } else {
+        double e = exp(a); /* also a NaN a */
+        *zc = 1.0 / (1.0 + e);
+        *z = e * *zc;
+    }
+}
+
 /* sigmoid(a + d) - sigmoid(a) to full relative precision, z = sigmoid(a),
  * zc = sigmoid(-a): sigmoid(u) - sigmoid(v) = sigmoid(u) (1 - sigmoid(v)) (1 - e^(v-u)). */
 static double ng_sigmoid_shift(double a, double z, double zc, double d)
@@ -152,7 +183,7 @@ static double ng_row_dloss_exact(const ng_net *n, ptrdiff_t b, const double *d)
     ptrdiff_t o;
     for (o = 0; o < O; o++) {
         double ad = fabs(d[o]);
-        dmax = ad > dmax ? ad : dmax;
+        dmax = (ad > dmax || ad != ad) ? ad : dmax;
     }
     if (dmax <= NG_EXPM1_MAX) {
         double Q = 0.0, A;
@@ -187,22 +218,13 @@ CNET_INLINE double ng_log1p_series(double w)
     return w * (1.0 + w * (-1.0 / 2 + w * (1.0 / 3 + w * (-1.0 / 4 + w * (1.0 / 5)))));
 }
 
-/* Row b's loss change when only output o moves by d; scratch (O). */
-static double ng_row_dloss_one(const ng_net *n, ptrdiff_t b, ptrdiff_t o, double d,
-                               double *scratch)
+/* Row b's loss change when only output o moves by d, with libm; scratch (O). */
+static double ng_row_dloss_one_exact(const ng_net *n, ptrdiff_t b, ptrdiff_t o, double d,
+                                     double *scratch)
 {
-    if (fabs(d) <= NG_D_MAX) {
-        double E = ng_expm1_series(d);
-        double Q = n->y[b * n->O + o] * E;
-        double A = (o == (ptrdiff_t)n->t[b] ? n->kap[b] * E : 0.0) + n->kapc[b] * Q;
-        return ng_log1p_series(Q) - ng_log1p_series(A);
-    } else {
-        double r;
-        memset(scratch, 0, (size_t)n->O * sizeof(double));
-        scratch[o] = d;
-        r = ng_row_dloss_exact(n, b, scratch);
-        return r;
-    }
+    memset(scratch, 0, (size_t)n->O * sizeof(double));
+    scratch[o] = d;
+    return ng_row_dloss_exact(n, b, scratch);
 }
 
 /* Row b's loss change when hidden unit j's pre-activation moves by delta,
@@ -219,47 +241,57 @@ static double ng_row_dloss_hidden_exact(const ng_net *n, ptrdiff_t b, ptrdiff_t 
     return ng_row_dloss_exact(n, b, scratch);
 }
 
-/* Truncated power series (degree NG_K, zero constant term): L = log1p(U).
- * From (1 + U) L' = U': k L_k = k U_k - sum_{m=1..k-1} m L_m U_{k-m}. */
-static void ng_tps_log1p(const double *U, double *L)
+/* Truncated power series, degree NG_K, one per hidden unit: U, L (NG_K, H),
+ * row k-1 holding the coefficient of degree k. L = log1p(U) (U_0 = 0), from
+ * (1 + U) L' = U': k L_k = k U_k - sum_{m=1..k-1} m L_m U_{k-m}. */
+CNET_INLINE void ng_tps_log1p(ptrdiff_t H, const double *U, double *CNET_RESTRICT L)
 {
+    ptrdiff_t j;
     int k, m;
     for (k = 1; k <= NG_K; k++) {
-        double acc = 0.0;
-        for (m = 1; m < k; m++)
-            acc += m * L[m] * U[k - m];
-        L[k] = U[k] - acc / k;
+        double *Lk = L + (k - 1) * H;
+        const double *Uk = U + (k - 1) * H;
+        for (j = 0; j < H; j++)
+            Lk[j] = 0.0;
+        for (m = 1; m < k; m++) {
+            const double *Lm = L + (m - 1) * H, *Ukm = U + (k - m - 1) * H;
+            for (j = 0; j < H; j++)
+                Lk[j] += m * Lm[j] * Ukm[j];
+        }
+        for (j = 0; j < H; j++)
+            Lk[j] = Uk[j] - Lk[j] / k;
     }
 }
 
-/* Forward pass and series coefficients of batch row b (see ng_net). */
-static void ng_forward_row(ng_net *n, ptrdiff_t b, const void *x, int x_f32)
+/* Forward pass of batch row b and the Taylor coefficients of G for each
+ * hidden unit (see ng_net); tmp (4 NG_K H) scratch. */
+CNET_DISPATCH_FMA
+static void ng_forward_row(ng_net *n, ptrdiff_t b, double *tmp)
 {
-    const ptrdiff_t I = n->I, H = n->H, O = n->O;
+    const ptrdiff_t B = n->B, H = n->H, O = n->O;
     const double *W1 = n->W1, *W2 = n->W2;
     double *a1 = n->a1 + b * H, *z1 = n->z1 + b * H, *zc = n->zc + b * H;
     double *a2 = n->a2 + b * O, *y = n->y + b * O;
-    double *sc = n->sc + b * NG_K * H, *pc = n->pc + b * NG_K * H;
+    double *g = n->g + b * NG_K * H;
+    double *u = tmp, *q = tmp + NG_K * H, *al = tmp + 2 * NG_K * H, *lq = tmp + 3 * NG_K * H;
+    double *la = u; /* u is read into g before la is written */
     const ptrdiff_t t = (ptrdiff_t)n->t[b];
-    ptrdiff_t i, j, o;
-    double m, S, yt;
+    double m, S, yt, kap, kapc;
+    ptrdiff_t p, j, o;
 
-    /* a1 = x W1 + b1, skipping the zeros of x */
+    /* a1 = x W1 + b1 over the row's non-zeros */
     for (j = 0; j < H; j++)
         a1[j] = 0.0;
-    for (i = 0; i < I; i++) {
-        double xi = x_f32 ? (double)((const float *)x)[b * I + i]
-                          : ((const double *)x)[b * I + i];
-        const double *w = W1 + i * H;
-        if (xi == 0.0)
-            continue;
+    for (p = n->rowptr[b]; p < n->rowptr[b + 1]; p++) {
+        const double xi = n->rval[p];
+        const double *w = W1 + n->rcol[p] * H;
         for (j = 0; j < H; j++)
             a1[j] += xi * w[j];
     }
     for (j = 0; j < H; j++) {
         a1[j] += n->b1[j];
-        z1[j] = ng_sigmoid(a1[j]);
-        zc[j] = ng_sigmoid(-a1[j]);
+        ng_sigmoid_pair(a1[j], &z1[j], &zc[j]);
+        n->z1T[j * B + b] = z1[j];
     }
 
     /* a2 = z1 W2 + b2, y = softmax(a2) */
@@ -281,50 +313,99 @@ static void ng_forward_row(ng_net *n, ptrdiff_t b, const void *x, int x_f32)
     for (o = 0; o < O; o++)
         y[o] /= S;
     yt = y[t];
-    n->kap[b] = yt / (yt + NG_C);
-    n->kapc[b] = NG_C / (yt + NG_C);
+    kap = n->kap[b] = yt / (yt + NG_C);
+    kapc = n->kapc[b] = NG_C / (yt + NG_C);
     n->Lb[b] = -log(yt + NG_C);
+    for (o = 0; o < O; o++) {
+        n->yT[o * B + b] = y[o];
+        n->ktT[o * B + b] = o == t ? kap : 0.0;
+    }
 
-    for (j = 0; j < H; j++) {
-        /* sigmoid(a1 + delta) = sum_k u_k delta^k from u' = u - u^2:
-         * (k+1) u_{k+1} = u_k (1 - 2 z) - sum_{m=1..k-1} u_m u_{k-m}, u_1 = z (1 - z). */
-        double u[NG_K + 1], M[NG_K + 1], q[NG_K + 1], al[NG_K + 1], lq[NG_K + 1],
-            la[NG_K + 1];
-        double one_m_2z = zc[j] - z1[j], wt = W2[j * O + t], p, f;
-        int k, mm;
-        u[0] = z1[j];
-        u[1] = z1[j] * zc[j];
-        for (k = 1; k < NG_K; k++) {
-            double acc = u[k] * one_m_2z;
-            for (mm = 1; mm < k; mm++)
-                acc -= u[mm] * u[k - mm];
-            u[k + 1] = acc / (k + 1);
+    /* s(delta) = sum_k u_k delta^k, from u' = u - u^2 with u_0 = z:
+     * (k+1) u_{k+1} = u_k (1 - 2z) - sum_{m=1..k-1} u_m u_{k-m}. */
+    {
+        double *u1 = u, *u2 = u + H, *u3 = u + 2 * H, *u4 = u + 3 * H, *u5 = u + 4 * H;
+        for (j = 0; j < H; j++) {
+            double c = zc[j] - z1[j]; /* 1 - 2z */
+            u1[j] = z1[j] * zc[j];
+            u2[j] = u1[j] * c / 2;
+            u3[j] = (u2[j] * c - u1[j] * u1[j]) / 3;
+            u4[j] = (u3[j] * c - 2 * u1[j] * u2[j]) / 4;
+            u5[j] = (u4[j] * c - 2 * u1[j] * u3[j] - u2[j] * u2[j]) / 5;
         }
-        /* Q(s) = sum_o y_o expm1(s W2[j, o]) = sum_k (sum_o y_o W2[j, o]^k) s^k / k!,
-         * A(s) = kappa expm1(s W2[j, t]) + kappac Q(s). */
-        for (k = 1; k <= NG_K; k++)
-            M[k] = 0.0;
-        for (o = 0; o < O; o++) {
-            double w = W2[j * O + o];
-            p = y[o];
-            for (k = 1; k <= NG_K; k++) {
-                p *= w;
-                M[k] += p;
-            }
+    }
+
+    /* Q(s) = sum_o y_o expm1(s W2[j, o]) = sum_k (sum_o y_o W2[j, o]^k) s^k / k!,
+     * A(s) = kappa expm1(s W2[j, t]) + kappac Q(s). */
+    for (j = 0; j < NG_K * H; j++)
+        q[j] = 0.0;
+    for (o = 0; o < O; o++) {
+        const double yo = y[o], *w = n->W2T + o * H;
+        for (j = 0; j < H; j++) {
+            double wj = w[j], pw = yo * wj;
+            q[j] += pw;
+            pw *= wj;
+            q[H + j] += pw;
+            pw *= wj;
+            q[2 * H + j] += pw;
+            pw *= wj;
+            q[3 * H + j] += pw;
+            pw *= wj;
+            q[4 * H + j] += pw;
         }
-        p = 1.0;
-        f = 1.0;
-        for (k = 1; k <= NG_K; k++) {
-            p *= wt;
-            f *= k;
-            q[k] = M[k] / f;
-            al[k] = n->kap[b] * (p / f) + n->kapc[b] * q[k];
+    }
+    {
+        /* q_k = M_k / k!, al_k = kappa W2[j, t]^k / k! + kappac q_k */
+        const double *wt = n->W2T + t * H;
+        const double f2 = 1.0 / 2, f3 = 1.0 / 6, f4 = 1.0 / 24, f5 = 1.0 / 120;
+        double *q2 = q + H, *q3 = q + 2 * H, *q4 = q + 3 * H, *q5 = q + 4 * H;
+        double *al1 = al, *al2 = al + H, *al3 = al + 2 * H, *al4 = al + 3 * H,
+               *al5 = al + 4 * H;
+        for (j = 0; j < H; j++) {
+            double w = wt[j], w2 = w * w, w3 = w2 * w, w4 = w2 * w2, w5 = w4 * w;
+            q2[j] *= f2;
+            q3[j] *= f3;
+            q4[j] *= f4;
+            q5[j] *= f5;
+            al1[j] = kap * w + kapc * q[j];
+            al2[j] = kap * (w2 * f2) + kapc * q2[j];
+            al3[j] = kap * (w3 * f3) + kapc * q3[j];
+            al4[j] = kap * (w4 * f4) + kapc * q4[j];
+            al5[j] = kap * (w5 * f5) + kapc * q5[j];
         }
-        ng_tps_log1p(q, lq);
-        ng_tps_log1p(al, la);
-        for (k = 1; k <= NG_K; k++) {
-            sc[(k - 1) * H + j] = u[k];
-            pc[(k - 1) * H + j] = lq[k] - la[k];
+    }
+    ng_tps_log1p(H, q, lq);
+
+    /* G = P(s(delta)) to degree 5, P_k = lq_k - la_k. */
+    {
+        const double *u1 = u, *u2 = u + H, *u3 = u + 2 * H, *u4 = u + 3 * H, *u5 = u + 4 * H;
+        double *g1 = g, *g2 = g + H, *g3 = g + 2 * H, *g4 = g + 3 * H, *g5 = g + 4 * H;
+        /* lq holds log1p(Q); reuse q for P once la = log1p(A) is known. */
+        double *P = q;
+        for (j = 0; j < H; j++) {
+            /* keep u: copy it into g before la overwrites it */
+            g1[j] = u1[j];
+            g2[j] = u2[j];
+            g3[j] = u3[j];
+            g4[j] = u4[j];
+            g5[j] = u5[j];
+        }
+        ng_tps_log1p(H, al, la);
+        for (j = 0; j < NG_K * H; j++)
+            P[j] = lq[j] - la[j];
+        for (j = 0; j < H; j++) {
+            double U1 = g1[j], U2 = g2[j], U3 = g3[j], U4 = g4[j], U5 = g5[j];
+            double P1 = P[j], P2 = P[H + j], P3 = P[2 * H + j], P4 = P[3 * H + j],
+                   P5 = P[4 * H + j];
+            double U11 = U1 * U1;
+            g1[j] = P1 * U1;
+            g2[j] = P1 * U2 + P2 * U11;
+            g3[j] = P1 * U3 + 2 * P2 * U1 * U2 + P3 * U11 * U1;
+            g4[j] = P1 * U4 + P2 * (U2 * U2 + 2 * U1 * U3) + 3 * P3 * U11 * U2
+                    + P4 * U11 * U11;
+            g5[j] = P1 * U5 + 2 * P2 * (U1 * U4 + U2 * U3)
+                    + 3 * P3 * (U11 * U3 + U1 * U2 * U2) + 4 * P4 * U11 * U1 * U2
+                    + P5 * U11 * U11 * U1;
         }
     }
 }
@@ -332,38 +413,35 @@ static void ng_forward_row(ng_net *n, ptrdiff_t b, const void *x, int x_f32)
 /* Sum over column col's rows of L_b+ - L_b- for every hidden unit j.
  * dp, dm (H) the perturbations of the column's parameters; OUT acc (H);
  * scratch (O). */
-CNET_DISPATCH
+CNET_DISPATCH_FMA
 static void ng_column(const ng_net *n, ptrdiff_t col, const double *dp, const double *dm,
                       double *CNET_RESTRICT acc, double *scratch)
 {
     const ptrdiff_t H = n->H;
-    double dpmax = 0.0, dlim;
+    double rmax = 0.0, lim;
+    int series = 1;
     ptrdiff_t p, j;
 
     for (j = 0; j < H; j++) {
-        double a = fabs(dp[j]) > fabs(dm[j]) ? fabs(dp[j]) : fabs(dm[j]);
-        dpmax = a > dpmax ? a : dpmax;
+        double hm = fabs(dp[j] - dm[j]) / 2, hd = fabs(dp[j] + dm[j]) / 2;
+        rmax = hm + hd > rmax ? hm + hd : rmax;
+        series &= hd <= NG_D_OVER_M * hm; /* false for a NaN */
         acc[j] = 0.0;
     }
-    dlim = NG_DELTA_MAX;
-    if (!(n->wmax * dlim <= NG_WDELTA_MAX))
-        dlim = NG_WDELTA_MAX / n->wmax;
+    lim = NG_R_MAX;
+    if (!(n->wmax * lim <= NG_WR_MAX))
+        lim = NG_WR_MAX / n->wmax; /* 0 or NaN when W2 holds inf or NaN */
 
     for (p = n->colptr[col]; p < n->colptr[col + 1]; p++) {
-        const ptrdiff_t b = n->rows[p];
-        const double xb = n->xv[p];
-        if (fabs(xb) * dpmax <= dlim) {
-            const double *c1 = n->sc + b * NG_K * H, *c2 = c1 + H, *c3 = c2 + H,
-                         *c4 = c3 + H, *c5 = c4 + H;
-            const double *p1 = n->pc + b * NG_K * H, *p2 = p1 + H, *p3 = p2 + H,
-                         *p4 = p3 + H, *p5 = p4 + H;
+        const ptrdiff_t b = n->crow[p];
+        const double xb = n->cval[p];
+        if (series && fabs(xb) * rmax <= lim) {
+            const double *g1 = n->g + b * NG_K * H, *g2 = g1 + H, *g3 = g2 + H, *g4 = g3 + H,
+                         *g5 = g4 + H;
             for (j = 0; j < H; j++) {
-                double d = xb * dp[j];
-                double s = d * (c1[j] + d * (c2[j] + d * (c3[j] + d * (c4[j] + d * c5[j]))));
-                double lp = s * (p1[j] + s * (p2[j] + s * (p3[j] + s * (p4[j] + s * p5[j]))));
-                double e = xb * dm[j];
-                double r = e * (c1[j] + e * (c2[j] + e * (c3[j] + e * (c4[j] + e * c5[j]))));
-                double lm = r * (p1[j] + r * (p2[j] + r * (p3[j] + r * (p4[j] + r * p5[j]))));
+                double d = xb * dp[j], e = xb * dm[j];
+                double lp = d * (g1[j] + d * (g2[j] + d * (g3[j] + d * (g4[j] + d * g5[j]))));
+                double lm = e * (g1[j] + e * (g2[j] + e * (g3[j] + e * (g4[j] + e * g5[j]))));
                 acc[j] += lp - lm;
             }
         } else {
@@ -377,22 +455,55 @@ static void ng_column(const ng_net *n, ptrdiff_t col, const double *dp, const do
 }
 
 /* Gradient of W2[j, :] (or b2 when j == H): OUT g (O); scratch (O). */
+CNET_DISPATCH_FMA
 static void ng_output_row(const ng_net *n, ptrdiff_t j, int f32, double *g, double *scratch)
 {
     const ptrdiff_t B = n->B, H = n->H, O = n->O;
     const double *v = j < H ? n->W2 + j * O : n->b2;
+    const double *z = n->z1T + j * B; /* row H is all ones */
+    const double *kapc = n->kapc;
     ptrdiff_t o, b;
     for (o = 0; o < O; o++) {
+        const double *yo = n->yT + o * B, *ko = n->ktT + o * B;
         double dp, dm, acc = 0.0;
         ng_perturb(v[o], f32, &dp, &dm);
-        for (b = 0; b < B; b++) {
-            double zj = j < H ? n->z1[b * H + j] : 1.0;
-            double lp = ng_row_dloss_one(n, b, o, zj * dp, scratch);
-            double lm = ng_row_dloss_one(n, b, o, zj * dm, scratch);
-            acc += lp - lm;
+        /* |z| <= 1, so |d| <= max(|dp|, |dm|) */
+        if (fabs(dp) <= NG_D_MAX && fabs(dm) <= NG_D_MAX) {
+            /* NG_LANES partial sums, row b into lane b % NG_LANES, added in a
+             * fixed order: vectorisable and the same for any thread count. */
+            double lane[NG_LANES];
+            ptrdiff_t l;
+            for (l = 0; l < NG_LANES; l++)
+                lane[l] = 0.0;
+            for (b = 0; b < B; b += NG_LANES) {
+                const ptrdiff_t nl = B - b < NG_LANES ? B - b : NG_LANES;
+                for (l = 0; l < nl; l++) {
+                    const ptrdiff_t r = b + l;
+                    double Ep = ng_expm1_series(z[r] * dp), Em = ng_expm1_series(z[r] * dm);
+                    double Qp = yo[r] * Ep, Qm = yo[r] * Em;
+                    double Ap = ko[r] * Ep + kapc[r] * Qp, Am = ko[r] * Em + kapc[r] * Qm;
+                    double lp = ng_log1p_series(Qp) - ng_log1p_series(Ap);
+                    double lm = ng_log1p_series(Qm) - ng_log1p_series(Am);
+                    lane[l] += lp - lm;
+                }
+            }
+            for (l = 0; l < NG_LANES; l++)
+                acc += lane[l];
+        } else {
+            for (b = 0; b < B; b++) {
+                double lp = ng_row_dloss_one_exact(n, b, o, z[b] * dp, scratch);
+                double lm = ng_row_dloss_one_exact(n, b, o, z[b] * dm, scratch);
+                acc += lp - lm;
+            }
         }
         g[o] = acc / (double)B / (2.0 * NG_H);
     }
+}
+
+/* x[b, i] as a double, for either input dtype. */
+CNET_INLINE double ng_x(const void *x, int x_f32, ptrdiff_t k)
+{
+    return x_f32 ? (double)((const float *)x)[k] : ((const double *)x)[k];
 }
 
 int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
@@ -402,7 +513,7 @@ int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
                            double *gW1, double *gb1, double *gW2, double *gb2)
 {
     ng_net n;
-    ptrdiff_t nnz = 0, b, i, k, e;
+    ptrdiff_t nnz, b, i, j, o, e;
     size_t work;
     int nt, failed = 0;
     double wmax = 0.0;
@@ -418,72 +529,61 @@ int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
     n.W2 = W2;
     n.b2 = b2;
 
-    /* Column lists of x's non-zeros (CSC), column I = b1's ones. */
+    /* CSR of x: count the row's non-zeros (parallel below would cost more
+     * than this pass over B I values saves). */
+    n.rowptr = (ptrdiff_t *)malloc(((size_t)B + 1) * sizeof(ptrdiff_t));
     n.colptr = (ptrdiff_t *)calloc((size_t)I + 2, sizeof(ptrdiff_t));
-    if (!n.colptr)
-        return -1;
+    if (!n.rowptr || !n.colptr) {
+        failed = 1;
+        goto done;
+    }
+    n.rowptr[0] = 0;
     for (b = 0; b < B; b++) {
+        ptrdiff_t c = 0;
         if (x_f32) {
             const float *xr = (const float *)x + b * I;
             for (i = 0; i < I; i++)
-                n.colptr[i + 1] += xr[i] != 0.0f;
+                c += xr[i] != 0.0f;
         } else {
             const double *xr = (const double *)x + b * I;
             for (i = 0; i < I; i++)
-                n.colptr[i + 1] += xr[i] != 0.0;
+                c += xr[i] != 0.0;
         }
+        n.rowptr[b + 1] = n.rowptr[b] + c;
     }
-    n.colptr[I + 1] = B;
-    for (i = 0; i <= I; i++)
-        n.colptr[i + 1] += n.colptr[i];
-    nnz = n.colptr[I];
+    nnz = n.rowptr[B];
 
-    n.rows = (ptrdiff_t *)malloc(((size_t)nnz + (size_t)B) * sizeof(ptrdiff_t));
-    n.xv = (double *)malloc(((size_t)nnz + (size_t)B) * sizeof(double));
+    n.rcol = (ptrdiff_t *)malloc(((size_t)nnz + 1) * sizeof(ptrdiff_t));
+    n.rval = (double *)malloc(((size_t)nnz + 1) * sizeof(double));
+    n.crow = (ptrdiff_t *)malloc(((size_t)nnz + (size_t)B) * sizeof(ptrdiff_t));
+    n.cval = (double *)malloc(((size_t)nnz + (size_t)B) * sizeof(double));
     n.a1 = (double *)malloc((size_t)B * (size_t)H * 3 * sizeof(double));
-    n.sc = (double *)malloc((size_t)B * NG_K * (size_t)H * 2 * sizeof(double));
-    n.a2 = (double *)malloc((size_t)B * (size_t)O * 2 * sizeof(double));
+    n.g = (double *)malloc((size_t)B * NG_K * (size_t)H * sizeof(double));
+    n.a2 = (double *)malloc((size_t)B * (size_t)O * 4 * sizeof(double));
     n.kap = (double *)malloc((size_t)B * 3 * sizeof(double));
-    if (!n.rows || !n.xv || !n.a1 || !n.sc || !n.a2 || !n.kap) {
+    n.z1T = (double *)malloc(((size_t)H + 1) * (size_t)B * sizeof(double));
+    n.W2T = (double *)malloc((size_t)O * (size_t)H * sizeof(double));
+    if (!n.rcol || !n.rval || !n.crow || !n.cval || !n.a1 || !n.g || !n.a2 || !n.kap ||
+        !n.z1T || !n.W2T) {
         failed = 1;
         goto done;
     }
     n.z1 = n.a1 + B * H;
     n.zc = n.z1 + B * H;
-    n.pc = n.sc + B * NG_K * H;
     n.y = n.a2 + B * O;
+    n.yT = n.y + B * O;
+    n.ktT = n.yT + B * O;
     n.kapc = n.kap + B;
     n.Lb = n.kapc + B;
+    for (b = 0; b < B; b++)
+        n.z1T[H * B + b] = 1.0;
 
-    {
-        /* Fill in batch-row order so every column's rows ascend. */
-        ptrdiff_t *fill = (ptrdiff_t *)malloc(((size_t)I + 1) * sizeof(ptrdiff_t));
-        if (!fill) {
-            failed = 1;
-            goto done;
+    for (j = 0; j < H; j++)
+        for (o = 0; o < O; o++) {
+            double w = W2[j * O + o], a = fabs(w);
+            n.W2T[o * H + j] = w;
+            wmax = (a > wmax || a != a) ? a : wmax;
         }
-        memcpy(fill, n.colptr, ((size_t)I + 1) * sizeof(ptrdiff_t));
-        for (b = 0; b < B; b++) {
-            for (i = 0; i < I; i++) {
-                double xi = x_f32 ? (double)((const float *)x)[b * I + i]
-                                  : ((const double *)x)[b * I + i];
-                if (xi != 0.0) {
-                    e = fill[i]++;
-                    n.rows[e] = b;
-                    n.xv[e] = xi;
-                }
-            }
-            e = fill[I]++;
-            n.rows[e] = b;
-            n.xv[e] = 1.0;
-        }
-        free(fill);
-    }
-
-    for (k = 0; k < H * O; k++) {
-        double a = fabs(W2[k]);
-        wmax = (a > wmax || a != a) ? a : wmax;
-    }
     n.wmax = wmax;
 
     work = ((size_t)nnz + (size_t)B) * (size_t)H;
@@ -491,46 +591,97 @@ int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
 
 #pragma omp parallel num_threads(nt) reduction(| : failed)
     {
-        double *buf = (double *)malloc(((size_t)H * 3 + (size_t)O) * sizeof(double));
-        ptrdiff_t bb, col, j;
-        if (!buf)
+        double *buf = (double *)malloc(((size_t)4 * NG_K * (size_t)H + (size_t)H * 3 +
+                                        (size_t)O + (size_t)I) * sizeof(double));
+        ptrdiff_t *rowbuf = (ptrdiff_t *)malloc(((size_t)I + 1) * sizeof(ptrdiff_t));
+        ptrdiff_t bb, col, jj, p;
+        if (!buf || !rowbuf) {
+            free(buf);
+            buf = NULL;
             failed = 1;
-
-#pragma omp for schedule(static)
-        for (bb = 0; bb < B; bb++)
-            ng_forward_row(&n, bb, x, x_f32);
+        }
 
         /* Every thread meets every worksharing loop; one without scratch
          * skips its share and the call reports failure. */
+#pragma omp for schedule(static)
+        for (bb = 0; bb < B; bb++) {
+            /* The row's non-zeros, gathered without branches (MNIST's zeros
+             * do not follow a predictable pattern) into scratch first. */
+            ptrdiff_t q = 0, ii;
+            double *vals = buf + 4 * NG_K * H + 3 * H + O;
+            if (!buf)
+                continue;
+            for (ii = 0; ii < I; ii++) {
+                double xi = ng_x(x, x_f32, bb * I + ii);
+                rowbuf[q] = ii;
+                vals[q] = xi;
+                q += xi != 0.0;
+            }
+            memcpy(n.rcol + n.rowptr[bb], rowbuf, (size_t)q * sizeof(ptrdiff_t));
+            memcpy(n.rval + n.rowptr[bb], vals, (size_t)q * sizeof(double));
+            ng_forward_row(&n, bb, buf);
+        }
+
+#pragma omp single
+        {
+            /* CSC from CSR, walking the rows in order so each column's rows
+             * ascend; column I is b1's ones. */
+            for (p = 0; p < nnz; p++)
+                n.colptr[n.rcol[p] + 1]++;
+            n.colptr[I + 1] = B;
+            for (col = 0; col <= I; col++)
+                n.colptr[col + 1] += n.colptr[col];
+            for (bb = 0; bb < B; bb++) {
+                for (p = n.rowptr[bb]; p < n.rowptr[bb + 1]; p++) {
+                    e = n.colptr[n.rcol[p]]++;
+                    n.crow[e] = bb;
+                    n.cval[e] = n.rval[p];
+                }
+                e = n.colptr[I]++;
+                n.crow[e] = bb;
+                n.cval[e] = 1.0;
+            }
+            /* the fill advanced each start to the next column's start */
+            for (col = I; col > 0; col--)
+                n.colptr[col] = n.colptr[col - 1];
+            n.colptr[0] = 0;
+        }
+
 #pragma omp for schedule(dynamic, 1) nowait
         for (col = 0; col <= I; col++) {
             const double *v = col < I ? W1 + col * H : b1;
-            double *g = col < I ? gW1 + col * H : gb1;
+            double *gr = col < I ? gW1 + col * H : gb1;
             double *dp = buf, *dm = buf + H, *acc = buf + 2 * H, *scratch = buf + 3 * H;
             if (!buf)
                 continue;
-            for (j = 0; j < H; j++)
-                ng_perturb(v[j], params_f32, &dp[j], &dm[j]);
+            for (jj = 0; jj < H; jj++)
+                ng_perturb(v[jj], params_f32, &dp[jj], &dm[jj]);
             ng_column(&n, col, dp, dm, acc, scratch);
-            for (j = 0; j < H; j++)
-                g[j] = acc[j] / (double)B / (2.0 * NG_H);
+            for (jj = 0; jj < H; jj++)
+                gr[jj] = acc[jj] / (double)B / (2.0 * NG_H);
         }
 #pragma omp for schedule(dynamic, 1) nowait
-        for (j = 0; j <= H; j++) {
+        for (jj = 0; jj <= H; jj++) {
             if (!buf)
                 continue;
-            ng_output_row(&n, j, params_f32, j < H ? gW2 + j * O : gb2, buf + 3 * H);
+            ng_output_row(&n, jj, params_f32, jj < H ? gW2 + jj * O : gb2, buf + 3 * H);
         }
         free(buf);
+        free(rowbuf);
     }
 
 done:
+    free(n.rowptr);
     free(n.colptr);
-    free(n.rows);
-    free(n.xv);
+    free(n.rcol);
+    free(n.rval);
+    free(n.crow);
+    free(n.cval);
     free(n.a1);
-    free(n.sc);
+    free(n.g);
     free(n.a2);
     free(n.kap);
+    free(n.z1T);
+    free(n.W2T);
     return failed ? -1 : 0;
 }

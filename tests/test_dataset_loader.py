@@ -5,6 +5,7 @@ labels 0..9) and a data set spec carrying their SHA-256, so the real parsing and
 checking path runs without the real data. Network traffic goes only to an HTTP
 server on 127.0.0.1 started here; every load names its mirrors explicitly.
 """
+import copy
 import dataclasses
 import gzip
 import hashlib
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -41,6 +43,8 @@ FILENAMES = {
     "t_test": "t10k-labels-idx1-ubyte.gz",
 }
 N_TRAIN, N_TEST = 120, 30
+
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 
 # ---------------------------------------------------------------- helpers
@@ -380,6 +384,9 @@ def test_offline_error_lists_every_mirror_and_the_ways_out(tmp_path, monkeypatch
     # Each unreachable mirror is tried once, not once per file.
     assert message.count("cannot reach it") == 1
     assert [a[0] for a in info.value.attempts] == [refused, absent]
+    # Reconstructible from its reduce tuple (as pickling in a worker process needs).
+    clone = copy.deepcopy(info.value)
+    assert str(clone) == message and clone.attempts == info.value.attempts
 
 
 def test_no_mirror_at_all(synthetic, tmp_path):
@@ -585,7 +592,7 @@ def test_reader_never_sees_a_partial_cache(synthetic, tmp_path):
     writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import sys, numpy as np
         from cnet.dataset._cache import write_cache
-        arrays = dict(np.load(sys.argv[1]))
+        arrays = dict(np.load(sys.argv[1], allow_pickle=False))
         open(sys.argv[3], "w").close()
         for _ in range(100):
             write_cache(sys.argv[2], arrays)
@@ -593,7 +600,7 @@ def test_reader_never_sees_a_partial_cache(synthetic, tmp_path):
     reads = 0
     try:
         while not ready.exists() and writer.poll() is None:
-            pass
+            time.sleep(0.001)
         while writer.poll() is None:
             read_cache(path, synthetic.spec)
             reads += 1
@@ -727,6 +734,19 @@ def test_default_mirrors_of_the_real_data_sets(monkeypatch, tmp_path):
     assert fashion[0] == str(tmp_path) and len(fashion) >= 3
     monkeypatch.setenv("CNET_FASHION_MNIST_MIRROR", "/somewhere")
     assert [m.location for m in resolve_mirrors(fashion_module.FASHION_MNIST)] == ["/somewhere"]
+
+
+def test_init_mnist_fills_the_cache(synthetic, tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist_module, "MNIST",
+                        dataclasses.replace(mnist_module.MNIST, files=synthetic.spec.files))
+    mnist_module.init_mnist(data_home=tmp_path, mirror=synthetic.write_folder(tmp_path / "m"),
+                            verbose=False)
+    read_cache(str(tmp_path / "mnist.npz"), mnist_module.MNIST)
+
+
+def test_network_guard_is_active():
+    with pytest.raises(AssertionError, match="name lookup attempted"):
+        socket.getaddrinfo("ossci-datasets.s3.amazonaws.com", 443)
 
 
 def test_book_module_helpers():

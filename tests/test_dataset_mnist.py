@@ -21,6 +21,8 @@ from cnet.dataset.fashion_mnist import FASHION_MNIST, load_fashion_mnist
 from cnet.dataset.mnist import MNIST, load_mnist
 
 MNIST_MIRROR = os.environ.get("CNET_MNIST_MIRROR", "")
+pytestmark = pytest.mark.usefixtures("loopback_only")
+
 FASHION_MIRROR = (os.environ.get("CNET_FASHION_MNIST_MIRROR", "")
                   or "/usr/share/datasets/fashion-mnist")
 SAMPLE_PATH = os.path.join(os.path.dirname(cnet.__file__), "dataset", "data",

@@ -358,6 +358,13 @@ def test_cross_entropy_error_one_sample():
     assert F.cross_entropy_error(y, 3) == pytest.approx(-np.log(1e-7), rel=1e-12)
 
 
+def test_cross_entropy_one_row_batch_with_a_scalar_index():
+    y = _probs(1, 5, np.float64, np.random.default_rng(9))
+    for t in (3, np.array(3), np.array([3])):
+        assert_close(F.cross_entropy_error(y, t), _reference(R.cross_entropy_error, y, t))
+        assert_close(F.softmax_loss(y, t), _reference(R.softmax_loss, y, t))
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.uint8, np.bool_, np.int8])
 def test_cross_entropy_of_integer_y(dtype):
     y = np.eye(4, dtype=dtype)[[0, 2, 3]]
@@ -440,26 +447,32 @@ def _bits(v):
 
 
 def _large_cases():
+    """Inputs that run on 2 threads: at least twice the per-thread minimum."""
     rng = np.random.default_rng(8)
-    big = rng.standard_normal((400, 1000)) * 10
-    t_idx = rng.integers(0, 1000, 400)
-    tall = rng.standard_normal((100_000, 10)) * 5
-    t_tall = rng.integers(0, 10, 100_000)
-    oh_tall = np.eye(10)[t_tall]
-    p_tall = F.softmax(tall)
+    n_exp = 2 * K.PARALLEL_MIN + 1001           # loops evaluating exp per element
+    n_mem = 2 * K.PARALLEL_MIN_MEMORY_BOUND + 1001  # loops that only move memory
+    wide = rng.standard_normal((n_exp // 997 + 1, 997)) * 10
+    flat = rng.standard_normal(n_mem) * 10
+    tall = rng.standard_normal((n_exp // 10 + 1, 10)) * 5
+    t_tall = rng.integers(0, 10, tall.shape[0])
+    many = rng.standard_normal((n_mem // 2 + 1, 2))
+    t_many = rng.integers(0, 2, many.shape[0])
+    p_many = F.softmax(many)
     return [
-        ("sigmoid", (big,)), ("sigmoid", (big.astype(np.float32),)),
-        ("sigmoid", (big.astype(np.float16),)), ("sigmoid", (big.T,)),
-        ("sigmoid", (big[:, ::3],)), ("sigmoid_grad", (big,)),
-        ("relu", (big,)), ("relu_grad", (big.astype(np.float32),)),
-        ("relu", ((big * 10).astype(np.int32),)),
-        ("softmax", (big,)), ("softmax", (tall.astype(np.float32),)),
-        ("softmax", (np.asfortranarray(tall),)), ("softmax", (big.ravel(),)),
-        ("cross_entropy_error", (p_tall, t_tall)), ("cross_entropy_error", (p_tall, oh_tall)),
-        ("cross_entropy_error", (F.softmax(big), t_idx)),
-        ("softmax_loss", (tall, t_tall)), ("softmax_loss", (tall.astype(np.float32), oh_tall)),
-        ("sum_squared_error", (big, big[::-1])),
-        ("sum_squared_error", (big.astype(np.float32), big * 0.5)),
+        ("sigmoid", (wide,)), ("sigmoid", (wide.astype(np.float32),)),
+        ("sigmoid", (wide.astype(np.float16),)), ("sigmoid", (wide.T,)),
+        ("sigmoid", (wide[:, ::3],)), ("sigmoid_grad", (wide,)),
+        ("relu", (flat,)), ("relu_grad", (flat.astype(np.float32),)),
+        ("relu", ((flat * 10).astype(np.int32),)), ("relu_grad", (flat[::-1],)),
+        ("softmax", (wide,)), ("softmax", (tall.astype(np.float32),)),
+        ("softmax", (np.asfortranarray(tall),)), ("softmax", (tall.astype(np.float16),)),
+        ("cross_entropy_error", (p_many, t_many)),
+        ("cross_entropy_error", (p_many, np.eye(2)[t_many])),
+        ("cross_entropy_error", (p_many.astype(np.float32), t_many.astype(np.uint8))),
+        ("softmax_loss", (tall, t_tall)), ("softmax_loss", (tall.astype(np.float32),
+                                                           np.eye(10)[t_tall])),
+        ("sum_squared_error", (flat, flat[::-1])),
+        ("sum_squared_error", (flat.astype(np.float32), flat * 0.5)),
     ]
 
 

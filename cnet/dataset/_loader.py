@@ -30,9 +30,13 @@ class DatasetDownloadError(OSError):
         ``(source, filename, reason)`` for every failed try, in order.
     """
 
-    def __init__(self, message, attempts):
+    def __init__(self, message, attempts=()):
         super().__init__(message)
-        self.attempts = attempts
+        self.attempts = list(attempts)
+
+    def __reduce__(self):
+        # Keeps the attempts when copied or sent back from a worker process.
+        return (type(self), (str(self), self.attempts))
 
 
 def load_dataset(spec, normalize=True, flatten=True, one_hot_label=False, *,
@@ -67,14 +71,15 @@ def _load_full(spec, data_home, mirror, download, progress):
         damaged = None
     except CacheError as exc:
         damaged = str(exc)
-        progress.message("the cached %s at %s is damaged (%s); rebuilding it"
-                         % (spec.title, path, damaged))
     if not download:
         state = "is damaged (%s)" % damaged if damaged else "is not there"
         raise DatasetNotCachedError(
             "%s is not cached: %s %s, and download=False. Call %s(download=True) to "
             "fetch it once (from %s or the public mirrors), or %s"
             % (spec.title, path, state, spec.function, spec.mirror_env, _sample_hint(spec)))
+    if damaged:
+        progress.message("the cached %s at %s is damaged (%s); rebuilding it"
+                         % (spec.title, path, damaged))
     arrays = fetch_all(spec, resolve_mirrors(spec, mirror), progress)
     try:
         write_cache(path, arrays)

@@ -1,0 +1,124 @@
+"""The benchmark suite's machinery (not its timings): the recipe loop, the
+report, and the ``cnet train`` / ``cnet bench`` commands, on the bundled sample."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cnet.benchmark.recipe import make_net, train_ch04
+from cnet.benchmark.report import headline, to_markdown
+from cnet.dataset.mnist import load_mnist
+
+
+@pytest.fixture
+def no_full_mnist(tmp_path, monkeypatch):
+    """Make the full MNIST unavailable (empty mirror, empty cache, no download)."""
+    empty = tmp_path / "empty-mirror"
+    empty.mkdir()
+    monkeypatch.setenv("CNET_MNIST_MIRROR", str(empty))
+    monkeypatch.setenv("CNET_DATA_HOME", str(tmp_path / "cache"))
+    return empty
+
+
+def test_recipe_cnet_follows_reference_on_the_same_batches():
+    # The same seed gives the same initial weights and the same batches, so
+    # cnet's and the book's NumPy training must stay together: the losses
+    # differ only by rounding (float64, summation order), amplified a little
+    # by 30 updates, hence 1e-9 relative.
+    (x_train, t_train), (x_test, t_test) = load_mnist(one_hot_label=True, sample=True)
+    runs = {}
+    for impl in ("cnet", "reference"):
+        net = make_net(impl, "float64", seed=3)
+        runs[impl] = train_ch04(net, x_train, t_train, x_test, t_test, iters_num=30,
+                                seed=5)
+        runs[impl]["W1"] = net.params["W1"]
+    assert runs["cnet"]["train_acc"] == pytest.approx(runs["reference"]["train_acc"], abs=1e-12)
+    assert runs["cnet"]["loss_last"] == pytest.approx(runs["reference"]["loss_last"], rel=1e-9)
+    np.testing.assert_allclose(runs["cnet"]["W1"], runs["reference"]["W1"], rtol=1e-9, atol=1e-12)
+
+
+def _rows():
+    r = lambda w, c, i, s, **k: dict(workload=w, case=c, impl=i, seconds=s, **k)  # noqa: E731
+    return [
+        r("numgrad_step", "float64", "cnet 1 thread", 0.010),
+        r("numgrad_step", "float64", "cnet 2 threads", 0.006),
+        r("numgrad_step", "float64", "reference", 20.0),
+        r("recipe_backprop", "10000 iterations", "reference", 40.0, peak_rss_mb=800.0,
+          test_acc=0.94, train_acc=0.94),
+        r("recipe_backprop", "10000 iterations", "cnet float64", 8.0, peak_rss_mb=300.0,
+          test_acc=0.94, train_acc=0.94),
+        r("recipe_backprop", "10000 iterations", "torch float32", 10.0, peak_rss_mb=900.0,
+          test_acc=0.94, train_acc=0.94),
+        r("recipe_numerical", "500 iterations", "cnet float64", 6.0, peak_rss_mb=300.0,
+          test_acc=0.9, train_acc=0.9),
+        r("predict_test", "predict", "reference", 0.1),
+        r("predict_test", "predict", "cnet float64", 0.08),
+    ]
+
+
+def test_headline_ratios():
+    h = headline(_rows())
+    assert h["numgrad_ratio"] == pytest.approx(20.0 / 0.006)
+    assert h["thread_ratio"] == pytest.approx(0.010 / 0.006)
+    assert h["recipe_ratio_ref"] == pytest.approx(5.0)
+    assert h["recipe_ratio_torch"] == pytest.approx(1.25)
+    assert h["memory_ratio"] == pytest.approx(800.0 / 300.0)
+    assert h["predict_ratio"] == pytest.approx(1.25)
+    # 500 iterations in 6 s scale to 10,000 iterations in 120 s.
+    assert h["recipe_numerical_s"] == pytest.approx(120.0)
+
+
+def test_markdown_marks_targets():
+    result = {"rows": _rows(), "quick": True, "command": "cnet bench --quick",
+              "data": "synthetic", "machine": dict(
+                  date="today", cpu="cpu", cpu_count=2, platform="p", cnet="0", compiler="cc",
+                  openmp=True, num_threads=2, numpy="2", torch=None)}
+    md = to_markdown(result)
+    line = lambda key: next(l for l in md.splitlines() if l.startswith("| " + key))  # noqa: E731
+    assert line("numerical-gradient step vs reference").endswith("| met |")
+    assert "NOT met" in line("ch04 backprop recipe (cnet float64) vs torch float32")
+    assert "NOT met" in line("predict over the test set")
+    assert "reference / this" in md and "peak RSS 300 MB" in md
+
+
+def _run_cli(args, env_mirror, tmp_path):
+    env = dict(os.environ, CNET_MNIST_MIRROR=str(env_mirror),
+               CNET_DATA_HOME=str(tmp_path / "cache"))
+    return subprocess.run([sys.executable, "-m", "cnet"] + args, capture_output=True,
+                          text=True, env=env, cwd=str(tmp_path), timeout=600)
+
+
+def test_cli_train_on_the_sample(no_full_mnist, tmp_path):
+    res = _run_cli(["train", "--iters", "60", "--sample-ok"], no_full_mnist, tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "data: MNIST sample" in res.stdout
+    acc_lines = [l for l in res.stdout.splitlines() if l.startswith("train acc, test acc | ")]
+    assert len(acc_lines) >= 1
+    assert "60 iterations in" in res.stdout
+
+
+def test_cli_train_refuses_bad_arguments(no_full_mnist, tmp_path):
+    res = _run_cli(["train", "--iters", "0"], no_full_mnist, tmp_path)
+    assert res.returncode == 2 and "must be >= 1" in res.stderr
+
+
+def test_cli_bench_writes_report(no_full_mnist, tmp_path):
+    out = tmp_path / "out"
+    res = _run_cli(["bench", "--quick", "--only", "predict_test", "--no-torch", "--out",
+                    str(out)], no_full_mnist, tmp_path)
+    assert res.returncode == 0, res.stderr
+    data = json.loads((out / "results.json").read_text())
+    impls = {r["impl"] for r in data["rows"]}
+    assert {"reference", "cnet float64", "cnet float32"} <= impls
+    assert all(r["seconds"] > 0 for r in data["rows"])
+    assert "sample" in data["data"]
+    assert (out / "results.md").read_text().startswith("# cnet benchmark results")
+
+
+def test_cli_bench_rejects_unknown_workload(no_full_mnist, tmp_path):
+    res = _run_cli(["bench", "--only", "nonsense", "--out", str(tmp_path / "o")],
+                   no_full_mnist, tmp_path)
+    assert res.returncode != 0 and "unknown workload" in res.stderr
