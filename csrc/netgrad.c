@@ -109,13 +109,12 @@ typedef struct {
     ptrdiff_t B, I, H, O;
     const intptr_t *t;
     const double *W1, *b1, *W2, *b2;
-    ptrdiff_t *rowptr;  /* (B + 1) CSR of x's non-zeros: row b is rowptr[b]..rowptr[b+1]-1 */
-    ptrdiff_t *rcol;    /* (nnz) column of each CSR entry */
-    double *rval;       /* (nnz) value of each CSR entry */
-    ptrdiff_t *colptr;  /* (I + 2) CSC: column i is colptr[i]..colptr[i+1]-1, column I
-                           is b1's column of ones */
-    ptrdiff_t *crow;    /* (nnz + B) batch row of each CSC entry, ascending per column */
-    double *cval;       /* (nnz + B) x[b, i] of each CSC entry */
+    ptrdiff_t *colptr;  /* (I + 2) CSC of x's non-zeros: column i is
+                           colptr[i]..colptr[i] + ccount[i] - 1 (one spare slot per column
+                           follows, see ng_fill_columns); column I is b1's column of ones */
+    ptrdiff_t *ccount;  /* (I + 1) non-zeros of each column */
+    ptrdiff_t *crow;    /* (nnz + B + I + 1) batch row of each CSC entry, ascending per column */
+    double *cval;       /* (nnz + B + I + 1) x[b, i] of each CSC entry */
     double *a1, *z1, *zc; /* (B, H) x W1 + b1, sigmoid(a1), 1 - sigmoid(a1) = sigmoid(-a1) */
     double *g;          /* (B, 5, H) Taylor coefficients g_1..g_5 of G per hidden unit */
     double *a2, *y;     /* (B, O) output scores and softmax */
@@ -263,10 +262,12 @@ CNET_INLINE void ng_tps_log1p(ptrdiff_t H, const double *U, double *CNET_RESTRIC
     }
 }
 
-/* Forward pass of batch row b and the Taylor coefficients of G for each
- * hidden unit (see ng_net); tmp (4 NG_K H) scratch. */
+/* Forward pass of batch row b of x (float32 if x_f32) and the Taylor
+ * coefficients of G for each hidden unit (see ng_net); scratch: tmp
+ * (4 NG_K H), xv (I), xi (I). */
 CNET_DISPATCH_FMA
-static void ng_forward_row(ng_net *n, ptrdiff_t b, double *tmp)
+static void ng_forward_row(ng_net *n, ptrdiff_t b, const void *x, int x_f32, double *tmp,
+                           double *xv, ptrdiff_t *xi)
 {
     const ptrdiff_t B = n->B, H = n->H, O = n->O;
     const double *W1 = n->W1, *W2 = n->W2;
@@ -276,17 +277,34 @@ static void ng_forward_row(ng_net *n, ptrdiff_t b, double *tmp)
     double *u = tmp, *q = tmp + NG_K * H, *al = tmp + 2 * NG_K * H, *lq = tmp + 3 * NG_K * H;
     double *la = u; /* u is read into g before la is written */
     const ptrdiff_t t = (ptrdiff_t)n->t[b];
+    const ptrdiff_t I = n->I;
     double m, S, yt, kap, kapc;
-    ptrdiff_t p, j, o;
+    ptrdiff_t p, j, o, nz = 0;
 
-    /* a1 = x W1 + b1 over the row's non-zeros */
+    /* The row's non-zeros, gathered without branches (MNIST's zeros follow no
+     * pattern a branch predictor could learn), then a1 = x W1 + b1 over them. */
+    if (x_f32) {
+        const float *xr = (const float *)x + b * I;
+        for (p = 0; p < I; p++) {
+            xi[nz] = p;
+            xv[nz] = (double)xr[p];
+            nz += xr[p] != 0.0f;
+        }
+    } else {
+        const double *xr = (const double *)x + b * I;
+        for (p = 0; p < I; p++) {
+            xi[nz] = p;
+            xv[nz] = xr[p];
+            nz += xr[p] != 0.0;
+        }
+    }
     for (j = 0; j < H; j++)
         a1[j] = 0.0;
-    for (p = n->rowptr[b]; p < n->rowptr[b + 1]; p++) {
-        const double xi = n->rval[p];
-        const double *w = W1 + n->rcol[p] * H;
+    for (p = 0; p < nz; p++) {
+        const double xp = xv[p];
+        const double *w = W1 + xi[p] * H;
         for (j = 0; j < H; j++)
-            a1[j] += xi * w[j];
+            a1[j] += xp * w[j];
     }
     for (j = 0; j < H; j++) {
         a1[j] += n->b1[j];
@@ -410,6 +428,44 @@ static void ng_forward_row(ng_net *n, ptrdiff_t b, double *tmp)
     }
 }
 
+/* CSC of x: crow/cval of column i from colptr[i] on, rows ascending; column
+ * I holds every row with value 1 (b1). Branch-free: each element is written
+ * at its column's next slot and the slot advances only for a non-zero, so
+ * the zeros land in the slot the next non-zero overwrites, or in the spare
+ * slot after the column. */
+static void ng_fill_columns(ng_net *n, const void *x, int x_f32)
+{
+    const ptrdiff_t B = n->B, I = n->I;
+    ptrdiff_t *next = n->ccount; /* reused as fill cursors, restored below */
+    ptrdiff_t b, i;
+    for (i = 0; i <= I; i++)
+        next[i] = n->colptr[i];
+    for (b = 0; b < B; b++) {
+        if (x_f32) {
+            const float *xr = (const float *)x + b * I;
+            for (i = 0; i < I; i++) {
+                const ptrdiff_t e = next[i];
+                n->crow[e] = b;
+                n->cval[e] = (double)xr[i];
+                next[i] = e + (xr[i] != 0.0f);
+            }
+        } else {
+            const double *xr = (const double *)x + b * I;
+            for (i = 0; i < I; i++) {
+                const ptrdiff_t e = next[i];
+                n->crow[e] = b;
+                n->cval[e] = xr[i];
+                next[i] = e + (xr[i] != 0.0);
+            }
+        }
+        n->crow[next[I]] = b;
+        n->cval[next[I]] = 1.0;
+        next[I]++;
+    }
+    for (i = 0; i <= I; i++)
+        next[i] -= n->colptr[i];
+}
+
 /* Sum over column col's rows of L_b+ - L_b- for every hidden unit j.
  * dp, dm (H) the perturbations of the column's parameters; OUT acc (H);
  * scratch (O). */
@@ -432,7 +488,7 @@ static void ng_column(const ng_net *n, ptrdiff_t col, const double *dp, const do
     if (!(n->wmax * lim <= NG_WR_MAX))
         lim = NG_WR_MAX / n->wmax; /* 0 or NaN when W2 holds inf or NaN */
 
-    for (p = n->colptr[col]; p < n->colptr[col + 1]; p++) {
+    for (p = n->colptr[col]; p < n->colptr[col] + n->ccount[col]; p++) {
         const ptrdiff_t b = n->crow[p];
         const double xb = n->cval[p];
         if (series && fabs(xb) * rmax <= lim) {
@@ -500,12 +556,6 @@ static void ng_output_row(const ng_net *n, ptrdiff_t j, int f32, double *g, doub
     }
 }
 
-/* x[b, i] as a double, for either input dtype. */
-CNET_INLINE double ng_x(const void *x, int x_f32, ptrdiff_t k)
-{
-    return x_f32 ? (double)((const float *)x)[k] : ((const double *)x)[k];
-}
-
 int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
                            ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                            const double *W1, const double *b1,
@@ -513,7 +563,7 @@ int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
                            double *gW1, double *gb1, double *gW2, double *gb2)
 {
     ng_net n;
-    ptrdiff_t nnz, b, i, j, o, e;
+    ptrdiff_t nnz, b, i, j, o;
     size_t work;
     int nt, failed = 0;
     double wmax = 0.0;
@@ -529,42 +579,40 @@ int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
     n.W2 = W2;
     n.b2 = b2;
 
-    /* CSR of x: count the row's non-zeros (parallel below would cost more
-     * than this pass over B I values saves). */
-    n.rowptr = (ptrdiff_t *)malloc(((size_t)B + 1) * sizeof(ptrdiff_t));
-    n.colptr = (ptrdiff_t *)calloc((size_t)I + 2, sizeof(ptrdiff_t));
-    if (!n.rowptr || !n.colptr) {
+    /* Non-zeros per column of x (column I: b1's ones), then the column
+     * starts, each column followed by one spare slot (see ng_fill_columns). */
+    n.ccount = (ptrdiff_t *)calloc((size_t)I + 1, sizeof(ptrdiff_t));
+    n.colptr = (ptrdiff_t *)malloc(((size_t)I + 2) * sizeof(ptrdiff_t));
+    if (!n.ccount || !n.colptr) {
         failed = 1;
         goto done;
     }
-    n.rowptr[0] = 0;
     for (b = 0; b < B; b++) {
-        ptrdiff_t c = 0;
         if (x_f32) {
             const float *xr = (const float *)x + b * I;
             for (i = 0; i < I; i++)
-                c += xr[i] != 0.0f;
+                n.ccount[i] += xr[i] != 0.0f;
         } else {
             const double *xr = (const double *)x + b * I;
             for (i = 0; i < I; i++)
-                c += xr[i] != 0.0;
+                n.ccount[i] += xr[i] != 0.0;
         }
-        n.rowptr[b + 1] = n.rowptr[b] + c;
     }
-    nnz = n.rowptr[B];
+    n.ccount[I] = B;
+    n.colptr[0] = 0;
+    for (i = 0; i <= I; i++)
+        n.colptr[i + 1] = n.colptr[i] + n.ccount[i] + 1;
+    nnz = n.colptr[I + 1]; /* entries including the spare slots */
 
-    n.rcol = (ptrdiff_t *)malloc(((size_t)nnz + 1) * sizeof(ptrdiff_t));
-    n.rval = (double *)malloc(((size_t)nnz + 1) * sizeof(double));
-    n.crow = (ptrdiff_t *)malloc(((size_t)nnz + (size_t)B) * sizeof(ptrdiff_t));
-    n.cval = (double *)malloc(((size_t)nnz + (size_t)B) * sizeof(double));
+    n.crow = (ptrdiff_t *)malloc((size_t)nnz * sizeof(ptrdiff_t));
+    n.cval = (double *)malloc((size_t)nnz * sizeof(double));
     n.a1 = (double *)malloc((size_t)B * (size_t)H * 3 * sizeof(double));
     n.g = (double *)malloc((size_t)B * NG_K * (size_t)H * sizeof(double));
     n.a2 = (double *)malloc((size_t)B * (size_t)O * 4 * sizeof(double));
     n.kap = (double *)malloc((size_t)B * 3 * sizeof(double));
     n.z1T = (double *)malloc(((size_t)H + 1) * (size_t)B * sizeof(double));
     n.W2T = (double *)malloc((size_t)O * (size_t)H * sizeof(double));
-    if (!n.rcol || !n.rval || !n.crow || !n.cval || !n.a1 || !n.g || !n.a2 || !n.kap ||
-        !n.z1T || !n.W2T) {
+    if (!n.crow || !n.cval || !n.a1 || !n.g || !n.a2 || !n.kap || !n.z1T || !n.W2T) {
         failed = 1;
         goto done;
     }
@@ -593,58 +641,26 @@ int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
     {
         double *buf = (double *)malloc(((size_t)4 * NG_K * (size_t)H + (size_t)H * 3 +
                                         (size_t)O + (size_t)I) * sizeof(double));
-        ptrdiff_t *rowbuf = (ptrdiff_t *)malloc(((size_t)I + 1) * sizeof(ptrdiff_t));
-        ptrdiff_t bb, col, jj, p;
-        if (!buf || !rowbuf) {
+        ptrdiff_t *xi = (ptrdiff_t *)malloc(((size_t)I + 1) * sizeof(ptrdiff_t));
+        ptrdiff_t bb, col, jj;
+        if (!buf || !xi) {
             free(buf);
             buf = NULL;
             failed = 1;
         }
 
-        /* Every thread meets every worksharing loop; one without scratch
-         * skips its share and the call reports failure. */
-#pragma omp for schedule(static)
+        /* One thread lays out the columns while the others start on the rows;
+         * the barrier after the rows covers both. Every thread meets every
+         * worksharing construct; one without scratch skips its share and the
+         * call reports failure. */
+#pragma omp single nowait
+        ng_fill_columns(&n, x, x_f32);
+
+#pragma omp for schedule(dynamic, 4)
         for (bb = 0; bb < B; bb++) {
-            /* The row's non-zeros, gathered without branches (MNIST's zeros
-             * do not follow a predictable pattern) into scratch first. */
-            ptrdiff_t q = 0, ii;
-            double *vals = buf + 4 * NG_K * H + 3 * H + O;
             if (!buf)
                 continue;
-            for (ii = 0; ii < I; ii++) {
-                double xi = ng_x(x, x_f32, bb * I + ii);
-                rowbuf[q] = ii;
-                vals[q] = xi;
-                q += xi != 0.0;
-            }
-            memcpy(n.rcol + n.rowptr[bb], rowbuf, (size_t)q * sizeof(ptrdiff_t));
-            memcpy(n.rval + n.rowptr[bb], vals, (size_t)q * sizeof(double));
-            ng_forward_row(&n, bb, buf);
-        }
-
-#pragma omp single
-        {
-            /* CSC from CSR, walking the rows in order so each column's rows
-             * ascend; column I is b1's ones. */
-            for (p = 0; p < nnz; p++)
-                n.colptr[n.rcol[p] + 1]++;
-            n.colptr[I + 1] = B;
-            for (col = 0; col <= I; col++)
-                n.colptr[col + 1] += n.colptr[col];
-            for (bb = 0; bb < B; bb++) {
-                for (p = n.rowptr[bb]; p < n.rowptr[bb + 1]; p++) {
-                    e = n.colptr[n.rcol[p]]++;
-                    n.crow[e] = bb;
-                    n.cval[e] = n.rval[p];
-                }
-                e = n.colptr[I]++;
-                n.crow[e] = bb;
-                n.cval[e] = 1.0;
-            }
-            /* the fill advanced each start to the next column's start */
-            for (col = I; col > 0; col--)
-                n.colptr[col] = n.colptr[col - 1];
-            n.colptr[0] = 0;
+            ng_forward_row(&n, bb, x, x_f32, buf, buf + 4 * NG_K * H + 3 * H + O, xi);
         }
 
 #pragma omp for schedule(dynamic, 1) nowait
@@ -667,14 +683,12 @@ int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
             ng_output_row(&n, jj, params_f32, jj < H ? gW2 + jj * O : gb2, buf + 3 * H);
         }
         free(buf);
-        free(rowbuf);
+        free(xi);
     }
 
 done:
-    free(n.rowptr);
+    free(n.ccount);
     free(n.colptr);
-    free(n.rcol);
-    free(n.rval);
     free(n.crow);
     free(n.cval);
     free(n.a1);

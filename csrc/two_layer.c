@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "cnet_common.h"
-#include "cnet_exp.h"
+#include "functions.h" /* cnet_exp_inline_f32/f64 */
 #include "two_layer.h"
 
 /* 32-byte vectors (AVX registers; two SSE registers on baseline x86-64) that
