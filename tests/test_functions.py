@@ -375,6 +375,24 @@ def test_cross_entropy_of_integer_y(dtype):
         assert_close(getattr(F, func)(y, t), _reference(getattr(R, func), y, t))
 
 
+def test_cross_entropy_layouts_of_y_and_t():
+    rng = np.random.default_rng(11)
+    y = _probs(20, 6, np.float64, rng)
+    k = rng.integers(0, 6, 40)
+    y_ro = y.copy()
+    y_ro.flags.writeable = False
+    t_ro = k[::2].copy()
+    t_ro.flags.writeable = False
+    cases = [(y_ro, t_ro), (y, k[::2]), (y, k[::-2]), (y, k[::2].astype(">i4")),
+             (y[::-1, ::-1], np.eye(6)[k[:20]][::-1, ::-1]),
+             (np.asfortranarray(y), np.eye(6, dtype=np.float16)[k[:20]]),
+             (y[3, ::-1], np.eye(6)[k[0]]), (y[3, ::2], 1)]
+    for yy, tt in cases:
+        for func in ("cross_entropy_error", "softmax_loss"):
+            assert_close(getattr(F, func)(yy, tt),
+                         _reference(getattr(R, func), np.array(yy), np.array(tt)))
+
+
 def test_cross_entropy_validates_labels():
     y = _probs(4, 3, np.float64, np.random.default_rng(5))
     for func in (F.cross_entropy_error, F.softmax_loss):
