@@ -125,6 +125,8 @@ class BuildExt(build_ext):
 
 def _extensions():
     exts = []
+    # A changed header rebuilds every module (setuptools does not scan #includes).
+    headers = sorted(glob.glob(os.path.join("csrc", "*.h")))
     for pyx in sorted(glob.glob(os.path.join("cnet", "_*.pyx"))):
         name = os.path.splitext(os.path.basename(pyx))[0]  # "_functions"
         sources = [pyx]
@@ -137,6 +139,7 @@ def _extensions():
                 sources=sources,
                 include_dirs=["csrc", numpy.get_include()],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+                depends=headers,
             )
         )
     if not exts:

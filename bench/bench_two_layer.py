@@ -3,12 +3,10 @@ cnet against cnet.reference (the book's NumPy code), in one process.
 
 Usage: python bench/bench_two_layer.py [--repeat N] [--iters N] [--mirror DIR]
 
-Reads MNIST with cnet.dataset.mnist.load_mnist when available, else straight
-from the IDX files in --mirror (default $CNET_MNIST_MIRROR). Prints medians of
-N repeats and the ratios reference / cnet.
+Reads MNIST with cnet.dataset.mnist.load_mnist from --mirror (default
+$CNET_MNIST_MIRROR). Prints medians of N repeats and the ratios reference / cnet.
 """
 import argparse
-import gzip
 import os
 import platform
 import statistics
@@ -22,28 +20,9 @@ from cnet import reference
 from cnet.two_layer_net import TwoLayerNet
 
 
-def _idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-
 def load(mirror):
-    try:
-        from cnet.dataset.mnist import load_mnist
-    except ImportError:
-        load_mnist = None
-    if load_mnist is not None:
-        return load_mnist(normalize=True, one_hot_label=True)
-    out = []
-    for kind in ("train", "t10k"):
-        x = _idx(os.path.join(mirror, "%s-images-idx3-ubyte.gz" % kind))
-        t = _idx(os.path.join(mirror, "%s-labels-idx1-ubyte.gz" % kind))
-        out.append(((x.reshape(len(x), -1) / np.float32(255)).astype(np.float32),
-                    np.eye(10)[t]))
-    return tuple(out)
+    from cnet.dataset.mnist import load_mnist
+    return load_mnist(normalize=True, one_hot_label=True, mirror=mirror)
 
 
 def median_time(fn, repeat, number=1):

@@ -6,9 +6,18 @@ The book's ``common.X`` is ``cnet.X``; its ``dataset.mnist`` is
 level: ``cnet.TwoLayerNet``, ``cnet.SGD``, ``cnet.load_mnist``.
 """
 import importlib
+import os
 
-from ._version import __version__
-from .config import get_num_threads, set_num_threads, show_config
+# Set before the OpenMP runtime loads (with cnet's first compiled module):
+# cnet's parallel regions are short (a batch of 100 images takes a fraction
+# of a millisecond) and Python runs between them. By default OpenMP threads
+# spin after each region, taking a core from the Python thread and from every
+# other process; on a busy 2-core machine that made the book's training loop
+# six times slower than threads that sleep at once. A value set by the user wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from ._version import __version__  # noqa: E402
+from .config import get_num_threads, set_num_threads, show_config  # noqa: E402
 
 # Public names that live in submodules, imported on first use so that
 # ``import cnet`` stays cheap and one missing optional piece never breaks the rest.

@@ -13,6 +13,7 @@ from cython.parallel cimport prange
 from libc.stdint cimport uint16_t, int8_t, int16_t, int32_t, int64_t
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, free
+from libc.math cimport NAN
 
 import numpy as np
 cimport numpy as cnp
@@ -40,6 +41,14 @@ cdef extern from "functions.h" nogil:
                           Py_ssize_t yrs, Py_ssize_t ycs, size_t R, size_t C)
     void cnet_softmax_f16(const uint16_t *x, Py_ssize_t xrs, Py_ssize_t xcs, uint16_t *y,
                           Py_ssize_t yrs, Py_ssize_t ycs, size_t R, size_t C)
+    double cnet_row_max_f64(const double *x, Py_ssize_t xcs, size_t C)
+    float cnet_row_max_f32(const float *x, Py_ssize_t xcs, size_t C)
+    double cnet_softmax_block_f64(const double *x, Py_ssize_t xcs, double *y, Py_ssize_t ycs,
+                                  size_t C, double m)
+    float cnet_softmax_block_f32(const float *x, Py_ssize_t xcs, float *y, Py_ssize_t ycs,
+                                 size_t C, float m)
+    void cnet_row_div_f64(double *y, Py_ssize_t ycs, size_t C, double s)
+    void cnet_row_div_f32(float *y, Py_ssize_t ycs, size_t C, float s)
     double cnet_softmax_ce_sum_f64(const double *x, Py_ssize_t xrs, Py_ssize_t xcs,
                                    const Py_ssize_t *lab, size_t R, size_t C)
     double cnet_softmax_ce_sum_f32(const float *x, Py_ssize_t xrs, Py_ssize_t xcs,
@@ -270,14 +279,77 @@ def half_roundtrip(cnp.ndarray bits, cnp.ndarray floats, cnp.ndarray out_bits):
 
 # --- softmax -------------------------------------------------------------------
 
+cdef bint _softmax_long_row(const real_t *x, Py_ssize_t xcs, real_t *y, Py_ssize_t ycs,
+                            Py_ssize_t C, int nt) noexcept nogil:
+    """Softmax of one long row (float64 or float32), its column blocks split
+    across nt threads: block maxima, then the blocks' exp sums, added in block
+    order, then the division; the same bits as cnet_softmax_* on the row.
+    False (nothing done) when the scratch space cannot be allocated."""
+    cdef Py_ssize_t nb = (C + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
+    cdef Py_ssize_t b, c0, cnt
+    cdef real_t m, s
+    cdef bint nan = False
+    cdef real_t *part = <real_t *>malloc(2 * nb * sizeof(real_t))
+    if part == NULL:
+        return False
+    for b in prange(nb, num_threads=nt, schedule='static'):
+        c0 = b * CNET_REDUCE_BLOCK
+        cnt = C - c0
+        if cnt > CNET_REDUCE_BLOCK:
+            cnt = CNET_REDUCE_BLOCK
+        if real_t is double:
+            part[b] = cnet_row_max_f64(x + c0 * xcs, xcs, cnt)
+        elif real_t is float:
+            part[b] = cnet_row_max_f32(x + c0 * xcs, xcs, cnt)
+    m = part[0]
+    for b in range(nb):
+        if part[b] != part[b]:
+            nan = True
+        elif part[b] > m:
+            m = part[b]
+    if nan:
+        m = <real_t>NAN
+    for b in prange(nb, num_threads=nt, schedule='static'):
+        c0 = b * CNET_REDUCE_BLOCK
+        cnt = C - c0
+        if cnt > CNET_REDUCE_BLOCK:
+            cnt = CNET_REDUCE_BLOCK
+        if real_t is double:
+            part[nb + b] = cnet_softmax_block_f64(x + c0 * xcs, xcs, y + c0 * ycs, ycs, cnt, m)
+        elif real_t is float:
+            part[nb + b] = cnet_softmax_block_f32(x + c0 * xcs, xcs, y + c0 * ycs, ycs, cnt, m)
+    s = 0
+    for b in range(nb):
+        s = s + part[nb + b]
+    for b in prange(nb, num_threads=nt, schedule='static'):
+        c0 = b * CNET_REDUCE_BLOCK
+        cnt = C - c0
+        if cnt > CNET_REDUCE_BLOCK:
+            cnt = CNET_REDUCE_BLOCK
+        if real_t is double:
+            cnet_row_div_f64(y + c0 * ycs, ycs, cnt, s)
+        elif real_t is float:
+            cnet_row_div_f32(y + c0 * ycs, ycs, cnt, s)
+    free(part)
+    return True
+
+
 cdef void _softmax_real(const real_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
                         real_t *y, Py_ssize_t yrs, Py_ssize_t ycs,
                         Py_ssize_t R, Py_ssize_t C) noexcept nogil:
-    """Softmax of each of R rows; rows are split across threads in blocks."""
+    """Softmax of each of R rows: rows split across threads in blocks, or,
+    when there are fewer rows than threads, each row's columns."""
     cdef Py_ssize_t rows = 1 + CNET_REDUCE_BLOCK // (C if C > 0 else 1)
     cdef Py_ssize_t nb = (R + rows - 1) // rows
-    cdef Py_ssize_t b, r0, cnt
+    cdef Py_ssize_t b, r0, cnt, r
     cdef int nt = cnet_threads_for(<size_t>(R * C), CNET_PARALLEL_MIN)
+    if real_t is not uint16_t:
+        if nt > 1 and R < nt and C > CNET_REDUCE_BLOCK:
+            for r in range(R):
+                if not _softmax_long_row(x + r * xrs, xcs, y + r * yrs, ycs, C, nt):
+                    break
+            else:
+                return
     for b in prange(nb, num_threads=nt, schedule='static'):
         r0 = b * rows
         cnt = R - r0

@@ -77,6 +77,9 @@ cdef extern from "two_layer.h" nogil:
 cdef enum:
     ROWS_PER_THREAD = 16
 
+# The kernels list input and batch-row indices as int32.
+cdef Py_ssize_t MAX_INDEX = 2**31 - 16
+
 
 cdef Py_ssize_t _checked(Py_ssize_t I, Py_ssize_t H, Py_ssize_t O, Py_ssize_t x_cols,
                          Py_ssize_t x_stride0, Py_ssize_t x_stride1, Py_ssize_t x_item,
@@ -87,6 +90,8 @@ cdef Py_ssize_t _checked(Py_ssize_t I, Py_ssize_t H, Py_ssize_t O, Py_ssize_t x_
         raise TypeError("a float64 batch needs float64 weights")
     if I < 1 or H < 1 or O < 1:
         raise ValueError("input, hidden and output sizes must be >= 1")
+    if I > MAX_INDEX:
+        raise ValueError("input size %d is too large (at most %d)" % (I, MAX_INDEX))
     if x_cols != I or b1_n != H or W2_rows != H or b2_n != O:
         raise ValueError("x, W1, b1, W2, b2 shapes do not agree")
     if x_cols > 1 and x_stride1 != x_item:
@@ -94,6 +99,12 @@ cdef Py_ssize_t _checked(Py_ssize_t I, Py_ssize_t H, Py_ssize_t O, Py_ssize_t x_
     if x_stride0 % x_item:
         raise ValueError("x: row stride is not a multiple of the item size")
     return x_stride0 // x_item
+
+
+cdef inline int _check_batch(Py_ssize_t B) except -1:
+    if B > MAX_INDEX:
+        raise ValueError("batch of %d rows is too large (at most %d)" % (B, MAX_INDEX))
+    return 0
 
 
 cdef inline int _check_rc(int rc) except -1:
@@ -108,8 +119,9 @@ cdef inline int _check_t(Py_ssize_t B, Py_ssize_t tn) except -1:
     return 0
 
 
-def predict(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None, const wfloat[::1] b1 not None,
-            const wfloat[:, ::1] W2 not None, const wfloat[::1] b2 not None, wfloat[:, ::1] y not None):
+def predict(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
+            const wfloat[::1] b1 not None, const wfloat[:, ::1] W2 not None,
+            const wfloat[::1] b2 not None, wfloat[:, ::1] y not None):
     """y OUT = softmax(sigmoid(x·W1 + b1)·W2 + b2).
 
     Parameters
@@ -124,6 +136,7 @@ def predict(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None, con
                                    b2.shape[0], xfloat is double, wfloat is double)
     cdef int rc = 0
     cdef int nt = cnet_threads_for(B, ROWS_PER_THREAD)
+    _check_batch(B)
     if y.shape[0] != B or y.shape[1] != O:
         raise ValueError("y must have shape (B, O)")
     if B == 0:
@@ -141,8 +154,9 @@ def predict(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None, con
     _check_rc(rc)
 
 
-def loss(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None, const wfloat[:, ::1] W1 not None,
-         const wfloat[::1] b1 not None, const wfloat[:, ::1] W2 not None, const wfloat[::1] b2 not None):
+def loss(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None,
+         const wfloat[:, ::1] W1 not None, const wfloat[::1] b1 not None,
+         const wfloat[:, ::1] W2 not None, const wfloat[::1] b2 not None):
     """The book's cross-entropy loss of predict(x) against class indices t.
 
     Parameters
@@ -162,6 +176,7 @@ def loss(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None, const 
                                    b2.shape[0], xfloat is double, wfloat is double)
     cdef int rc = 0
     cdef int nt = cnet_threads_for(B, ROWS_PER_THREAD)
+    _check_batch(B)
     cdef wfloat out = 0
     _check_t(B, t.shape[0])
     if B == 0:
@@ -180,8 +195,9 @@ def loss(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None, const 
     return out
 
 
-def correct(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None, const wfloat[:, ::1] W1 not None,
-            const wfloat[::1] b1 not None, const wfloat[:, ::1] W2 not None, const wfloat[::1] b2 not None):
+def correct(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None,
+            const wfloat[:, ::1] W1 not None, const wfloat[::1] b1 not None,
+            const wfloat[:, ::1] W2 not None, const wfloat[::1] b2 not None):
     """Number of rows whose argmax(predict(x)) equals t.
 
     Parameters
@@ -200,6 +216,7 @@ def correct(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None, con
                                    b2.shape[0], xfloat is double, wfloat is double)
     cdef int rc = 0
     cdef int nt = cnet_threads_for(B, ROWS_PER_THREAD)
+    _check_batch(B)
     cdef Py_ssize_t count = 0
     _check_t(B, t.shape[0])
     if B == 0:
@@ -241,6 +258,7 @@ def gradient(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
                                    b2.shape[0], xfloat is double, wfloat is double)
     cdef int rc = 0
     cdef int nt = cnet_threads_for(B, ROWS_PER_THREAD)
+    _check_batch(B)
     cdef const Py_ssize_t *tp = NULL
     cdef const wfloat *tdp = NULL
     if B == 0:

@@ -10,105 +10,12 @@
 
 #include "functions.h"
 
-/* The row helpers must be inlined into each SIMD clone of their callers to
- * run with that clone's instruction set. */
-#if defined(__GNUC__)
-#define CNET_ALWAYS_INLINE static inline __attribute__((always_inline))
-#else
-#define CNET_ALWAYS_INLINE CNET_INLINE
-#endif
-
-/* --- exp --------------------------------------------------------------------
- * exp(x) = 2^n * exp(r), n = round(x / ln2), |r| <= ln2 / 2. exp(r) is its
- * Taylor series: for float64 to degree 13 (next term < 5e-18 relative), for
- * float32 to degree 8 evaluated in double (next term < 3e-10), so both stay
- * within 1 ulp. Written without branches or tables so loops calling it
- * vectorise. */
-
-#define CNET_LOG2E 0x1.71547652b82fep+0
-#define CNET_LN2_HI 0x1.62e42feep-1        /* few bits: n * LN2_HI is exact */
-#define CNET_LN2_LO 0x1.a39ef35793c76p-33
-#define CNET_ROUND_SHIFT 0x1.8p52          /* adding it rounds to an integer */
-
-CNET_INLINE int64_t cnet_bits_f64(double d)
-{
-    int64_t i;
-    memcpy(&i, &d, 8);
-    return i;
-}
-
-CNET_INLINE double cnet_from_bits_f64(int64_t i)
-{
-    double d;
-    memcpy(&d, &i, 8);
-    return d;
-}
-
-/* 2^k for an integer-valued double k in [-1022, 1023] (for a NaN k, some
- * number: the caller's result is NaN anyway). Unsigned: no overflow. */
-CNET_INLINE double cnet_pow2i(double k)
-{
-    uint64_t ki = (uint64_t)cnet_bits_f64(k + CNET_ROUND_SHIFT) -
-                  (uint64_t)cnet_bits_f64(CNET_ROUND_SHIFT);
-    return cnet_from_bits_f64((int64_t)((ki + 1023u) << 52));
-}
-
-CNET_ALWAYS_INLINE double cnet_exp_inline_f64(double x)
-{
-    double xc, n, n1, r, p;
-    /* Clamp so that n stays in range; the quiet comparisons keep NaN, which
-     * then flows through r. Past the clamps the result is already inf
-     * (x > 709.79) or 0 (x < -745.2). */
-    xc = isgreater(x, 710.0) ? 710.0 : x;
-    xc = isless(xc, -746.0) ? -746.0 : xc;
-    r = xc;
-    n = (xc * CNET_LOG2E + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
-    r = (r - n * CNET_LN2_HI) - n * CNET_LN2_LO;
-    p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = 1.0 + (r + (r * r) * p);
-    /* 2^n in two factors so that both are normal numbers: the first product
-     * is exact and the second rounds once, also into the subnormal range. */
-    n1 = (n * 0.5 + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
-    return (p * cnet_pow2i(n1)) * cnet_pow2i(n - n1);
-}
-
-CNET_ALWAYS_INLINE float cnet_exp_inline_f32(float x)
-{
-    double xc, n, r, p;
-    xc = isgreater(x, 100.0f) ? 100.0 : (double)x; /* exp(100) overflows float */
-    xc = isless(xc, -110.0) ? -110.0 : xc;          /* exp(-110) rounds to 0 */
-    r = xc;
-    n = (xc * CNET_LOG2E + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
-    r = (r - n * CNET_LN2_HI) - n * CNET_LN2_LO;
-    p = 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = 1.0 + (r + (r * r) * p);
-    return (float)(p * cnet_pow2i(n)); /* |n| <= 159: 2^n is a normal double */
-}
-
 double cnet_exp_f64(double x) { return cnet_exp_inline_f64(x); }
 float cnet_exp_f32(float x) { return cnet_exp_inline_f32(x); }
 
 /* --- elementwise -------------------------------------------------------------
- * The book's formulas, one scalar function each; the contiguous loops below
- * apply the same function, so strided and contiguous inputs give the same
- * bits. float16 is computed in float and rounded once. */
+ * The book's formulas, one scalar function each; the contiguous and strided
+ * loops below apply the same function to each element. */
 
 CNET_INLINE double sigmoid_f64(double x) { return 1.0 / (1.0 + cnet_exp_inline_f64(-x)); }
 CNET_INLINE float sigmoid_f32(float x) { return 1.0f / (1.0f + cnet_exp_inline_f32(-x)); }
@@ -211,10 +118,13 @@ void cnet_unary_f16(int op, const uint16_t *x, ptrdiff_t xs, uint16_t *y, ptrdif
 }
 
 /* --- softmax -----------------------------------------------------------------
- * Per row: m = max (NaN propagates, as np.max), e_j = exp(x_j - m), s = sum e_j
- * in 8 interleaved partial sums combined in a fixed order, y_j = e_j / s.
- * The pick functions form s the same way, so softmax_loss reproduces
- * cross_entropy_error(softmax(x)) to the bit. */
+ * Per row: m = max (NaN propagates, as np.max), e_j = exp(x_j - m), y_j = e_j / s
+ * with s = sum e_j formed in a fixed way: the row is cut into blocks of
+ * CNET_REDUCE_BLOCK columns, each block summed in CNET_LANES interleaved
+ * partial sums combined in a fixed order, and the block sums added in order.
+ * A long row may so be split across threads (cnet._functions) with the same
+ * bits, and the pick functions form s the same way, so softmax_loss
+ * reproduces cross_entropy_error(softmax(x)) to the bit. */
 
 #define CNET_LANES 8
 
@@ -262,64 +172,157 @@ void cnet_unary_f16(int op, const uint16_t *x, ptrdiff_t xs, uint16_t *y, ptrdif
 
 #define CNET_ID(v) (v)
 
+/* Row pieces for float64 and float32 (T, SUF; exp is EXP_), each with a contiguous
+ * loop (vectorised) and a strided one:
+ *   row_max:   max of x (C,), as np.max;
+ *   block_sum: sum of e_j = exp(x_j - m) over one block (C <= CNET_REDUCE_BLOCK),
+ *              storing e_j in y when y is not NULL;
+ *   row_sum:   the block sums of a whole row, added in order;
+ *   row_div:   y_j /= s. */
+#define CNET_ROW_PIECES(T, SUF)                                               \
+    CNET_ALWAYS_INLINE T row_max_##SUF(const T *x, ptrdiff_t xcs, size_t C)   \
+    {                                                                         \
+        T m;                                                                  \
+        if (xcs == 1)                                                         \
+            CNET_ROW_MAX(T, CNET_ID, 1);                                      \
+        else                                                                  \
+            CNET_ROW_MAX(T, CNET_ID, xcs);                                    \
+        return m;                                                             \
+    }                                                                         \
+                                                                              \
+    CNET_ALWAYS_INLINE T block_sum_##SUF(const T *x, ptrdiff_t xcs, T *y,     \
+                                         ptrdiff_t ycs, size_t C, T m)        \
+    {                                                                         \
+        T s;                                                                  \
+        if (y == NULL && xcs == 1) {                                          \
+            CNET_LANE_SUM(T, E_ONLY_C);                                       \
+        } else if (y == NULL) {                                               \
+            CNET_LANE_SUM(T, E_ONLY_S);                                       \
+        } else if (xcs == 1 && ycs == 1) {                                    \
+            CNET_LANE_SUM(T, E_STORE_C);                                      \
+        } else {                                                              \
+            CNET_LANE_SUM(T, E_STORE_S);                                      \
+        }                                                                     \
+        return s;                                                             \
+    }                                                                         \
+                                                                              \
+    CNET_ALWAYS_INLINE T row_sum_##SUF(const T *x, ptrdiff_t xcs, T *y,       \
+                                       ptrdiff_t ycs, size_t C, T m)          \
+    {                                                                         \
+        T s = 0;                                                              \
+        size_t b0;                                                            \
+        for (b0 = 0; b0 < C; b0 += CNET_REDUCE_BLOCK) {                       \
+            size_t nb = C - b0 < CNET_REDUCE_BLOCK ? C - b0 : CNET_REDUCE_BLOCK; \
+            s += block_sum_##SUF(x + (ptrdiff_t)b0 * xcs, xcs,                \
+                                 y ? y + (ptrdiff_t)b0 * ycs : NULL, ycs, nb, m); \
+        }                                                                     \
+        return s;                                                             \
+    }                                                                         \
+                                                                              \
+    CNET_ALWAYS_INLINE void row_div_##SUF(T *y, ptrdiff_t ycs, size_t C, T s) \
+    {                                                                         \
+        size_t j;                                                             \
+        if (ycs == 1)                                                         \
+            for (j = 0; j < C; j++)                                           \
+                y[j] = y[j] / s;                                              \
+        else                                                                  \
+            for (j = 0; j < C; j++)                                           \
+                y[(ptrdiff_t)j * ycs] = y[(ptrdiff_t)j * ycs] / s;            \
+    }
+
+#define E_ONLY_C(j) EXP_(x[(j)] - m)
+#define E_ONLY_S(j) EXP_(x[(ptrdiff_t)(j) * xcs] - m)
+#define E_STORE_C(j) (y[(j)] = EXP_(x[(j)] - m))
+#define E_STORE_S(j) (y[(ptrdiff_t)(j) * ycs] = EXP_(x[(ptrdiff_t)(j) * xcs] - m))
+#define EXP_ cnet_exp_inline_f64
+CNET_ROW_PIECES(double, f64)
+#undef EXP_
+#define EXP_ cnet_exp_inline_f32
+CNET_ROW_PIECES(float, f32)
+#undef EXP_
+
 CNET_DISPATCH
 void cnet_softmax_f64(const double *x, ptrdiff_t xrs, ptrdiff_t xcs, double *y,
                       ptrdiff_t yrs, ptrdiff_t ycs, size_t R, size_t C)
 {
-    size_t r, jj;
-    for (r = 0; r < R; r++, x += xrs, y += yrs) {
-        double m, s;
-        if (C == 0)
-            break;
-        if (xcs == 1 && ycs == 1) {
-            CNET_ROW_MAX(double, CNET_ID, 1);
-#define E_STORE(j) (y[(j)] = cnet_exp_inline_f64(x[(j)] - m))
-            CNET_LANE_SUM(double, E_STORE);
-#undef E_STORE
-            for (jj = 0; jj < C; jj++)
-                y[jj] = y[jj] / s;
-        } else {
-            CNET_ROW_MAX(double, CNET_ID, xcs);
-#define E_STORE(j) (y[(ptrdiff_t)(j) * ycs] = cnet_exp_inline_f64(x[(ptrdiff_t)(j) * xcs] - m))
-            CNET_LANE_SUM(double, E_STORE);
-#undef E_STORE
-            for (jj = 0; jj < C; jj++)
-                y[(ptrdiff_t)jj * ycs] = y[(ptrdiff_t)jj * ycs] / s;
-        }
-    }
+    size_t r;
+    if (C == 0)
+        return;
+    for (r = 0; r < R; r++, x += xrs, y += yrs)
+        row_div_f64(y, ycs, C, row_sum_f64(x, xcs, y, ycs, C, row_max_f64(x, xcs, C)));
 }
 
 CNET_DISPATCH
 void cnet_softmax_f32(const float *x, ptrdiff_t xrs, ptrdiff_t xcs, float *y,
                       ptrdiff_t yrs, ptrdiff_t ycs, size_t R, size_t C)
 {
-    size_t r, jj;
-    for (r = 0; r < R; r++, x += xrs, y += yrs) {
-        float m, s;
-        if (C == 0)
-            break;
-        if (xcs == 1 && ycs == 1) {
-            CNET_ROW_MAX(float, CNET_ID, 1);
-#define E_STORE(j) (y[(j)] = cnet_exp_inline_f32(x[(j)] - m))
-            CNET_LANE_SUM(float, E_STORE);
-#undef E_STORE
-            for (jj = 0; jj < C; jj++)
-                y[jj] = y[jj] / s;
-        } else {
-            CNET_ROW_MAX(float, CNET_ID, xcs);
-#define E_STORE(j) (y[(ptrdiff_t)(j) * ycs] = cnet_exp_inline_f32(x[(ptrdiff_t)(j) * xcs] - m))
-            CNET_LANE_SUM(float, E_STORE);
-#undef E_STORE
-            for (jj = 0; jj < C; jj++)
-                y[(ptrdiff_t)jj * ycs] = y[(ptrdiff_t)jj * ycs] / s;
-        }
-    }
+    size_t r;
+    if (C == 0)
+        return;
+    for (r = 0; r < R; r++, x += xrs, y += yrs)
+        row_div_f32(y, ycs, C, row_sum_f32(x, xcs, y, ycs, C, row_max_f32(x, xcs, C)));
+}
+
+/* The pieces of one long row, for splitting it across threads. */
+CNET_DISPATCH
+double cnet_row_max_f64(const double *x, ptrdiff_t xcs, size_t C)
+{
+    return row_max_f64(x, xcs, C);
+}
+
+CNET_DISPATCH
+float cnet_row_max_f32(const float *x, ptrdiff_t xcs, size_t C)
+{
+    return row_max_f32(x, xcs, C);
+}
+
+CNET_DISPATCH
+double cnet_softmax_block_f64(const double *x, ptrdiff_t xcs, double *y, ptrdiff_t ycs,
+                              size_t C, double m)
+{
+    return block_sum_f64(x, xcs, y, ycs, C, m);
+}
+
+CNET_DISPATCH
+float cnet_softmax_block_f32(const float *x, ptrdiff_t xcs, float *y, ptrdiff_t ycs,
+                             size_t C, float m)
+{
+    return block_sum_f32(x, xcs, y, ycs, C, m);
+}
+
+CNET_DISPATCH
+void cnet_row_div_f64(double *y, ptrdiff_t ycs, size_t C, double s)
+{
+    row_div_f64(y, ycs, C, s);
+}
+
+CNET_DISPATCH
+void cnet_row_div_f32(float *y, ptrdiff_t ycs, size_t C, float s)
+{
+    row_div_f32(y, ycs, C, s);
 }
 
 /* float16 rows: x - m, each exp and the row sum are rounded to half as in
  * NumPy; e_j is recomputed for the division rather than stored. */
 #define E_HALF(j) \
     cnet_round_half(cnet_exp_inline_f32(cnet_round_half(cnet_half_to_float(x[(ptrdiff_t)(j) * xcs]) - m)))
+
+CNET_INLINE float block_sum_f16(const uint16_t *x, ptrdiff_t xcs, size_t C, float m)
+{
+    float s;
+    CNET_LANE_SUM(float, E_HALF);
+    return s;
+}
+
+CNET_INLINE float row_sum_f16(const uint16_t *x, ptrdiff_t xcs, size_t C, float m)
+{
+    float s = 0;
+    size_t b0;
+    for (b0 = 0; b0 < C; b0 += CNET_REDUCE_BLOCK)
+        s += block_sum_f16(x + (ptrdiff_t)b0 * xcs, xcs,
+                           C - b0 < CNET_REDUCE_BLOCK ? C - b0 : CNET_REDUCE_BLOCK, m);
+    return cnet_round_half(s);
+}
 
 void cnet_softmax_f16(const uint16_t *x, ptrdiff_t xrs, ptrdiff_t xcs, uint16_t *y,
                       ptrdiff_t yrs, ptrdiff_t ycs, size_t R, size_t C)
@@ -330,54 +333,33 @@ void cnet_softmax_f16(const uint16_t *x, ptrdiff_t xrs, ptrdiff_t xcs, uint16_t 
         if (C == 0)
             break;
         CNET_ROW_MAX(float, cnet_half_to_float, xcs);
-        CNET_LANE_SUM(float, E_HALF);
-        s = cnet_round_half(s);
+        s = row_sum_f16(x, xcs, C, m);
         for (jj = 0; jj < C; jj++)
             y[(ptrdiff_t)jj * ycs] = cnet_float_to_half(E_HALF(jj) / s);
     }
 }
 
-/* Contiguous rows (xcs == 1) get their own loops, which vectorise. */
-CNET_ALWAYS_INLINE double cnet_softmax_pick_f64(const double *x, ptrdiff_t xcs, size_t C, size_t k)
+/* softmax(x)[k] of one row (C,) without forming the row: the bits
+ * cnet_softmax_* writes there (for f16, the half value widened to float). */
+CNET_ALWAYS_INLINE double softmax_pick_f64(const double *x, ptrdiff_t xcs, size_t C, size_t k)
 {
-    double m, s;
-    if (xcs == 1) {
-        CNET_ROW_MAX(double, CNET_ID, 1);
-#define E_ONLY(j) cnet_exp_inline_f64(x[(j)] - m)
-        CNET_LANE_SUM(double, E_ONLY);
-#undef E_ONLY
-    } else {
-        CNET_ROW_MAX(double, CNET_ID, xcs);
-#define E_ONLY(j) cnet_exp_inline_f64(x[(ptrdiff_t)(j) * xcs] - m)
-        CNET_LANE_SUM(double, E_ONLY);
-#undef E_ONLY
-    }
+    double m = row_max_f64(x, xcs, C);
+    double s = row_sum_f64(x, xcs, NULL, 0, C, m);
     return cnet_exp_inline_f64(x[(ptrdiff_t)k * xcs] - m) / s;
 }
 
-CNET_ALWAYS_INLINE float cnet_softmax_pick_f32(const float *x, ptrdiff_t xcs, size_t C, size_t k)
+CNET_ALWAYS_INLINE float softmax_pick_f32(const float *x, ptrdiff_t xcs, size_t C, size_t k)
 {
-    float m, s;
-    if (xcs == 1) {
-        CNET_ROW_MAX(float, CNET_ID, 1);
-#define E_ONLY(j) cnet_exp_inline_f32(x[(j)] - m)
-        CNET_LANE_SUM(float, E_ONLY);
-#undef E_ONLY
-    } else {
-        CNET_ROW_MAX(float, CNET_ID, xcs);
-#define E_ONLY(j) cnet_exp_inline_f32(x[(ptrdiff_t)(j) * xcs] - m)
-        CNET_LANE_SUM(float, E_ONLY);
-#undef E_ONLY
-    }
+    float m = row_max_f32(x, xcs, C);
+    float s = row_sum_f32(x, xcs, NULL, 0, C, m);
     return cnet_exp_inline_f32(x[(ptrdiff_t)k * xcs] - m) / s;
 }
 
-CNET_ALWAYS_INLINE float cnet_softmax_pick_f16(const uint16_t *x, ptrdiff_t xcs, size_t C, size_t k)
+CNET_INLINE float softmax_pick_f16(const uint16_t *x, ptrdiff_t xcs, size_t C, size_t k)
 {
     float m, s;
     CNET_ROW_MAX(float, cnet_half_to_float, xcs);
-    CNET_LANE_SUM(float, E_HALF);
-    s = cnet_round_half(s);
+    s = row_sum_f16(x, xcs, C, m);
     return cnet_round_half(E_HALF(k) / s);
 }
 #undef E_HALF
@@ -400,7 +382,7 @@ float cnet_ce_term_f16(float p)
         double acc = 0.0;                                                     \
         size_t r;                                                             \
         for (r = 0; r < R; r++, x += xrs)                                     \
-            acc += TERM(cnet_softmax_pick_##SUF(x, xcs, C, (size_t)lab[r]));  \
+            acc += TERM(softmax_pick_##SUF(x, xcs, C, (size_t)lab[r]));  \
         return acc;                                                           \
     } while (0)
 

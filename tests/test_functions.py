@@ -466,6 +466,9 @@ def _large_cases():
         ("relu", ((flat * 10).astype(np.int32),)), ("relu_grad", (flat[::-1],)),
         ("softmax", (wide,)), ("softmax", (tall.astype(np.float32),)),
         ("softmax", (np.asfortranarray(tall),)), ("softmax", (tall.astype(np.float16),)),
+        # one long row: its column blocks are split across the threads
+        ("softmax", (flat,)), ("softmax", (flat[::-2].astype(np.float32),)),
+        ("softmax", (flat.reshape(1, -1)[:, 1:],)),
         ("cross_entropy_error", (p_many, t_many)),
         ("cross_entropy_error", (p_many, np.eye(2)[t_many])),
         ("cross_entropy_error", (p_many.astype(np.float32), t_many.astype(np.uint8))),
@@ -486,3 +489,15 @@ def test_results_do_not_depend_on_thread_count(restore_threads):
         two = getattr(F, name)(*args)
         assert _bits(one) == _bits(two), name
         assert_close(two, _reference(getattr(R, name), *args))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_softmax_loss_of_a_long_row_equals_the_two_pass_loss(threads, restore_threads):
+    # softmax splits a long row across threads; softmax_loss walks it on one
+    # thread: the block structure of the sum makes them agree to the bit.
+    cnet.set_num_threads(threads)
+    x = np.random.default_rng(10).standard_normal(2 * K.PARALLEL_MIN + 4097) * 4
+    for X in (x, x.astype(np.float32), x[::-3]):
+        k = int(np.argmax(X))
+        assert F.softmax_loss(X, k).tobytes() == F.cross_entropy_error(F.softmax(X), k).tobytes()
+        assert_close(F.softmax_loss(X, k), _reference(R.softmax_loss, X, k))

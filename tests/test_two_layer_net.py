@@ -389,7 +389,8 @@ def _brute_force_noise(net, x, t):
     xa = np.abs(np.asarray(x, dtype=np.float64))
     A1 = xa @ np.abs(p["W1"]) + np.abs(p["b1"])
     A2 = np.ones_like(A1) @ np.abs(p["W2"]) + np.abs(p["b2"])
-    S = max(abs(float(net.loss(x, t))), 1.0) + 2 * A2.max() + 0.5 * A1.max() * np.abs(p["W2"]).max()
+    S = (max(abs(float(net.loss(x, t))), 1.0) + 2 * A2.max()
+         + 0.5 * A1.max() * np.abs(p["W2"]).max())
     return 8 * np.finfo(np.float64).eps * S / H_STEP
 
 

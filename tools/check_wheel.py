@@ -18,7 +18,8 @@ Always checked, against the source tree:
 assumes only baseline x86-64. Every function of cnet's own extension modules is
 disassembled; only the AVX2/AVX-512 clones that GCC's ``target_clones`` makes
 (``<name>.avx2``, ``<name>.avx512f`` and their OpenMP bodies), or functions named
-``<name>_avx2`` / ``<name>_avx512*``, may hold VEX/EVEX (AVX) instructions. Modules whose ``csrc/<name>.c`` uses ``CNET_DISPATCH`` must
+``<name>_avx2`` / ``<name>_avx512*``, or the micro-architecture-level clones
+(``<name>.arch_x86_64_v3`` / ``v4``, AVX2+FMA / AVX-512), may hold VEX/EVEX (AVX) instructions. Modules whose ``csrc/<name>.c`` uses ``CNET_DISPATCH`` must
 carry the run-time resolvers (IFUNC symbols) for those clones; they are listed.
 
 The wheel's size is printed, split into compiled code, vendored libraries, data
@@ -38,7 +39,8 @@ import zipfile
 # Where AVX code may live: the clones GCC's target_clones makes (name.avx2,
 # name.avx512f, their OpenMP bodies and .cold parts; see csrc/cnet_common.h), or
 # a hand-written variant named name_avx2 / name_avx512... behind a dispatcher.
-WIDE_CLONE = re.compile(r"[._]avx(2|512[a-z]*)([._]|$)")
+# GCC names the clones of target_clones("arch=x86-64-v3") name.arch_x86_64_v3.
+WIDE_CLONE = re.compile(r"[._](avx(2|512[a-z]*)|arch_x86_64_v[34])([._]|$)")
 SHIPPED_NEVER = ("tests/*", "*.pyx", "*.pxd", "*.c", "*.h", "*.pyc", "*/__pycache__/*",
                  "build/*")
 RUNTIME_BY_PLATFORM = (
