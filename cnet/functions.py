@@ -138,10 +138,12 @@ def _unary(op, x, rdt):
             # Same layout as out (out is contiguous): one flat walk.
             _k.unary(op, x, out, 1, x.size, 0, 1, 0, 1)
         else:
-            xa, oa, R, C, xrs, xcs, ors, ocs, target = _row_layout(x, out)
+            # Rows along out's fastest axis: out is contiguous, so its rows
+            # are too, and target is never needed.
+            perm = sorted(range(x.ndim), key=lambda k: -out.strides[k])
+            xa, oa, R, C, xrs, xcs, ors, ocs, _ = _row_layout(x.transpose(perm),
+                                                              out.transpose(perm))
             _k.unary(op, xa, oa, R, C, xrs, xcs, ors, ocs)
-            if target is not None:
-                target[...] = oa
     return out[()] if out.ndim == 0 else out
 
 
