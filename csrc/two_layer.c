@@ -20,9 +20,6 @@
 typedef double tl_v4d __attribute__((vector_size(32), aligned(8)));
 typedef float tl_v8f __attribute__((vector_size(32), aligned(4)));
 #define TL_HAVE_VEC 1
-/* Register tiles must be inlined into the dispatched (AVX2, ...) clone that
- * calls them, or they would run with the baseline instruction set. */
-#define TL_ALWAYS_INLINE static inline __attribute__((always_inline))
 #endif
 
 /* --- indices of the non-zero inputs of a row --------------------------------

@@ -19,7 +19,7 @@
  * the tile get the very same sums, so storing them twice is harmless). All
  * NV + 1 accumulators stay in registers while the n rows stream by. */
 #define TL_GATHER_TILE(NV)                                                          \
-    TL_ALWAYS_INLINE void TL(gather_tile_##NV)(ptrdiff_t n, const int32_t *CNET_RESTRICT idx, \
+    CNET_ALWAYS_INLINE void TL(gather_tile_##NV)(ptrdiff_t n, const int32_t *CNET_RESTRICT idx, \
                                      const XT *CNET_RESTRICT X, ptrdiff_t xs,        \
                                      const WT *CNET_RESTRICT M, ptrdiff_t H,         \
                                      ptrdiff_t j0, ptrdiff_t jt, WT *a, int add)     \
