@@ -577,63 +577,91 @@ cdef inline double _sq_term(const real_t *y, const real2_t *t, int work) noexcep
     return cnet_half_to_float(cnet_float_to_half(df * df))
 
 
-cdef double _sse_sum(const real_t *y, const real2_t *t, Py_ssize_t n, int work,
-                     double *partial) noexcept nogil:
+cdef double _sse_sum(const real_t *y, Py_ssize_t yrs, Py_ssize_t ycs,
+                     const real2_t *t, Py_ssize_t trs, Py_ssize_t tcs,
+                     Py_ssize_t R, Py_ssize_t C, int work, double *partial) noexcept nogil:
+    """Sum of (y - t)**2 over R rows of C, walked row by row: the walk is cut
+    into blocks of CNET_REDUCE_BLOCK elements, block sums added in order."""
+    cdef Py_ssize_t n = R * C
     cdef Py_ssize_t nb = (n + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
-    cdef Py_ssize_t b, i, i1
+    cdef Py_ssize_t b, i, i0, i1, r, c, j, seg
+    cdef const real_t *yr
+    cdef const real2_t *tr
     cdef double acc, total = 0.0
     cdef int nt = cnet_threads_for(<size_t>n, MEMORY_BOUND_MIN)
     for b in prange(nb, num_threads=nt, schedule='static'):
         acc = 0.0
-        i1 = (b + 1) * CNET_REDUCE_BLOCK
+        i0 = b * CNET_REDUCE_BLOCK
+        i1 = i0 + CNET_REDUCE_BLOCK
         if i1 > n:
             i1 = n
-        for i in range(b * CNET_REDUCE_BLOCK, i1):
-            acc = acc + _sq_term(y + i, t + i, work)
+        r = i0 // C
+        c = i0 - r * C
+        i = i0
+        while i < i1:
+            # the rest of row r inside this block
+            seg = C - c
+            if seg > i1 - i:
+                seg = i1 - i
+            yr = y + r * yrs + c * ycs
+            tr = t + r * trs + c * tcs
+            for j in range(seg):
+                acc = acc + _sq_term(yr + j * ycs, tr + j * tcs, work)
+            i = i + seg
+            c = c + seg
+            if c == C:
+                c = 0
+                r = r + 1
         partial[b] = acc
     for b in range(nb):
         total += partial[b]
     return total
 
 
-def sse_sum(cnp.ndarray y, cnp.ndarray t, int work):
-    """Sum of (y - t)**2 over n elements: y, t IN, contiguous in the same order,
-    same size, each float64, float32 or float16 (the two may differ); work is
-    the itemsize of the result dtype, the precision NumPy would compute in."""
-    cdef Py_ssize_t n = y.size
+def sse_sum(cnp.ndarray y, cnp.ndarray t, Py_ssize_t R, Py_ssize_t C,
+            Py_ssize_t yrs, Py_ssize_t ycs, Py_ssize_t trs, Py_ssize_t tcs, int work):
+    """Sum of (y - t)**2 over R rows of C elements: y, t IN, each float64,
+    float32 or float16 (the two may differ), with element strides; work is the
+    itemsize of the result dtype, the precision NumPy would compute in."""
+    cdef Py_ssize_t n = R * C
     cdef Py_ssize_t nb = (n + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
     cdef double *partial
     cdef double total = 0.0
     cdef char *yp = _data(y)
     cdef char *tp = _data(t)
-    cdef int ys = y.descr.itemsize
-    cdef int ts = t.descr.itemsize
+    cdef int ysz = y.descr.itemsize
+    cdef int tsz = t.descr.itemsize
     if n == 0:
         return 0.0
     partial = <double *>malloc(nb * sizeof(double))
     if partial == NULL:
         raise MemoryError()
     with nogil:
-        if ys == 8:
-            if ts == 8:
-                total = _sse_sum(<double *>yp, <double *>tp, n, work, partial)
-            elif ts == 4:
-                total = _sse_sum(<double *>yp, <float *>tp, n, work, partial)
+        if ysz == 8:
+            if tsz == 8:
+                total = _sse_sum(<double *>yp, yrs, ycs, <double *>tp, trs, tcs, R, C, work, partial)
+            elif tsz == 4:
+                total = _sse_sum(<double *>yp, yrs, ycs, <float *>tp, trs, tcs, R, C, work, partial)
             else:
-                total = _sse_sum(<double *>yp, <uint16_t *>tp, n, work, partial)
-        elif ys == 4:
-            if ts == 8:
-                total = _sse_sum(<float *>yp, <double *>tp, n, work, partial)
-            elif ts == 4:
-                total = _sse_sum(<float *>yp, <float *>tp, n, work, partial)
+                total = _sse_sum(<double *>yp, yrs, ycs, <uint16_t *>tp, trs, tcs, R, C, work,
+                                 partial)
+        elif ysz == 4:
+            if tsz == 8:
+                total = _sse_sum(<float *>yp, yrs, ycs, <double *>tp, trs, tcs, R, C, work, partial)
+            elif tsz == 4:
+                total = _sse_sum(<float *>yp, yrs, ycs, <float *>tp, trs, tcs, R, C, work, partial)
             else:
-                total = _sse_sum(<float *>yp, <uint16_t *>tp, n, work, partial)
+                total = _sse_sum(<float *>yp, yrs, ycs, <uint16_t *>tp, trs, tcs, R, C, work,
+                                 partial)
         else:
-            if ts == 8:
-                total = _sse_sum(<uint16_t *>yp, <double *>tp, n, work, partial)
-            elif ts == 4:
-                total = _sse_sum(<uint16_t *>yp, <float *>tp, n, work, partial)
+            if tsz == 8:
+                total = _sse_sum(<uint16_t *>yp, yrs, ycs, <double *>tp, trs, tcs, R, C, work,
+                                 partial)
+            elif tsz == 4:
+                total = _sse_sum(<uint16_t *>yp, yrs, ycs, <float *>tp, trs, tcs, R, C, work,
+                                 partial)
             else:
-                total = _sse_sum(<uint16_t *>yp, <uint16_t *>tp, n, work, partial)
+                total = _sse_sum(<uint16_t *>yp, yrs, ycs, <uint16_t *>tp, trs, tcs, R, C, work,
+                                 partial)
     free(partial)
     return total

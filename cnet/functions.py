@@ -19,9 +19,8 @@ does (an F-ordered input gives an F-ordered result). Inputs are read in place,
 strided and read-only ones included. Copies are made only of: an input whose
 layout cannot be walked as rows of its last axis (say a 3-D array sliced in
 its middle axis), a misaligned or byte-swapped input, an integer/bool input
-(converted to the result's float dtype, as the book's result has it), the
-operands of ``sum_squared_error`` unless both are contiguous in the same
-order, and float16 one-hot labels (widened to float32).
+(converted to the result's float dtype, as the book's result has it), and
+float16 one-hot labels (widened to float32).
 """
 import numpy as np
 
@@ -137,10 +136,12 @@ def _unary(op, x, rdt):
             # Same layout as out (out is contiguous): one flat walk.
             _k.unary(op, x, out, 1, x.size, 0, 1, 0, 1)
         else:
-            xa, oa, R, C, xrs, xcs, ors, ocs, target = _row_layout(x, out)
+            # Rows along out's fastest axis: out is contiguous, so its rows
+            # are too, and target is never needed.
+            perm = sorted(range(x.ndim), key=lambda k: -out.strides[k])
+            xa, oa, R, C, xrs, xcs, ors, ocs, _ = _row_layout(x.transpose(perm),
+                                                              out.transpose(perm))
             _k.unary(op, xa, oa, R, C, xrs, xcs, ors, ocs)
-            if target is not None:
-                target[...] = oa
     return out[()] if out.ndim == 0 else out
 
 
@@ -302,7 +303,8 @@ def sum_squared_error(y, t):
     NumPy float scalar of the dtype y - t has (float64 when both are
     integers, as the book's ``0.5 * np.sum(...)`` gives). Mixed float32 and
     float64 operands are combined inside the kernel, without a converted copy;
-    operands that are not both C- (or both F-) contiguous are copied to C order.
+    strided and broadcast operands are read in place (copied only when their
+    axes do not nest, as for a 3-D array sliced in its middle axis).
     """
     y_in, t_in = y, t
     y = _real_array(y, "sum_squared_error", "y")
@@ -322,14 +324,35 @@ def sum_squared_error(y, t):
         except ValueError:
             raise ValueError("sum_squared_error: y of shape %s and t of shape %s do not "
                              "match (nor broadcast)" % (y.shape, t.shape)) from None
-    if not (y.flags.c_contiguous and t.flags.c_contiguous) and not (
-            y.flags.f_contiguous and t.flags.f_contiguous):
-        y = np.ascontiguousarray(y)
-        t = np.ascontiguousarray(t)
-    if not (y.flags.aligned and t.flags.aligned):
-        y, t = np.array(y, order="C"), np.array(t, order="C")
-    total = _k.sse_sum(y, t, rdt.itemsize)
+    ys, ts = _elem_strides(y), _elem_strides(t)
+    if ys is not None and ys == ts and (y.flags.c_contiguous or y.flags.f_contiguous):
+        # One layout, contiguous: a single flat walk.
+        total = _k.sse_sum(y, t, 1, y.size, 0, 1, 0, 1, rdt.itemsize)
+    else:
+        # Walk both as rows of y's fastest axis, in y's memory order (the sum
+        # does not depend on the order but for rounding); broadcast operands
+        # are walked with their zero strides, not materialised.
+        if y.ndim == 0:
+            y, t = y.reshape(1), t.reshape(1)
+        perm = sorted(range(y.ndim), key=lambda k: -abs(y.strides[k]))
+        y, t = y.transpose(perm), t.transpose(perm)
+        (y, yrs, ycs), (t, trs, tcs) = _walk_rows(y), _walk_rows(t)
+        total = _k.sse_sum(y, t, y.size // y.shape[-1] if y.size else 0, y.shape[-1],
+                           yrs, ycs, trs, tcs, rdt.itemsize)
     return rdt.type(0.5 * total)
+
+
+def _walk_rows(a):
+    """(a, rs, cs): a (or, when its leading axes do not nest or it is
+    misaligned, a C-ordered copy) with the element strides that walk it as
+    rows of its last axis in C order of the leading axes."""
+    s = _elem_strides(a)
+    rows = None if s is None else _rows(a.shape[:-1], s[:-1])
+    if rows is None:
+        a = np.ascontiguousarray(a)
+        s = _elem_strides(a)
+        rows = _rows(a.shape[:-1], s[:-1])
+    return a, rows[1], s[-1]
 
 
 mean_squared_error = sum_squared_error  # the Korean edition's name

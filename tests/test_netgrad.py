@@ -88,7 +88,11 @@ def _exact_gradient(net, x, t):
 
 CASES = [
     # I, H, O, B, weight std, input scale, input density, x dtype
+    (1, 1, 2, 1, 0.5, 1.0, 1.0, np.float64),
+    (1, 3, 2, 2, 0.5, 1.0, 1.0, np.float32),
+    (4, 1, 2, 3, 0.5, 1.0, 1.0, np.float64),
     (7, 5, 3, 1, 0.5, 1.0, 1.0, np.float64),
+    (5, 4, 3, 6, 0.5, 1.0, 0.0, np.float64),     # an all-zero batch
     (7, 5, 3, 4, 0.01, 1.0, 1.0, np.float32),
     (12, 6, 4, 9, 0.5, 1.0, 0.2, np.float64),
     (30, 13, 10, 17, 0.5, 1.0, 0.3, np.float32),

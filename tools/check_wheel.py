@@ -16,9 +16,10 @@ Always checked, against the source tree:
 
 ``--isa`` (x86-64 Linux wheels; needs binutils' objdump and readelf): the code
 assumes only baseline x86-64. Every function of cnet's own extension modules is
-disassembled; only the AVX2/AVX-512 clones that GCC's ``target_clones`` makes
-(``<name>.avx2``, ``<name>.avx512f`` and their OpenMP bodies), or functions named
-``<name>_avx2`` / ``<name>_avx512*``, may hold VEX/EVEX (AVX) instructions. Modules whose ``csrc/<name>.c`` uses ``CNET_DISPATCH`` must
+disassembled; only the clones that GCC's ``target_clones`` makes for a
+run-time dispatched function (``<name>.avx2``, ``<name>.arch_x86_64_v3``, ...,
+never ``<name>.default``), or functions named ``<name>_avx2`` /
+``<name>_avx512*``, may hold VEX/EVEX (AVX) instructions. Modules whose ``csrc/<name>.c`` uses ``CNET_DISPATCH`` must
 carry the run-time resolvers (IFUNC symbols) for those clones; they are listed.
 
 The wheel's size is printed, split into compiled code, vendored libraries, data
@@ -35,10 +36,15 @@ import sys
 import tempfile
 import zipfile
 
-# Where AVX code may live: the clones GCC's target_clones makes (name.avx2,
-# name.avx512f, their OpenMP bodies and .cold parts; see csrc/cnet_common.h), or
-# a hand-written variant named name_avx2 / name_avx512... behind a dispatcher.
-WIDE_CLONE = re.compile(r"[._]avx(2|512[a-z]*)([._]|$)")
+# Where AVX code may live: the clones GCC's target_clones makes for an IFUNC
+# symbol X (X.avx2, X.arch_x86_64_v3, ..., their OpenMP bodies and .cold parts;
+# never X.default), or a hand-written variant named name_avx2 / name_avx512...
+# Name parts GCC appends that are not a clone's target.
+NOT_A_TARGET = ("default", "resolver", "_omp_fn", "part", "constprop", "isra", "cold",
+                "localalias", "lto_priv")
+HAND_NAMED = re.compile(r"_avx(2|512[a-z]*)([._]|$)")
+DISPATCH_USE = re.compile(r"^(?!\s*#\s*define).*\bCNET_DISPATCH(?:_FMA)?\b", re.M)
+LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 SHIPPED_NEVER = ("tests/*", "*.pyx", "*.pxd", "*.c", "*.h", "*.pyc", "*/__pycache__/*",
                  "build/*")
 RUNTIME_BY_PLATFORM = (
@@ -140,6 +146,47 @@ def is_avx(instruction):
     return ops[0].startswith("v") or "%ymm" in instruction or "%zmm" in instruction
 
 
+def dispatching_modules(source):
+    """Modules whose csrc/<name>.c (or a header it includes) uses CNET_DISPATCH*."""
+    out = set()
+    csrc = os.path.join(source, "csrc")
+    for c in glob.glob(os.path.join(csrc, "*.c")):
+        with open(c, encoding="utf-8") as f:
+            texts = [f.read()]
+        for inc in LOCAL_INCLUDE.findall(texts[0]):
+            h = os.path.join(csrc, inc)
+            if inc != "cnet_common.h" and os.path.isfile(h):
+                with open(h, encoding="utf-8") as f:
+                    texts.append(f.read())
+        if any(DISPATCH_USE.search(t) for t in texts):
+            out.add("_" + os.path.splitext(os.path.basename(c))[0])
+    return out
+
+
+def symbols(readelf_text):
+    """(IFUNC names, FUNC names) from readelf -sW."""
+    ifuncs, funcs = set(), set()
+    for line in readelf_text.splitlines():
+        f = line.split()
+        if len(f) >= 8 and f[0].endswith(":"):
+            if f[3] == "IFUNC" and not f[7].endswith(".resolver"):
+                ifuncs.add(f[7])
+            elif f[3] == "FUNC":
+                funcs.add(f[7])
+    return ifuncs, funcs
+
+
+def is_wide_clone(name, ifuncs):
+    """True for a target clone (not the default) of a dispatched function."""
+    if HAND_NAMED.search(name):
+        return True
+    parts = name.split(".")
+    for k in range(len(parts) - 1, 0, -1):  # the longest dispatched prefix decides
+        if ".".join(parts[:k]) in ifuncs:
+            return parts[k] not in NOT_A_TARGET
+    return False
+
+
 def check_isa(wheel, source):
     tag = platform_tag(wheel)
     if not tag.endswith("x86_64") or "linux" not in tag:
@@ -148,11 +195,7 @@ def check_isa(wheel, source):
     for tool in ("objdump", "readelf"):
         if shutil.which(tool) is None:
             return ["ISA check needs %s (binutils) on PATH" % tool]
-    dispatching = set()
-    for c in glob.glob(os.path.join(source, "csrc", "*.c")):
-        with open(c, encoding="utf-8") as f:
-            if "CNET_DISPATCH" in f.read():
-                dispatching.add("_" + os.path.splitext(os.path.basename(c))[0])
+    dispatching = dispatching_modules(source)
     problems = []
     tmp = tempfile.mkdtemp(prefix="cnet-isa-")
     try:
@@ -167,19 +210,19 @@ def check_isa(wheel, source):
                                  check=True, capture_output=True, text=True).stdout
             syms = subprocess.run(["readelf", "-sW", path], check=True,
                                   capture_output=True, text=True).stdout
-            ifuncs = sorted({line.split()[-1] for line in syms.splitlines()
-                             if " IFUNC " in line and not line.split()[-1].endswith(".resolver")})
+            ifuncs, _ = symbols(syms)
+            entry = sorted(i for i in ifuncs if "._omp_fn." not in i)
             wide, leaks = 0, []
             for name, insns in functions(dis).items():
                 avx = [i for i in insns if is_avx(i)]
-                if WIDE_CLONE.search(name):
+                if is_wide_clone(name, ifuncs):
                     wide += bool(avx)
                 elif avx:
                     leaks.append("%s (%s)" % (name, avx[0]))
-            print("%s: %d run-time dispatched functions%s; %d AVX clones use AVX; "
+            print("%s: %d run-time dispatched functions%s; %d wide clones use AVX; "
                   "baseline code AVX-free: %s"
-                  % (os.path.basename(n), len(ifuncs),
-                     (" (" + ", ".join(ifuncs) + ")") if ifuncs else "",
+                  % (os.path.basename(n), len(entry),
+                     (" (" + ", ".join(entry) + ")") if entry else "",
                      wide, "yes" if not leaks else "NO"))
             for leak in leaks:
                 problems.append("%s: AVX outside a dispatched clone in %s" % (mod, leak))
