@@ -26,10 +26,12 @@ import numpy as np
 
 from . import _functions as _k
 
+# "np" too: the book's ch04/two_layer_net.py never imports NumPy itself and gets
+# ``np`` from ``from common.functions import *``, which exports every module name.
 __all__ = [
     "identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu",
     "relu_grad", "softmax", "sum_squared_error", "mean_squared_error",
-    "cross_entropy_error", "softmax_loss",
+    "cross_entropy_error", "softmax_loss", "np",
 ]
 
 _FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))

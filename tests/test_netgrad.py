@@ -224,7 +224,9 @@ def test_float32_weights_match_reference_in_float64():
 def test_float32_weights_and_batch():
     """float32 weights and batch: the kernel still evaluates in float64, so it
     equals the book run on the same (exact) values in float64; the book's
-    all-float32 run is within its float32 noise, eps32 * S / h (about 1e-2)."""
+    all-float32 run is within its float32 noise. That noise is mostly the
+    float32 rounding of the loss itself (logs of size ~|L| summed over the
+    batch): C eps32 |L| / h, about 2e-2 here, against errors of ~2e-3 seen."""
     I, H, O, B = 15, 7, 6, 8
     rng = np.random.default_rng(8)
     net = _net(I, H, O, 0.5, seed=5, dtype=np.float32)
@@ -233,7 +235,8 @@ def test_float32_weights_and_batch():
     ref64 = net.numerical_gradient(x.astype(np.float64), t)
     ref32 = net.numerical_gradient(x, t)
     tol64 = _ref_tol(net, x, t)
-    tol32 = _ref_tol(net, x, t, eps=np.finfo(np.float32).eps)
+    L = float(reference.TwoLayerNet.loss(net, x, t))
+    tol32 = C_ROUNDINGS * np.finfo(np.float32).eps * max(abs(L), 1.0) / H_STEP
     for k in KEYS:
         assert np.all(np.abs(ours[k] - ref64[k]) <= tol64 + 2 * np.spacing(np.abs(ref64[k])))
         assert np.abs(ours[k] - ref32[k]).max() <= tol32
