@@ -71,9 +71,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
     data = load(args.mirror)
     (x_train, t_train), (x_test, t_test) = data
-    print("# %s, %s, numpy %s, %d threads, cpu_count %s"
+    print("# %s, Python %s, numpy %s, cnet %d threads, cpu_count %s, load average %s"
           % (platform.processor() or platform.machine(), platform.python_version(),
-             np.__version__, cnet.get_num_threads(), os.cpu_count()))
+             np.__version__, cnet.get_num_threads(), os.cpu_count(),
+             " ".join("%.1f" % v for v in os.getloadavg())))
     rng = np.random.default_rng(0)
     mask = rng.choice(60000, 100)
     xb, tb = x_train[mask], t_train[mask]

@@ -20,9 +20,6 @@
 typedef double tl_v4d __attribute__((vector_size(32), aligned(8)));
 typedef float tl_v8f __attribute__((vector_size(32), aligned(4)));
 #define TL_HAVE_VEC 1
-/* Register tiles must be inlined into the dispatched (AVX2, ...) clone that
- * calls them, or they would run with the baseline instruction set. */
-#define TL_ALWAYS_INLINE static inline __attribute__((always_inline))
 #endif
 
 /* --- indices of the non-zero inputs of a row --------------------------------
@@ -186,9 +183,11 @@ static ptrdiff_t tl_nonzero_index_f64(ptrdiff_t I, const double *x, int32_t *idx
     return tl_nonzero_index_portable_f64(I, x, idx);
 }
 
-/* Batch rows handled together by one thread: one W1 row loaded serves them all
- * on the dense path; blocks are also the unit of work split across threads. */
+/* Batch rows handled together by one thread on the dense path (each W1 row
+ * loaded serves them all), and rows per chunk of work split across threads
+ * (on the sparse path each block of W1 rows serves the whole chunk). */
 #define TL_RB 4
+#define TL_RC 8
 
 #define XT float
 #define WT float

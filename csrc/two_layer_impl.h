@@ -19,7 +19,7 @@
  * the tile get the very same sums, so storing them twice is harmless). All
  * NV + 1 accumulators stay in registers while the n rows stream by. */
 #define TL_GATHER_TILE(NV)                                                          \
-    TL_ALWAYS_INLINE void TL(gather_tile_##NV)(ptrdiff_t n, const int32_t *CNET_RESTRICT idx, \
+    CNET_ALWAYS_INLINE void TL(gather_tile_##NV)(ptrdiff_t n, const int32_t *CNET_RESTRICT idx, \
                                      const XT *CNET_RESTRICT X, ptrdiff_t xs,        \
                                      const WT *CNET_RESTRICT M, ptrdiff_t H,         \
                                      ptrdiff_t j0, ptrdiff_t jt, WT *a, int add)     \
@@ -197,28 +197,59 @@ static void TL(output)(ptrdiff_t H, ptrdiff_t O, const WT *CNET_RESTRICT z1,
         y[k] = y[k] / s;
 }
 
-/* Hidden layer of R <= TL_RB rows: z1 (R,H) OUT = sigmoid(x·W1 + b1). Dense
- * blocks (at least half non-zero) take dense_rows, others gather the W1 rows
- * of their non-zero inputs. idx: scratch of TL_RB * (I + 8) entries. */
+/* Hidden layer of R <= TL_RC rows: z1 (R,H) OUT = sigmoid(x·W1 + b1).
+ * Dense groups of TL_RB rows (at least half non-zero) take dense_rows. The
+ * others gather the W1 rows of their non-zero inputs, a block of W1 rows at a
+ * time for all R rows, so that the block is read from L2 once and then served
+ * from L1 (W1 is 313 kB for MNIST; the whole of it would stream from L2 for
+ * every row). Each a1 is still summed over ascending i. idx: scratch of
+ * TL_RC * (I + 8) entries. */
 static void TL(hidden)(ptrdiff_t R, ptrdiff_t I, ptrdiff_t H, const XT *x, ptrdiff_t ldx,
                        const WT *W1, const WT *b1, WT *z1, int32_t *idx)
 {
-    ptrdiff_t r, n[TL_RB], total = 0;
-    for (r = 0; r < R; r++) {
+    ptrdiff_t r, g, n[TL_RC], cur[TL_RC], i0, ib;
+    int sparse[TL_RC];
+    for (r = 0; r < R; r++)
         n[r] = TL_NZ(I, x + r * ldx, idx + r * (I + 8));
-        total += n[r];
+    for (g = 0; g < R; g += TL_RB) {
+        const ptrdiff_t G = R - g < TL_RB ? R - g : TL_RB;
+        ptrdiff_t total = 0;
+        for (r = g; r < g + G; r++)
+            total += n[r];
+        if (G == TL_RB && 2 * total >= G * I) {
+            TL(dense_rows)(I, H, x + g * ldx, ldx, W1, z1 + g * H);
+            for (r = g; r < g + G; r++)
+                sparse[r] = 0;
+        } else {
+            for (r = g; r < g + G; r++)
+                sparse[r] = 1;
+        }
     }
-    if (R == TL_RB && 2 * total >= R * I) {
-        TL(dense_rows)(I, H, x, ldx, W1, z1);
-    } else {
-        for (r = 0; r < R; r++)
-            TL(gather_rows)(n[r], idx + r * (I + 8), x + r * ldx, 1, W1, H, z1 + r * H, 0);
+    /* W1 rows per block: about 16 kB of W1, half of a typical L1 */
+    ib = (ptrdiff_t)(16384 / ((size_t)H * sizeof(WT)));
+    ib = ib < 8 ? 8 : ib;
+    for (r = 0; r < R; r++)
+        cur[r] = 0;
+    for (i0 = 0; i0 < I; i0 += ib) {
+        const ptrdiff_t i1 = i0 + ib < I ? i0 + ib : I;
+        for (r = 0; r < R; r++) {
+            const int32_t *list = idx + r * (I + 8);
+            ptrdiff_t e = cur[r];
+            if (!sparse[r])
+                continue;
+            while (e < n[r] && list[e] < i1)
+                e++;
+            if (e > cur[r] || i0 == 0)
+                TL(gather_rows)(e - cur[r], list + cur[r], x + r * ldx, 1, W1, H, z1 + r * H,
+                                i0 > 0);
+            cur[r] = e;
+        }
     }
     TL(bias_sigmoid)(R, H, b1, z1);
 }
 
-/* Per-thread scratch of the forward kernels: z1 (TL_RB,H), y (TL_RB,O), and the
- * non-zero lists of TL_RB rows. NULL when out of memory. */
+/* Per-thread scratch of the forward kernels: z1 (TL_RC,H), y (TL_RC,O), and the
+ * non-zero lists of TL_RC rows. NULL when out of memory. */
 typedef struct {
     WT *z1, *y;
     int32_t *idx;
@@ -226,8 +257,8 @@ typedef struct {
 
 static int TL(scratch_alloc)(TL(scratch) *s, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O)
 {
-    s->z1 = (WT *)malloc(sizeof(WT) * ((size_t)TL_RB * (H + O)));
-    s->idx = (int32_t *)malloc(sizeof(int32_t) * TL_RB * ((size_t)I + 8));
+    s->z1 = (WT *)malloc(sizeof(WT) * ((size_t)TL_RC * (H + O)));
+    s->idx = (int32_t *)malloc(sizeof(int32_t) * TL_RC * ((size_t)I + 8));
     if (!s->z1 || !s->idx) {
         free(s->z1);
         free(s->idx);
@@ -235,7 +266,7 @@ static int TL(scratch_alloc)(TL(scratch) *s, ptrdiff_t I, ptrdiff_t H, ptrdiff_t
         s->idx = NULL;
         return -1;
     }
-    s->y = s->z1 + TL_RB * H;
+    s->y = s->z1 + TL_RC * H;
     return 0;
 }
 
@@ -245,15 +276,15 @@ static void TL(scratch_free)(TL(scratch) *s)
     free(s->idx);
 }
 
-/* Row blocks [0, nblk) of TL_RB rows: rows of block q are [q*TL_RB, min(B, ...)). */
-#define TL_ROWS(q, B) (((q) + 1) * TL_RB <= (B) ? TL_RB : (B) - (q) * TL_RB)
+/* Row chunks [0, nblk) of TL_RC rows: rows of chunk q are [q*TL_RC, min(B, ...)). */
+#define TL_ROWS(q, B) (((q) + 1) * TL_RC <= (B) ? TL_RC : (B) - (q) * TL_RC)
 
 /* y (B,O) OUT = predict(x); see two_layer.h for the shapes. */
 int TL(predict)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                 const XT *x, ptrdiff_t ldx, const WT *W1, const WT *b1,
                 const WT *W2, const WT *b2, WT *y, int nthreads)
 {
-    const ptrdiff_t nblk = (B + TL_RB - 1) / TL_RB;
+    const ptrdiff_t nblk = (B + TL_RC - 1) / TL_RC;
     int failed = 0;
 #pragma omp parallel num_threads(nthreads) reduction(|| : failed)
     {
@@ -266,9 +297,9 @@ int TL(predict)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
             const ptrdiff_t R = TL_ROWS(q, B);
             if (!ok)
                 continue;
-            TL(hidden)(R, I, H, x + q * TL_RB * ldx, ldx, W1, b1, s.z1, s.idx);
+            TL(hidden)(R, I, H, x + q * TL_RC * ldx, ldx, W1, b1, s.z1, s.idx);
             for (r = 0; r < R; r++)
-                TL(output)(H, O, s.z1 + r * H, W2, b2, y + (q * TL_RB + r) * O);
+                TL(output)(H, O, s.z1 + r * H, W2, b2, y + (q * TL_RC + r) * O);
         }
         if (ok)
             TL(scratch_free)(&s);
@@ -283,7 +314,7 @@ int TL(loss)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
              const WT *W1, const WT *b1, const WT *W2, const WT *b2,
              WT *loss, int nthreads)
 {
-    const ptrdiff_t nblk = (B + TL_RB - 1) / TL_RB;
+    const ptrdiff_t nblk = (B + TL_RC - 1) / TL_RC;
     WT *logs = (WT *)malloc(sizeof(WT) * (size_t)B);
     int failed = 0;
     ptrdiff_t b;
@@ -301,9 +332,9 @@ int TL(loss)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
             const ptrdiff_t R = TL_ROWS(q, B);
             if (!ok)
                 continue;
-            TL(hidden)(R, I, H, x + q * TL_RB * ldx, ldx, W1, b1, s.z1, s.idx);
+            TL(hidden)(R, I, H, x + q * TL_RC * ldx, ldx, W1, b1, s.z1, s.idx);
             for (r = 0; r < R; r++) {
-                const ptrdiff_t row = q * TL_RB + r;
+                const ptrdiff_t row = q * TL_RC + r;
                 TL(output)(H, O, s.z1 + r * H, W2, b2, s.y);
                 logs[row] = TL_LOG(s.y[t[row]] + (WT)1e-7);
             }
@@ -326,7 +357,7 @@ int TL(correct)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                 const WT *W1, const WT *b1, const WT *W2, const WT *b2,
                 ptrdiff_t *count, int nthreads)
 {
-    const ptrdiff_t nblk = (B + TL_RB - 1) / TL_RB;
+    const ptrdiff_t nblk = (B + TL_RC - 1) / TL_RC;
     ptrdiff_t n = 0;
     int failed = 0;
 #pragma omp parallel num_threads(nthreads) reduction(|| : failed) reduction(+ : n)
@@ -340,14 +371,14 @@ int TL(correct)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
             const ptrdiff_t R = TL_ROWS(q, B);
             if (!ok)
                 continue;
-            TL(hidden)(R, I, H, x + q * TL_RB * ldx, ldx, W1, b1, s.z1, s.idx);
+            TL(hidden)(R, I, H, x + q * TL_RC * ldx, ldx, W1, b1, s.z1, s.idx);
             for (r = 0; r < R; r++) {
                 ptrdiff_t best = 0;
                 TL(output)(H, O, s.z1 + r * H, W2, b2, s.y);
                 for (k = 1; k < O; k++)
                     if (s.y[k] > s.y[best])
                         best = k;
-                n += best == t[q * TL_RB + r];
+                n += best == t[q * TL_RC + r];
             }
         }
         if (ok)
@@ -403,7 +434,7 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                  const WT *W2, const WT *b2, WT *gW1, WT *gb1, WT *gW2,
                  WT *gb2, int nthreads)
 {
-    const ptrdiff_t nblk = (B + TL_RB - 1) / TL_RB;
+    const ptrdiff_t nblk = (B + TL_RC - 1) / TL_RC;
     const ptrdiff_t niblk = (I + TL_IBLK - 1) / TL_IBLK;
     /* z1 (B,H), dz1 (B,H), dy (B,O) */
     WT *z1 = (WT *)malloc(sizeof(WT) * ((size_t)B * (2 * H + O)));
@@ -427,10 +458,10 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
             const ptrdiff_t R = TL_ROWS(q, B);
             if (!ok)
                 continue;
-            TL(hidden)(R, I, H, x + q * TL_RB * ldx, ldx, W1, b1, z1 + q * TL_RB * H,
+            TL(hidden)(R, I, H, x + q * TL_RC * ldx, ldx, W1, b1, z1 + q * TL_RC * H,
                        s.idx);
             for (r = 0; r < R; r++) {
-                const ptrdiff_t row = q * TL_RB + r;
+                const ptrdiff_t row = q * TL_RC + r;
                 const WT *zr = z1 + row * H;
                 WT *yr = dy + row * O;
                 WT *dr = dz1 + row * H;

@@ -461,3 +461,16 @@ def test_numerical_gradient_agrees_with_backprop():
     for k in KEYS:
         bound = 2e-7 / yt_min * np.abs(bp[k]).max() + 1e-7
         np.testing.assert_allclose(num[k], bp[k], rtol=0, atol=bound)
+
+
+def test_dense_and_sparse_paths_give_the_same_bits():
+    # Blocks of 4 rows that are at least half non-zero take the dense path
+    # (zeros multiplied), others skip zero inputs: adding 0 * w changes no sum,
+    # so a row gives the same bits alone (sparse path) and in a dense block.
+    net, _ = make_pair(50, 13, 4, std=0.3)
+    x, t = make_batch(12, 50, 4, density=0.9)
+    x[5] = 0.0
+    x[6, ::3] = 0.0
+    together = net.predict(x)
+    for b in range(12):
+        np.testing.assert_array_equal(net.predict(x[b:b + 1]), together[b:b + 1])
