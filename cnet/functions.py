@@ -31,7 +31,7 @@ from . import _functions as _k
 __all__ = [
     "identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu",
     "relu_grad", "softmax", "sum_squared_error", "mean_squared_error",
-    "cross_entropy_error", "softmax_loss", "np",
+    "squared_error", "cross_entropy_error", "softmax_loss", "np",
 ]
 
 _FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
@@ -357,7 +357,10 @@ def _walk_rows(a):
     return a, rows[1], s[-1]
 
 
-mean_squared_error = sum_squared_error  # the Korean edition's name
+# The Korean edition's text calls 0.5 * sum((y - t)**2) mean_squared_error; its
+# code calls the same formula squared_error. Both names give the book's result.
+mean_squared_error = sum_squared_error
+squared_error = sum_squared_error
 
 
 def _labels(y2, t, func):

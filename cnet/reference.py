@@ -11,7 +11,7 @@ import numpy as np
 
 __all__ = [
     "identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu",
-    "relu_grad", "softmax", "sum_squared_error", "mean_squared_error",
+    "relu_grad", "softmax", "sum_squared_error", "mean_squared_error", "squared_error",
     "cross_entropy_error", "softmax_loss",
     "numerical_diff", "_numerical_gradient_1d", "numerical_gradient_2d",
     "numerical_gradient", "gradient_descent",
@@ -97,6 +97,7 @@ def _sse_operand(v, dtype):
 
 
 mean_squared_error = sum_squared_error
+squared_error = sum_squared_error
 
 
 def cross_entropy_error(y, t):

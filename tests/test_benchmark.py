@@ -115,7 +115,7 @@ def test_cli_bench_writes_report(no_full_mnist, tmp_path):
     assert {"reference", "cnet float64", "cnet float32"} <= impls
     assert all(r["seconds"] > 0 for r in data["rows"])
     assert "sample" in data["data"]
-    assert (out / "results.md").read_text().startswith("# cnet benchmark results")
+    assert (out / "RESULTS.md").read_text().startswith("# cnet benchmark results")
 
 
 def test_cli_bench_rejects_unknown_workload(no_full_mnist, tmp_path):

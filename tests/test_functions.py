@@ -439,7 +439,7 @@ SSE_PAIRS = [(np.float64, np.float64), (np.float32, np.float32), (np.float32, np
 def test_sum_squared_error_matches_reference(ydt, tdt, shape):
     rng = np.random.default_rng(7)
     for (_, y), (_, t) in zip(_layouts(shape, ydt, 1), _layouts(shape, tdt, 2)):
-        for func in (F.sum_squared_error, F.mean_squared_error):
+        for func in (F.sum_squared_error, F.mean_squared_error, F.squared_error):
             assert_close(func(y, t), _reference(R.sum_squared_error, y, t))
     y = _values(shape, ydt, rng)
     t = np.asfortranarray(_values(shape, tdt, rng))

@@ -1,4 +1,4 @@
-"""Turn benchmark rows into results.md, results.json and PNG plots."""
+"""Turn benchmark rows into RESULTS.md, results.json and PNG plots."""
 import json
 import os
 
@@ -163,10 +163,10 @@ def _plot(result, out_dir):
 
 
 def write_report(result, out_dir):
-    """Write results.json, results.md and the plots into out_dir."""
+    """Write results.json, RESULTS.md and the plots into out_dir."""
     result = dict(result, headline=headline(result["rows"]))
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
-    with open(os.path.join(out_dir, "results.md"), "w") as f:
+    with open(os.path.join(out_dir, "RESULTS.md"), "w") as f:
         f.write(to_markdown(result))
     return _plot(result, out_dir)

@@ -323,7 +323,7 @@ def machine_description():
 
 def run_suite(out_dir, quick=False, only=None, use_torch=True, log=print,
               command="cnet bench"):
-    """Run the workloads and write ``results.md``, ``results.json`` and PNG plots.
+    """Run the workloads and write ``RESULTS.md``, ``results.json`` and PNG plots.
 
     Parameters
     ----------
