@@ -8,7 +8,7 @@ one process run, with 1 and 2 threads. Prints a Markdown report.
 The weights are the book's initial ones after np.random.seed(0)
 (weight_init_std=0.01), the batch is the first 100 training images scaled to
 [0, 1] as float32 (what load_mnist(normalize=True) returns). MNIST is read
-from $CNET_MNIST_MIRROR, else /work/shared/datasets/mnist.
+with cnet.dataset.mnist.load_mnist (set $CNET_MNIST_MIRROR when offline).
 
 Two reference figures:
 - the book's full loop (``reference.TwoLayerNet.numerical_gradient``), run
@@ -22,8 +22,6 @@ On a shared machine the interleaved ratio is the one to quote: a full
 reference run takes minutes, during which the load may change.
 """
 import argparse
-import gzip
-import os
 import platform
 import statistics
 import sys
@@ -35,23 +33,8 @@ import cnet
 from cnet import reference
 from cnet._netgrad import numerical_gradient
 
-MNIST_DIRS = [os.environ.get("CNET_MNIST_MIRROR", ""), "/work/shared/datasets/mnist"]
 KEYS = ("W1", "b1", "W2", "b2")
 H_STEP = 1e-4
-
-
-def read_idx(name):
-    """An IDX file of the MNIST distribution as a uint8 array (images flattened)."""
-    for d in MNIST_DIRS:
-        path = os.path.join(d, name)
-        if d and os.path.exists(path):
-            with gzip.open(path, "rb") as f:
-                data = f.read()
-            ndim = data[3]
-            dims = [int.from_bytes(data[4 + 4 * k:8 + 4 * k], "big") for k in range(ndim)]
-            arr = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
-            return arr.reshape(dims[0], -1) if ndim > 1 else arr
-    sys.exit("MNIST not found: set CNET_MNIST_MIRROR to a folder with %s" % name)
 
 
 def median_time(fn, repeats, all_times=None):
@@ -97,8 +80,10 @@ def main(argv=None):
     except ImportError:
         sys.exit("threadpoolctl is needed to pin the reference's BLAS threads")
 
-    x = (read_idx("train-images-idx3-ubyte.gz")[:args.batch].astype(np.float32) / 255.0)
-    t = read_idx("train-labels-idx1-ubyte.gz")[:args.batch].astype(np.intp)
+    from cnet.dataset.mnist import load_mnist
+    (x_train, t_train), _ = load_mnist(normalize=True, verbose=False)
+    x = x_train[:args.batch]
+    t = t_train[:args.batch].astype(np.intp)
     np.random.seed(0)
     ref_net = reference.TwoLayerNet(784, 50, 10, weight_init_std=0.01)
     p = ref_net.params

@@ -17,6 +17,7 @@ import numpy as np
 
 import cnet
 from cnet import reference
+from cnet.benchmark.recipe import train_ch04
 from cnet.two_layer_net import TwoLayerNet
 
 
@@ -40,25 +41,8 @@ def recipe(net_cls, data, iters, seed=0):
     (x_train, t_train), (x_test, t_test) = data
     np.random.seed(seed)
     network = net_cls(input_size=784, hidden_size=50, output_size=10)
-    train_size = x_train.shape[0]
-    batch_size = 100
-    learning_rate = 0.1
-    train_loss_list, train_acc_list, test_acc_list = [], [], []
-    iter_per_epoch = max(train_size / batch_size, 1)
-    t0 = time.perf_counter()
-    for i in range(iters):
-        batch_mask = np.random.choice(train_size, batch_size)
-        x_batch = x_train[batch_mask]
-        t_batch = t_train[batch_mask]
-        grad = network.gradient(x_batch, t_batch)
-        for key in ("W1", "b1", "W2", "b2"):
-            network.params[key] -= learning_rate * grad[key]
-        loss = network.loss(x_batch, t_batch)
-        train_loss_list.append(loss)
-        if i % iter_per_epoch == 0:
-            train_acc_list.append(network.accuracy(x_train, t_train))
-            test_acc_list.append(network.accuracy(x_test, t_test))
-    return time.perf_counter() - t0, test_acc_list[-1]
+    res = train_ch04(network, x_train, t_train, x_test, t_test, iters_num=iters, seed=seed)
+    return res["seconds"], res["test_acc"][-1]
 
 
 def main(argv=None):
@@ -66,8 +50,9 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--iters", type=int, default=10000)
     ap.add_argument("--recipe-repeat", type=int, default=3)
-    ap.add_argument("--mirror", default=os.environ.get("CNET_MNIST_MIRROR",
-                                                      "/work/shared/datasets/mnist"))
+    ap.add_argument("--mirror", default=None,
+                    help="MNIST mirror folder or URL (default: load_mnist's own sources, "
+                         "$CNET_MNIST_MIRROR among them)")
     args = ap.parse_args(argv)
     data = load(args.mirror)
     (x_train, t_train), (x_test, t_test) = data

@@ -13,8 +13,14 @@ import os
 # of a millisecond) and Python runs between them. By default OpenMP threads
 # spin after each region, taking a core from the Python thread and from every
 # other process; on a busy 2-core machine that made the book's training loop
-# six times slower than threads that sleep at once. A value set by the user wins.
+# six times slower than threads that sleep at once. Sleeping at once costs a
+# wake-up per region on an idle machine, though (about 20 % of a gradient
+# step); GNU OpenMP (libgomp, Linux) can spin briefly first, and 10,000 spins
+# (a few microseconds) recovered that cost without the busy-machine slowdown
+# (bench/RESULTS.md). Values set by the user win. Both settings apply to the
+# whole process, so to other OpenMP libraries loaded after cnet too.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 from ._version import __version__  # noqa: E402
 from .config import get_num_threads, set_num_threads, show_config  # noqa: E402

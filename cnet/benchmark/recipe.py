@@ -76,7 +76,19 @@ def train_ch04(network, x_train, t_train, x_test, t_test, iters_num=10000,
 
 
 def peak_rss_bytes():
-    """Peak resident memory of this process, or None where it cannot be read."""
+    """Peak resident memory of this process, or None where it cannot be read.
+
+    On Linux it is VmHWM from /proc: ``getrusage``'s ru_maxrss there carries
+    the parent's peak over fork and exec, so a child started by a large
+    benchmark process would report the parent's size.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     try:
         import resource
     except ImportError:  # Windows
