@@ -14,8 +14,6 @@ is checked to agree (so a fast wrong kernel cannot post a number).
 import argparse
 import os
 import platform
-import statistics
-import time
 import warnings
 
 import numpy as np
@@ -23,15 +21,7 @@ import numpy as np
 import cnet
 from cnet import functions as F
 from cnet import reference as R
-
-
-def median_time(fn, args, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from cnet.benchmark.timing import measure
 
 
 def cases(n, rng):
@@ -82,8 +72,10 @@ def main():
         for threads in args.threads:
             cnet.set_num_threads(threads)
             for name, label, fargs in work:
-                t_cnet = median_time(getattr(F, name), fargs, args.repeat)
-                t_ref = median_time(getattr(R, name), fargs, args.repeat)
+                t_cnet = measure(lambda: getattr(F, name)(*fargs), repeats=args.repeat,
+                                 warmup=0)["median"]
+                t_ref = measure(lambda: getattr(R, name)(*fargs), repeats=args.repeat,
+                                warmup=0)["median"]
                 print("%-8d %-20s %-30s %10.3f %10.3f %7.1f"
                       % (threads, name, label, t_cnet * 1e3, t_ref * 1e3, t_ref / t_cnet))
     finally:

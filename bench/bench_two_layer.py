@@ -11,13 +11,13 @@ import os
 import platform
 import statistics
 import sys
-import time
 
 import numpy as np
 
 import cnet
 from cnet import reference
 from cnet.benchmark.recipe import train_ch04
+from cnet.benchmark.timing import measure
 from cnet.two_layer_net import TwoLayerNet
 
 
@@ -27,13 +27,9 @@ def load(mirror):
 
 
 def median_time(fn, repeat, number=1):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - t0) / number)
-    return statistics.median(times)
+    """Median over ``repeat`` rounds of the mean time of ``number`` calls."""
+    return measure(lambda: [fn() for _ in range(number)], repeats=repeat,
+                   warmup=0)["median"] / number
 
 
 def recipe(net_cls, data, iters, seed=0):
