@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cnet_common.h"
 #include "functions.h" /* cnet_exp_inline_f32/f64 */

@@ -14,31 +14,33 @@
 
 #ifdef TL_VEC
 /* One register tile of the gather below: NV vectors of columns starting at
- * column j0, plus one more vector at column jt (the last, partial vector of a
- * row, read as the full vector ending at column H; its columns shared with
- * the tile get the very same sums, so storing them twice is harmless). All
- * NV + 1 accumulators stay in registers while the n rows stream by. */
+ * Mj = M + j0 (so that every load is at a constant offset from the row
+ * pointer), plus one more vector at column offset jt from j0 (the last,
+ * partial vector of a row, read as the full vector ending at column H; its
+ * columns shared with the tile get the very same sums, so storing them twice
+ * is harmless). All NV + 1 accumulators stay in registers while the n rows
+ * stream by. */
 #define TL_GATHER_TILE(NV)                                                          \
     CNET_ALWAYS_INLINE void TL(gather_tile_##NV)(ptrdiff_t n, const int32_t *CNET_RESTRICT idx, \
-                                     const XT *CNET_RESTRICT X, ptrdiff_t xs,        \
-                                     const WT *CNET_RESTRICT M, ptrdiff_t H,         \
-                                     ptrdiff_t j0, ptrdiff_t jt, WT *a, int add)     \
+                                     const WT *CNET_RESTRICT val,                    \
+                                     const WT *CNET_RESTRICT Mj, ptrdiff_t H,        \
+                                     ptrdiff_t jt, WT *aj, int add)                  \
     {                                                                                \
         TL_VEC s[NV], st;                                                            \
         ptrdiff_t k, e;                                                              \
         for (k = 0; k < NV; k++)                                                     \
-            s[k] = add ? *(const TL_VEC *)(a + j0 + k * TL_VL) : (TL_VEC){0};        \
-        st = add ? *(const TL_VEC *)(a + jt) : (TL_VEC){0};                          \
+            s[k] = add ? *(const TL_VEC *)(aj + k * TL_VL) : (TL_VEC){0};            \
+        st = add ? *(const TL_VEC *)(aj + jt) : (TL_VEC){0};                         \
         for (e = 0; e < n; e++) {                                                    \
-            const WT v = (WT)X[idx[e] * xs];                                         \
-            const WT *CNET_RESTRICT m = M + (ptrdiff_t)idx[e] * H;                   \
+            const WT v = val[e];                                                     \
+            const WT *CNET_RESTRICT m = Mj + (ptrdiff_t)idx[e] * H;                  \
             for (k = 0; k < NV; k++)                                                 \
-                s[k] += v * *(const TL_VEC *)(m + j0 + k * TL_VL);                   \
+                s[k] += v * *(const TL_VEC *)(m + k * TL_VL);                        \
             st += v * *(const TL_VEC *)(m + jt);                                     \
         }                                                                            \
         for (k = 0; k < NV; k++)                                                     \
-            *(TL_VEC *)(a + j0 + k * TL_VL) = s[k];                                  \
-        *(TL_VEC *)(a + jt) = st;                                                    \
+            *(TL_VEC *)(aj + k * TL_VL) = s[k];                                      \
+        *(TL_VEC *)(aj + jt) = st;                                                   \
     }
 
 TL_GATHER_TILE(1)
@@ -56,16 +58,16 @@ TL_GATHER_TILE(12)
 #undef TL_GATHER_TILE
 #endif
 
-/* a[j] (OUT, or += when add) = sum_e X[idx[e] xs] * M[idx[e], j] for j < H: a
+/* a[j] (OUT, or += when add) = sum_e val[e] * M[idx[e], j] for j < H: a
  * weighted sum of n gathered rows of M (rows of H, C-contiguous), e ascending.
- * It is x·W1 for one row (X = that row, xs = 1, M = W1, idx = its non-zero
- * inputs) and one row of xᵀ·dz1 (X = column i of x, xs = ldx, M = dz1, idx =
- * the batch rows where x[b, i] != 0). Up to 12 vectors
- * of columns are summed in registers per pass over the rows (one pass for
- * H <= 48 in float64, 96 in float32). */
+ * It is x·W1 for one row (val = its non-zero inputs, idx = their columns,
+ * M = W1), one row of xᵀ·dz1 (val = the non-zero x[b, i] of column i, idx =
+ * their batch rows b, M = dz1) and da1 = dy·W2ᵀ for one row (val = dy, idx =
+ * 0..O-1, M = W2ᵀ). Up to 12 vectors of columns are summed in registers per
+ * pass over the rows (one pass for H <= 48 in float64, 96 in float32). */
 CNET_DISPATCH
 static void TL(gather_rows)(ptrdiff_t n, const int32_t *CNET_RESTRICT idx,
-                            const XT *CNET_RESTRICT X, ptrdiff_t xs, const WT *CNET_RESTRICT M,
+                            const WT *CNET_RESTRICT val, const WT *CNET_RESTRICT M,
                             ptrdiff_t H, WT *CNET_RESTRICT a, int add)
 {
     ptrdiff_t j, e;
@@ -75,30 +77,36 @@ static void TL(gather_rows)(ptrdiff_t n, const int32_t *CNET_RESTRICT idx,
     for (v0 = 0; v0 < F; v0 += 12) {
         const ptrdiff_t nv = F - v0 < 12 ? F - v0 : 12;
         const ptrdiff_t j0 = v0 * TL_VL;
-        const ptrdiff_t jt = (v0 + nv == F && H % TL_VL) ? H - TL_VL : j0 + (nv - 1) * TL_VL;
+        const ptrdiff_t jt = ((v0 + nv == F && H % TL_VL) ? H - TL_VL : j0 + (nv - 1) * TL_VL) - j0;
+        const WT *Mj = M + j0;
+        WT *aj = a + j0;
         switch (nv) {
-        case 1: TL(gather_tile_1)(n, idx, X, xs, M, H, j0, jt, a, add); break;
-        case 2: TL(gather_tile_2)(n, idx, X, xs, M, H, j0, jt, a, add); break;
-        case 3: TL(gather_tile_3)(n, idx, X, xs, M, H, j0, jt, a, add); break;
-        case 4: TL(gather_tile_4)(n, idx, X, xs, M, H, j0, jt, a, add); break;
-        case 5: TL(gather_tile_5)(n, idx, X, xs, M, H, j0, jt, a, add); break;
-        case 6: TL(gather_tile_6)(n, idx, X, xs, M, H, j0, jt, a, add); break;
-        case 7: TL(gather_tile_7)(n, idx, X, xs, M, H, j0, jt, a, add); break;
-        case 8: TL(gather_tile_8)(n, idx, X, xs, M, H, j0, jt, a, add); break;
-        case 9: TL(gather_tile_9)(n, idx, X, xs, M, H, j0, jt, a, add); break;
-        case 10: TL(gather_tile_10)(n, idx, X, xs, M, H, j0, jt, a, add); break;
-        case 11: TL(gather_tile_11)(n, idx, X, xs, M, H, j0, jt, a, add); break;
-        default: TL(gather_tile_12)(n, idx, X, xs, M, H, j0, jt, a, add); break;
+        case 1: TL(gather_tile_1)(n, idx, val, Mj, H, jt, aj, add); break;
+        case 2: TL(gather_tile_2)(n, idx, val, Mj, H, jt, aj, add); break;
+        case 3: TL(gather_tile_3)(n, idx, val, Mj, H, jt, aj, add); break;
+        case 4: TL(gather_tile_4)(n, idx, val, Mj, H, jt, aj, add); break;
+        case 5: TL(gather_tile_5)(n, idx, val, Mj, H, jt, aj, add); break;
+        case 6: TL(gather_tile_6)(n, idx, val, Mj, H, jt, aj, add); break;
+        case 7: TL(gather_tile_7)(n, idx, val, Mj, H, jt, aj, add); break;
+        case 8: TL(gather_tile_8)(n, idx, val, Mj, H, jt, aj, add); break;
+        case 9: TL(gather_tile_9)(n, idx, val, Mj, H, jt, aj, add); break;
+        case 10: TL(gather_tile_10)(n, idx, val, Mj, H, jt, aj, add); break;
+        case 11: TL(gather_tile_11)(n, idx, val, Mj, H, jt, aj, add); break;
+        default: TL(gather_tile_12)(n, idx, val, Mj, H, jt, aj, add); break;
         }
     }
     if (F > 0)
         return;
 #endif
-    for (j = 0; j < H; j++) {
-        WT s0 = add ? a[j] : 0;
-        for (e = 0; e < n; e++)
-            s0 += (WT)X[idx[e] * xs] * M[(ptrdiff_t)idx[e] * H + j];
-        a[j] = s0;
+    /* each a[j] is summed in the same order as in the vector tiles */
+    if (!add)
+        for (j = 0; j < H; j++)
+            a[j] = 0;
+    for (e = 0; e < n; e++) {
+        const WT v = val[e];
+        const WT *CNET_RESTRICT m = M + (ptrdiff_t)idx[e] * H;
+        for (j = 0; j < H; j++)
+            a[j] += v * m[j];
     }
 }
 
@@ -166,107 +174,149 @@ static void TL(bias_sigmoid)(ptrdiff_t R, ptrdiff_t H, const WT *CNET_RESTRICT b
     }
 }
 
-/* y = softmax(z1·W2 + b2) for one row: z1 (H), W2 (H,O), b2 (O) (IN), y (O) (OUT). */
-CNET_DISPATCH
-static void TL(output)(ptrdiff_t H, ptrdiff_t O, const WT *CNET_RESTRICT z1,
-                       const WT *CNET_RESTRICT W2, const WT *CNET_RESTRICT b2,
-                       WT *CNET_RESTRICT y)
-{
-    ptrdiff_t j, k;
-    WT m, s;
-    for (k = 0; k < O; k++)
-        y[k] = 0;
-    for (j = 0; j < H; j++) {
-        const WT zj = z1[j];
-        const WT *CNET_RESTRICT w = W2 + j * O;
-        for (k = 0; k < O; k++)
-            y[k] += zj * w[k];
-    }
-    for (k = 0; k < O; k++)
-        y[k] += b2[k];
-    m = y[0];
-    for (k = 1; k < O; k++)
-        m = y[k] > m ? y[k] : m;
-    /* the book's softmax: shift by the max, exp, divide by the sum */
-    for (k = 0; k < O; k++)
-        y[k] = TL_EXP(y[k] - m);
-    s = 0;
-    for (k = 0; k < O; k++)
-        s += y[k];
-    for (k = 0; k < O; k++)
-        y[k] = y[k] / s;
-}
+/* The output layer's weights laid out for vector loads, made once per call:
+ * W2p (H, Op) and b2p (Op) are W2 and b2 with their rows zero-padded to Op
+ * columns, Op a multiple of TL_OW (TL_OV vectors, the width of one output
+ * tile); W2T (O, H) is W2ᵀ, for da1 = dy·W2ᵀ as a gather of its rows. */
+#ifdef TL_VEC
+#define TL_OV 3
+#define TL_OW (TL_OV * TL_VL)
+#else
+#define TL_OW 1
+#endif
 
-/* Hidden layer of R <= TL_RC rows: z1 (R,H) OUT = sigmoid(x·W1 + b1).
- * Dense groups of TL_RB rows (at least half non-zero) take dense_rows. The
- * others gather the W1 rows of their non-zero inputs, a block of W1 rows at a
- * time for all R rows, so that the block is read from L2 once and then served
- * from L1 (W1 is 313 kB for MNIST; the whole of it would stream from L2 for
- * every row). Each a1 is still summed over ascending i. idx: scratch of
- * TL_RC * (I + 8) entries. */
-static void TL(hidden)(ptrdiff_t R, ptrdiff_t I, ptrdiff_t H, const XT *x, ptrdiff_t ldx,
-                       const WT *W1, const WT *b1, WT *z1, int32_t *idx)
-{
-    ptrdiff_t r, g, n[TL_RC], cur[TL_RC], i0, ib;
-    int sparse[TL_RC];
-    for (r = 0; r < R; r++)
-        n[r] = TL_NZ(I, x + r * ldx, idx + r * (I + 8));
-    for (g = 0; g < R; g += TL_RB) {
-        const ptrdiff_t G = R - g < TL_RB ? R - g : TL_RB;
-        ptrdiff_t total = 0;
-        for (r = g; r < g + G; r++)
-            total += n[r];
-        if (G == TL_RB && 2 * total >= G * I) {
-            TL(dense_rows)(I, H, x + g * ldx, ldx, W1, z1 + g * H);
-            for (r = g; r < g + G; r++)
-                sparse[r] = 0;
-        } else {
-            for (r = g; r < g + G; r++)
-                sparse[r] = 1;
-        }
-    }
-    /* W1 rows per block: about 16 kB of W1, half of a typical L1 */
-    ib = (ptrdiff_t)(16384 / ((size_t)H * sizeof(WT)));
-    ib = ib < 8 ? 8 : ib;
-    for (r = 0; r < R; r++)
-        cur[r] = 0;
-    for (i0 = 0; i0 < I; i0 += ib) {
-        const ptrdiff_t i1 = i0 + ib < I ? i0 + ib : I;
-        for (r = 0; r < R; r++) {
-            const int32_t *list = idx + r * (I + 8);
-            ptrdiff_t e = cur[r];
-            if (!sparse[r])
-                continue;
-            while (e < n[r] && list[e] < i1)
-                e++;
-            if (e > cur[r] || i0 == 0)
-                TL(gather_rows)(e - cur[r], list + cur[r], x + r * ldx, 1, W1, H, z1 + r * H,
-                                i0 > 0);
-            cur[r] = e;
-        }
-    }
-    TL(bias_sigmoid)(R, H, b1, z1);
-}
-
-/* Per-thread scratch of the forward kernels: z1 (TL_RC,H), y (TL_RC,O), and the
- * non-zero lists of TL_RC rows. NULL when out of memory. */
 typedef struct {
-    WT *z1, *y;
+    ptrdiff_t Op;
+    WT *W2p, *b2p, *W2T;
+    int32_t *iota; /* 0, 1, ..., O - 1: the rows of W2T, all gathered */
+} TL(head);
+
+static int TL(head_make)(TL(head) *h, ptrdiff_t H, ptrdiff_t O, const WT *W2, const WT *b2)
+{
+    const ptrdiff_t Op = (O + TL_OW - 1) / TL_OW * TL_OW;
+    ptrdiff_t j, k;
+    h->Op = Op;
+    h->W2p = (WT *)malloc(sizeof(WT) * ((size_t)(H + 1) * Op + (size_t)O * H));
+    h->iota = (int32_t *)malloc(sizeof(int32_t) * (size_t)O);
+    if (!h->W2p || !h->iota) {
+        free(h->W2p);
+        free(h->iota);
+        return -1;
+    }
+    for (k = 0; k < O; k++)
+        h->iota[k] = (int32_t)k;
+    h->b2p = h->W2p + H * Op;
+    h->W2T = h->b2p + Op;
+    for (j = 0; j < H; j++)
+        for (k = 0; k < Op; k++)
+            h->W2p[j * Op + k] = k < O ? W2[j * O + k] : 0;
+    for (k = 0; k < Op; k++)
+        h->b2p[k] = k < O ? b2[k] : 0;
+    for (k = 0; k < O; k++)
+        for (j = 0; j < H; j++)
+            h->W2T[k * H + j] = W2[j * O + k];
+    return 0;
+}
+
+static void TL(head_free)(TL(head) *h)
+{
+    free(h->W2p);
+    free(h->iota);
+}
+
+/* y (R, Op) OUT, first O columns = softmax(z1·W2 + b2) row by row, for
+ * R <= TL_RC rows of z1 (R, H). Each a2[r, k] is summed over j ascending from
+ * 0, then b2 added (the book's z1·W2 + b2); the book's softmax follows:
+ * shift by the row's max, exp, divide by the sum over k ascending. */
+CNET_DISPATCH
+static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head) *hd,
+                            const WT *CNET_RESTRICT z1, WT *CNET_RESTRICT y)
+{
+    const ptrdiff_t Op = hd->Op;
+    const WT *CNET_RESTRICT W2p = hd->W2p;
+    ptrdiff_t r, j, k;
+    WT m[TL_RC], s;
+#ifdef TL_VEC
+    /* tiles of TL_RB rows x TL_OV vectors, all accumulators in registers; a
+     * short last tile repeats its first row rather than branch */
+    ptrdiff_t r0, v0, q;
+    for (r0 = 0; r0 < R; r0 += TL_RB) {
+        const WT *zr[TL_RB];
+        for (q = 0; q < TL_RB; q++)
+            zr[q] = z1 + (r0 + q < R ? r0 + q : r0) * H;
+        for (v0 = 0; v0 < Op; v0 += TL_OW) {
+            TL_VEC acc[TL_RB][TL_OV];
+            for (q = 0; q < TL_RB; q++)
+                for (k = 0; k < TL_OV; k++)
+                    acc[q][k] = (TL_VEC){0};
+            for (j = 0; j < H; j++) {
+                const WT *w = W2p + j * Op + v0;
+                for (q = 0; q < TL_RB; q++) {
+                    const WT zj = zr[q][j];
+                    for (k = 0; k < TL_OV; k++)
+                        acc[q][k] += zj * *(const TL_VEC *)(w + k * TL_VL);
+                }
+            }
+            for (q = 0; q < TL_RB && r0 + q < R; q++)
+                for (k = 0; k < TL_OV; k++)
+                    *(TL_VEC *)(y + (r0 + q) * Op + v0 + k * TL_VL) = acc[q][k];
+        }
+    }
+#else
+    for (r = 0; r < R; r++) {
+        for (k = 0; k < Op; k++)
+            y[r * Op + k] = 0;
+        for (j = 0; j < H; j++)
+            for (k = 0; k < Op; k++)
+                y[r * Op + k] += z1[r * H + j] * W2p[j * Op + k];
+    }
+#endif
+    for (r = 0; r < R; r++) {
+        WT *yr = y + r * Op;
+        for (k = 0; k < Op; k++)
+            yr[k] += hd->b2p[k];
+        m[r] = yr[0];
+        for (k = 1; k < O; k++)
+            m[r] = yr[k] > m[r] ? yr[k] : m[r];
+    }
+    /* one flat loop, so that exp runs on full vectors; padding columns get
+     * exp(-max), finite and never read */
+    for (r = 0; r < R; r++)
+        for (k = 0; k < Op; k++)
+            y[r * Op + k] -= m[r];
+    for (k = 0; k < R * Op; k++)
+        y[k] = TL_EXP(y[k]);
+    for (r = 0; r < R; r++) {
+        WT *yr = y + r * Op;
+        s = 0;
+        for (k = 0; k < O; k++)
+            s += yr[k];
+        for (k = 0; k < O; k++)
+            yr[k] = yr[k] / s;
+    }
+}
+
+/* Per-thread scratch of the forward pass: z1 (TL_RC, H) (unused by the
+ * gradient, which keeps z1 for the whole batch), y (TL_RC, Op), and the
+ * non-zero columns and values of TL_RC rows. NULL when out of memory. */
+typedef struct {
+    WT *z1, *y, *val;
     int32_t *idx;
 } TL(scratch);
 
-static int TL(scratch_alloc)(TL(scratch) *s, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O)
+static int TL(scratch_alloc)(TL(scratch) *s, ptrdiff_t I, ptrdiff_t H, ptrdiff_t Op)
 {
-    s->z1 = (WT *)malloc(sizeof(WT) * ((size_t)TL_RC * (H + O)));
+    s->z1 = (WT *)malloc(sizeof(WT) * ((size_t)TL_RC * (H + Op + I)));
     s->idx = (int32_t *)malloc(sizeof(int32_t) * TL_RC * ((size_t)I + 8));
     if (!s->z1 || !s->idx) {
         free(s->z1);
         free(s->idx);
-        s->z1 = NULL;
+        s->z1 = s->y = s->val = NULL;
         s->idx = NULL;
         return -1;
     }
     s->y = s->z1 + TL_RC * H;
+    s->val = s->y + TL_RC * Op;
     return 0;
 }
 
@@ -276,35 +326,113 @@ static void TL(scratch_free)(TL(scratch) *s)
     free(s->idx);
 }
 
+/* Hidden and output layers of R <= TL_RC rows: z1 (R, H) OUT = sigmoid(x·W1
+ * + b1), y (R, Op) OUT = softmax(z1·W2 + b2) in its first O columns. Row r's
+ * non-zero columns are listed in idx + r (I + 8) (OUT, n[r] of them); val
+ * (I) is scratch. Dense groups of TL_RB rows (at least half non-zero) take
+ * dense_rows; the other rows gather the W1 rows of their non-zero inputs.
+ * Each a1 is summed over ascending i either way. */
+static void TL(forward)(ptrdiff_t R, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
+                        const XT *x, ptrdiff_t ldx, const WT *W1, const WT *b1,
+                        const TL(head) *hd, int32_t *idx, ptrdiff_t *n, WT *val, WT *z1,
+                        WT *y)
+{
+    ptrdiff_t r, g, e;
+    for (r = 0; r < R; r++)
+        n[r] = TL_NZ(I, x + r * ldx, idx + r * (I + 8));
+    for (g = 0; g < R; g += TL_RB) {
+        const ptrdiff_t G = R - g < TL_RB ? R - g : TL_RB;
+        ptrdiff_t total = 0;
+        for (r = g; r < g + G; r++)
+            total += n[r];
+        if (G == TL_RB && 2 * total >= G * I) {
+            TL(dense_rows)(I, H, x + g * ldx, ldx, W1, z1 + g * H);
+            continue;
+        }
+        for (r = g; r < g + G; r++) {
+            const int32_t *list = idx + r * (I + 8);
+            const XT *xr = x + r * ldx;
+            for (e = 0; e < n[r]; e++)
+                val[e] = (WT)xr[list[e]];
+            TL(gather_rows)(n[r], list, val, W1, H, z1 + r * H, 0);
+        }
+    }
+    TL(bias_sigmoid)(R, H, b1, z1);
+    TL(output_rows)(R, H, O, hd, z1, y);
+}
+
 /* Row chunks [0, nblk) of TL_RC rows: rows of chunk q are [q*TL_RC, min(B, ...)). */
 #define TL_ROWS(q, B) (((q) + 1) * TL_RC <= (B) ? TL_RC : (B) - (q) * TL_RC)
 
-/* y (B,O) OUT = predict(x); see two_layer.h for the shapes. */
-int TL(predict)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
-                const XT *x, ptrdiff_t ldx, const WT *W1, const WT *b1,
-                const WT *W2, const WT *b2, WT *y, int nthreads)
+/* What forward_batch makes of each row's output probabilities. */
+#ifndef TL_FORWARD_KINDS
+#define TL_FORWARD_KINDS
+enum { TL_PREDICT, TL_LOG_LIKELIHOOD, TL_COUNT_CORRECT };
+#endif
+
+/* The forward pass over B rows in chunks of TL_RC rows split over nthreads
+ * threads, then per row: TL_PREDICT: out (B, O) OUT = y; TL_LOG_LIKELIHOOD:
+ * out (B) OUT = log(y[b, t[b]] + 1e-7); TL_COUNT_CORRECT: *count OUT = the
+ * rows whose argmax of y (the first maximum, as np.argmax) is t[b]. */
+static int TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
+                             const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
+                             const WT *W1, const WT *b1, const WT *W2, const WT *b2,
+                             WT *out, ptrdiff_t *count, int nthreads)
 {
     const ptrdiff_t nblk = (B + TL_RC - 1) / TL_RC;
+    ptrdiff_t n = 0;
     int failed = 0;
-#pragma omp parallel num_threads(nthreads) reduction(|| : failed)
+    TL(head) hd;
+    if (TL(head_make)(&hd, H, O, W2, b2) != 0)
+        return -1;
+#pragma omp parallel num_threads(nthreads) reduction(|| : failed) reduction(+ : n)
     {
         TL(scratch) s;
-        ptrdiff_t q, r;
-        const int ok = TL(scratch_alloc)(&s, I, H, O) == 0;
+        ptrdiff_t q, r, k, nz[TL_RC];
+        const int ok = TL(scratch_alloc)(&s, I, H, hd.Op) == 0;
         failed = !ok;
 #pragma omp for schedule(static)
         for (q = 0; q < nblk; q++) {
             const ptrdiff_t R = TL_ROWS(q, B);
             if (!ok)
                 continue;
-            TL(hidden)(R, I, H, x + q * TL_RC * ldx, ldx, W1, b1, s.z1, s.idx);
-            for (r = 0; r < R; r++)
-                TL(output)(H, O, s.z1 + r * H, W2, b2, y + (q * TL_RC + r) * O);
+            TL(forward)(R, I, H, O, x + q * TL_RC * ldx, ldx, W1, b1, &hd, s.idx, nz, s.val,
+                        s.z1, s.y);
+            for (r = 0; r < R; r++) {
+                const ptrdiff_t row = q * TL_RC + r;
+                const WT *yr = s.y + r * hd.Op;
+                ptrdiff_t best = 0;
+                switch (what) {
+                case TL_PREDICT:
+                    memcpy(out + row * O, yr, sizeof(WT) * (size_t)O);
+                    break;
+                case TL_LOG_LIKELIHOOD:
+                    out[row] = TL_LOG(yr[t[row]] + (WT)1e-7);
+                    break;
+                default:
+                    for (k = 1; k < O; k++)
+                        if (yr[k] > yr[best])
+                            best = k;
+                    n += best == t[row];
+                }
+            }
         }
         if (ok)
             TL(scratch_free)(&s);
     }
+    TL(head_free)(&hd);
+    if (count)
+        *count = n;
     return failed ? -1 : 0;
+}
+
+/* y (B,O) OUT = predict(x); see two_layer.h for the shapes. */
+int TL(predict)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
+                const XT *x, ptrdiff_t ldx, const WT *W1, const WT *b1,
+                const WT *W2, const WT *b2, WT *y, int nthreads)
+{
+    return TL(forward_batch)(TL_PREDICT, B, I, H, O, x, ldx, NULL, W1, b1, W2, b2, y, NULL,
+                             nthreads);
 }
 
 /* *loss OUT = -sum_b log(y[b, t[b]] + 1e-7) / B, the book's cross-entropy of
@@ -314,115 +442,129 @@ int TL(loss)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
              const WT *W1, const WT *b1, const WT *W2, const WT *b2,
              WT *loss, int nthreads)
 {
-    const ptrdiff_t nblk = (B + TL_RC - 1) / TL_RC;
     WT *logs = (WT *)malloc(sizeof(WT) * (size_t)B);
-    int failed = 0;
     ptrdiff_t b;
-    WT sum;
+    WT sum = 0;
+    int rc;
     if (!logs)
         return -1;
-#pragma omp parallel num_threads(nthreads) reduction(|| : failed)
-    {
-        TL(scratch) s;
-        ptrdiff_t q, r;
-        const int ok = TL(scratch_alloc)(&s, I, H, O) == 0;
-        failed = !ok;
-#pragma omp for schedule(static)
-        for (q = 0; q < nblk; q++) {
-            const ptrdiff_t R = TL_ROWS(q, B);
-            if (!ok)
-                continue;
-            TL(hidden)(R, I, H, x + q * TL_RC * ldx, ldx, W1, b1, s.z1, s.idx);
-            for (r = 0; r < R; r++) {
-                const ptrdiff_t row = q * TL_RC + r;
-                TL(output)(H, O, s.z1 + r * H, W2, b2, s.y);
-                logs[row] = TL_LOG(s.y[t[row]] + (WT)1e-7);
-            }
-        }
-        if (ok)
-            TL(scratch_free)(&s);
-    }
-    sum = 0;
+    rc = TL(forward_batch)(TL_LOG_LIKELIHOOD, B, I, H, O, x, ldx, t, W1, b1, W2, b2, logs,
+                           NULL, nthreads);
     for (b = 0; b < B; b++)
         sum += logs[b];
     free(logs);
     *loss = -sum / (WT)B;
-    return failed ? -1 : 0;
+    return rc;
 }
 
-/* *count OUT = number of rows whose argmax(predict(x)) (first maximum, as
- * np.argmax) equals t[b]. */
+/* *count OUT = number of rows whose argmax(predict(x)) equals t[b]. */
 int TL(correct)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                 const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
                 const WT *W1, const WT *b1, const WT *W2, const WT *b2,
                 ptrdiff_t *count, int nthreads)
 {
-    const ptrdiff_t nblk = (B + TL_RC - 1) / TL_RC;
-    ptrdiff_t n = 0;
-    int failed = 0;
-#pragma omp parallel num_threads(nthreads) reduction(|| : failed) reduction(+ : n)
-    {
-        TL(scratch) s;
-        ptrdiff_t q, r, k;
-        const int ok = TL(scratch_alloc)(&s, I, H, O) == 0;
-        failed = !ok;
-#pragma omp for schedule(static)
-        for (q = 0; q < nblk; q++) {
-            const ptrdiff_t R = TL_ROWS(q, B);
-            if (!ok)
-                continue;
-            TL(hidden)(R, I, H, x + q * TL_RC * ldx, ldx, W1, b1, s.z1, s.idx);
-            for (r = 0; r < R; r++) {
-                ptrdiff_t best = 0;
-                TL(output)(H, O, s.z1 + r * H, W2, b2, s.y);
-                for (k = 1; k < O; k++)
-                    if (s.y[k] > s.y[best])
-                        best = k;
-                n += best == t[q * TL_RC + r];
-            }
-        }
-        if (ok)
-            TL(scratch_free)(&s);
-    }
-    *count = n;
-    return failed ? -1 : 0;
+    return TL(forward_batch)(TL_COUNT_CORRECT, B, I, H, O, x, ldx, t, W1, b1, W2, b2, NULL,
+                             count, nthreads);
 }
 
-/* Columns of x (rows of gW1) per work unit of xᵀ·dz1, and batch rows listed
- * at a time per column (bounds the per-thread lists at any batch size). */
-#define TL_IBLK 16
-#define TL_BCHUNK 128
+/* Columns of x (rows of gW1) per work unit of xᵀ·dz1, and batch rows per
+ * pass of the gradient (bounds its lists at any batch size). */
+#define TL_IBLK 32
+#define TL_GCHUNK 128
 
-/* gW1[i, :] OUT = sum_b x[b, i] dz1[b, :] for i in [i0, i0 + w), w <= TL_IBLK,
- * b ascending: x (B,I) at stride ldx, dz1 (B,H) (IN). The batch rows where
- * x[b, i] != 0 are listed per column (lidx: TL_IBLK x TL_BCHUNK scratch)
- * and their dz1 rows gathered. */
-static void TL(x_t_dz1)(ptrdiff_t B, ptrdiff_t H, ptrdiff_t i0, ptrdiff_t w,
-                        const XT *x, ptrdiff_t ldx, const WT *dz1, WT *gW1,
-                        int32_t *lidx)
+/* Per-thread scratch of xᵀ·dz1: for each of TL_IBLK columns the batch rows
+ * (lidx) where x is non-zero and those values (lval), TL_GCHUNK each; cur
+ * (TL_GCHUNK), each row's position in its list of non-zero columns. */
+typedef struct {
+    int32_t *lidx;
+    ptrdiff_t *cur;
+    WT *lval;
+} TL(lists);
+
+/* gW1[i, :] OUT (or += when add) = sum_b x[b, i] dz1[b, :] for i in [i0, i0 +
+ * w), w <= TL_IBLK, over the G rows b of x (G,I) at stride ldx, ascending;
+ * dz1 (G,H). Row b's non-zero columns are rl + b (I + 8) (n[b] of them, as
+ * the forward pass listed them), read from L->cur[b] on, which must be the
+ * first with a column >= i0; it is left at the first >= i0 + w. The rows are
+ * first listed per column, then each column gathers its dz1 rows. */
+static void TL(x_t_dz1)(ptrdiff_t G, ptrdiff_t I, ptrdiff_t H, ptrdiff_t i0, ptrdiff_t w,
+                        const XT *x, ptrdiff_t ldx, const int32_t *rl, const ptrdiff_t *n,
+                        const WT *dz1, WT *gW1, const TL(lists) *L, int add)
 {
-    ptrdiff_t b0, b, c;
-    ptrdiff_t n[TL_IBLK];
-    for (b0 = 0; b0 < B; b0 += TL_BCHUNK) {
-        const ptrdiff_t b1 = b0 + TL_BCHUNK < B ? b0 + TL_BCHUNK : B;
-        for (c = 0; c < w; c++)
-            n[c] = 0;
-        for (b = b0; b < b1; b++) {
-            const XT *xs = x + b * ldx + i0;
-            int any = 0;
-            for (c = 0; c < w; c++)
-                any |= xs[c] != 0;
-            if (!any)
-                continue;
-            for (c = 0; c < w; c++) { /* branch-free append */
-                lidx[c * TL_BCHUNK + n[c]] = (int32_t)b;
-                n[c] += xs[c] != 0;
+    const ptrdiff_t i1 = i0 + w;
+    ptrdiff_t b, c, e, m[TL_IBLK];
+    for (c = 0; c < w; c++)
+        m[c] = 0;
+    for (b = 0; b < G; b++) {
+        const int32_t *list = rl + b * (I + 8);
+        const XT *xb = x + b * ldx;
+        for (e = L->cur[b]; e < n[b] && list[e] < i1; e++) {
+            const ptrdiff_t i = list[e];
+            c = i - i0;
+            L->lidx[c * TL_GCHUNK + m[c]] = (int32_t)b;
+            L->lval[c * TL_GCHUNK + m[c]] = (WT)xb[i];
+            m[c]++;
+        }
+        L->cur[b] = e;
+    }
+    for (c = 0; c < w; c++)
+        TL(gather_rows)(m[c], L->lidx + c * TL_GCHUNK, L->lval + c * TL_GCHUNK, dz1, H,
+                        gW1 + (i0 + c) * H, add);
+}
+
+/* The first position in list (n ascending columns) with a column >= i0. */
+static ptrdiff_t TL(lower_bound)(const int32_t *list, ptrdiff_t n, ptrdiff_t i0)
+{
+    ptrdiff_t lo = 0, hi = n;
+    while (lo < hi) {
+        const ptrdiff_t mid = lo + (hi - lo) / 2;
+        if (list[mid] < i0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Rows [j0, j0 + TL_RB) of gW2p (H, Op) OUT = z1ᵀ·dy over b ascending, z1
+ * (B, H), dy (B, Op); rows past H are not written. */
+CNET_DISPATCH
+static void TL(zt_dy)(ptrdiff_t B, ptrdiff_t H, ptrdiff_t Op, ptrdiff_t j0,
+                      const WT *CNET_RESTRICT z1, const WT *CNET_RESTRICT dy,
+                      WT *CNET_RESTRICT gW2p)
+{
+    ptrdiff_t b, q, k;
+#ifdef TL_VEC
+    ptrdiff_t jq[TL_RB], v0;
+    for (q = 0; q < TL_RB; q++)
+        jq[q] = j0 + q < H ? j0 + q : j0;
+    for (v0 = 0; v0 < Op; v0 += TL_OW) {
+        TL_VEC acc[TL_RB][TL_OV];
+        for (q = 0; q < TL_RB; q++)
+            for (k = 0; k < TL_OV; k++)
+                acc[q][k] = (TL_VEC){0};
+        for (b = 0; b < B; b++) {
+            const WT *d = dy + b * Op + v0;
+            for (q = 0; q < TL_RB; q++) {
+                const WT zj = z1[b * H + jq[q]];
+                for (k = 0; k < TL_OV; k++)
+                    acc[q][k] += zj * *(const TL_VEC *)(d + k * TL_VL);
             }
         }
-        for (c = 0; c < w; c++)
-            TL(gather_rows)(n[c], lidx + c * TL_BCHUNK, x + i0 + c, ldx, dz1, H,
-                            gW1 + (i0 + c) * H, b0 > 0);
+        for (q = 0; q < TL_RB && j0 + q < H; q++)
+            for (k = 0; k < TL_OV; k++)
+                *(TL_VEC *)(gW2p + (j0 + q) * Op + v0 + k * TL_VL) = acc[q][k];
     }
+#else
+    for (q = j0; q < j0 + TL_RB && q < H; q++) {
+        WT *g = gW2p + q * Op;
+        for (k = 0; k < Op; k++)
+            g[k] = 0;
+        for (b = 0; b < B; b++)
+            for (k = 0; k < Op; k++)
+                g[k] += z1[b * H + q] * dy[b * Op + k];
+    }
+#endif
 }
 
 /* Backpropagation (the book's gradient): gW1 (I,H), gb1 (H), gW2 (H,O),
@@ -434,84 +576,105 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                  const WT *W2, const WT *b2, WT *gW1, WT *gb1, WT *gW2,
                  WT *gb2, int nthreads)
 {
-    const ptrdiff_t nblk = (B + TL_RC - 1) / TL_RC;
     const ptrdiff_t niblk = (I + TL_IBLK - 1) / TL_IBLK;
-    /* z1 (B,H), dz1 (B,H), dy (B,O) */
-    WT *z1 = (WT *)malloc(sizeof(WT) * ((size_t)B * (2 * H + O)));
-    WT *dz1 = z1 + B * H;
-    WT *dy = dz1 + B * H;
+    const ptrdiff_t njblk = (H + TL_RB - 1) / TL_RB;
     const WT batch_num = (WT)B;
+    ptrdiff_t Op, j, k, *nrow;
+    WT *z1, *dz1, *dy, *gW2p;
+    int32_t *rl;
+    TL(head) hd;
     int failed = 0;
-    if (!z1)
+    if (TL(head_make)(&hd, H, O, W2, b2) != 0)
         return -1;
+    Op = hd.Op;
+    /* z1 (B,H), dz1 (B,H), dy (B,Op), gW2p (H,Op); the non-zero columns of
+     * the TL_GCHUNK rows of a pass: rl (TL_GCHUNK, I + 8), nrow (TL_GCHUNK) */
+    z1 = (WT *)malloc(sizeof(WT) * ((size_t)B * (2 * H + Op) + (size_t)H * Op));
+    rl = (int32_t *)malloc(sizeof(int32_t) * TL_GCHUNK * ((size_t)I + 8));
+    nrow = (ptrdiff_t *)malloc(sizeof(ptrdiff_t) * TL_GCHUNK);
+    if (!z1 || !rl || !nrow) {
+        free(z1);
+        free(rl);
+        free(nrow);
+        TL(head_free)(&hd);
+        return -1;
+    }
+    dz1 = z1 + B * H;
+    dy = dz1 + B * H;
+    gW2p = dy + B * Op;
 #pragma omp parallel num_threads(nthreads) reduction(|| : failed)
     {
         TL(scratch) s;
-        int32_t *lidx = (int32_t *)malloc(sizeof(int32_t) * TL_IBLK * TL_BCHUNK);
-        ptrdiff_t q, r, j, k, b;
-        const int s_ok = TL(scratch_alloc)(&s, I, H, O) == 0;
-        const int ok = s_ok && lidx;
+        TL(lists) L;
+        ptrdiff_t c0, q, r, b;
+        const int s_ok = TL(scratch_alloc)(&s, I, H, Op) == 0;
+        int ok;
+        L.lidx = (int32_t *)malloc(sizeof(int32_t) * TL_IBLK * TL_GCHUNK);
+        L.lval = (WT *)malloc(sizeof(WT) * TL_IBLK * TL_GCHUNK);
+        L.cur = (ptrdiff_t *)malloc(sizeof(ptrdiff_t) * TL_GCHUNK);
+        ok = s_ok && L.lidx && L.lval && L.cur;
         failed = !ok;
-        /* forward, dy and dz1: each row by one thread */
+        /* TL_GCHUNK rows at a time: their forward pass, dy and dz1 (each row
+         * by one thread), then their share of gW1 = xᵀ·dz1 (each row of gW1
+         * by one thread) */
+        for (c0 = 0; c0 < B; c0 += TL_GCHUNK) {
+            const ptrdiff_t G = B - c0 < TL_GCHUNK ? B - c0 : TL_GCHUNK;
+            const ptrdiff_t nblk = (G + TL_RC - 1) / TL_RC;
+            ptrdiff_t next = -1; /* the column block whose cursors are set */
 #pragma omp for schedule(static)
-        for (q = 0; q < nblk; q++) {
-            const ptrdiff_t R = TL_ROWS(q, B);
-            if (!ok)
-                continue;
-            TL(hidden)(R, I, H, x + q * TL_RC * ldx, ldx, W1, b1, z1 + q * TL_RC * H,
-                       s.idx);
-            for (r = 0; r < R; r++) {
-                const ptrdiff_t row = q * TL_RC + r;
-                const WT *zr = z1 + row * H;
-                WT *yr = dy + row * O;
-                WT *dr = dz1 + row * H;
-                TL(output)(H, O, zr, W2, b2, yr);
-                if (t_dense) {
-                    for (k = 0; k < O; k++)
-                        yr[k] = (yr[k] - t_dense[row * O + k]) / batch_num;
-                } else {
-                    for (k = 0; k < O; k++)
-                        yr[k] = (yr[k] - (k == t[row] ? (WT)1 : (WT)0)) / batch_num;
-                }
-                /* da1 = dy·W2ᵀ; dz1 = sigmoid_grad(a1) * da1 */
-                for (j = 0; j < H; j++) {
-                    const WT *w = W2 + j * O;
-                    WT da1 = 0;
-                    for (k = 0; k < O; k++)
-                        da1 += yr[k] * w[k];
-                    dr[j] = ((1 - zr[j]) * zr[j]) * da1;
+            for (q = 0; q < nblk; q++) {
+                const ptrdiff_t R = TL_ROWS(q, G);
+                const ptrdiff_t row0 = c0 + q * TL_RC;
+                if (!ok)
+                    continue;
+                TL(forward)(R, I, H, O, x + row0 * ldx, ldx, W1, b1, &hd,
+                            rl + q * TL_RC * (I + 8), nrow + q * TL_RC, s.val, z1 + row0 * H,
+                            s.y);
+                for (r = 0; r < R; r++) {
+                    const ptrdiff_t row = row0 + r;
+                    const WT *zr = z1 + row * H;
+                    const WT *yr = s.y + r * Op;
+                    WT *dyr = dy + row * Op;
+                    WT *dr = dz1 + row * H;
+                    if (t_dense) {
+                        for (k = 0; k < O; k++)
+                            dyr[k] = (yr[k] - t_dense[row * O + k]) / batch_num;
+                    } else {
+                        for (k = 0; k < O; k++)
+                            dyr[k] = (yr[k] - (k == t[row] ? (WT)1 : (WT)0)) / batch_num;
+                    }
+                    for (k = O; k < Op; k++)
+                        dyr[k] = 0;
+                    /* da1 = dy·W2ᵀ; dz1 = sigmoid_grad(a1) * da1 */
+                    TL(gather_rows)(O, hd.iota, dyr, hd.W2T, H, dr, 0);
+                    for (j = 0; j < H; j++)
+                        dr[j] = ((1 - zr[j]) * zr[j]) * dr[j];
                 }
             }
-        }
-        /* gW1 = xᵀ·dz1, split over rows of gW1 */
-#pragma omp for schedule(static) nowait
-        for (q = 0; q < niblk; q++) {
-            const ptrdiff_t i0 = q * TL_IBLK;
-            if (!ok)
-                continue;
-            TL(x_t_dz1)(B, H, i0, I - i0 < TL_IBLK ? I - i0 : TL_IBLK, x, ldx, dz1, gW1,
-                        lidx);
+#pragma omp for schedule(static)
+            for (q = 0; q < niblk; q++) {
+                const ptrdiff_t i0 = q * TL_IBLK;
+                if (!ok)
+                    continue;
+                if (q != next)
+                    for (b = 0; b < G; b++)
+                        L.cur[b] = TL(lower_bound)(rl + b * (I + 8), nrow[b], i0);
+                TL(x_t_dz1)(G, I, H, i0, I - i0 < TL_IBLK ? I - i0 : TL_IBLK, x + c0 * ldx, ldx,
+                            rl, nrow, dz1 + c0 * H, gW1, &L, c0 > 0);
+                next = q + 1;
+            }
         }
         /* gW2 = z1ᵀ·dy, split over rows of gW2 */
 #pragma omp for schedule(static) nowait
-        for (j = 0; j < H; j++) {
-            WT *g = gW2 + j * O;
-            for (k = 0; k < O; k++)
-                g[k] = 0;
-            for (b = 0; b < B; b++) {
-                const WT zj = z1[b * H + j];
-                const WT *d = dy + b * O;
-                for (k = 0; k < O; k++)
-                    g[k] += zj * d[k];
-            }
-        }
+        for (q = 0; q < njblk; q++)
+            TL(zt_dy)(B, H, Op, q * TL_RB, z1, dy, gW2p);
 #pragma omp single nowait
         {
             for (k = 0; k < O; k++)
                 gb2[k] = 0;
             for (b = 0; b < B; b++)
                 for (k = 0; k < O; k++)
-                    gb2[k] += dy[b * O + k];
+                    gb2[k] += dy[b * Op + k];
             for (j = 0; j < H; j++)
                 gb1[j] = 0;
             for (b = 0; b < B; b++)
@@ -520,12 +683,21 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
         }
         if (s_ok)
             TL(scratch_free)(&s);
-        free(lidx);
+        free(L.lidx);
+        free(L.lval);
+        free(L.cur);
     }
+    for (j = 0; j < H; j++)
+        memcpy(gW2 + j * O, gW2p + j * Op, sizeof(WT) * (size_t)O);
     free(z1);
+    free(rl);
+    free(nrow);
+    TL(head_free)(&hd);
     return failed ? -1 : 0;
 }
 
 #undef TL_ROWS
 #undef TL_IBLK
-#undef TL_BCHUNK
+#undef TL_GCHUNK
+#undef TL_OV
+#undef TL_OW
