@@ -469,7 +469,7 @@ int TL(correct)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
 
 /* Columns of x (rows of gW1) per work unit of xᵀ·dz1, and batch rows per
  * pass of the gradient (bounds its lists at any batch size). */
-#define TL_IBLK 32
+#define TL_IBLK 56
 #define TL_GCHUNK 128
 
 /* Per-thread scratch of xᵀ·dz1: for each of TL_IBLK columns the batch rows
