@@ -338,8 +338,10 @@ static void TL(forward)(ptrdiff_t R, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                         WT *y)
 {
     ptrdiff_t r, g, e;
-    for (r = 0; r < R; r++)
+    for (r = 0; r < R; r++) {
         n[r] = TL_NZ(I, x + r * ldx, idx + r * (I + 8));
+        idx[r * (I + 8) + n[r]] = INT32_MAX; /* the sentinel x_t_dz1 relies on */
+    }
     for (g = 0; g < R; g += TL_RB) {
         const ptrdiff_t G = R - g < TL_RB ? R - g : TL_RB;
         ptrdiff_t total = 0;
@@ -391,7 +393,7 @@ static int TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, pt
         ptrdiff_t q, r, k, nz[TL_RC];
         const int ok = TL(scratch_alloc)(&s, I, H, hd.Op) == 0;
         failed = !ok;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
         for (q = 0; q < nblk; q++) {
             const ptrdiff_t R = TL_ROWS(q, B);
             if (!ok)
@@ -483,33 +485,37 @@ typedef struct {
 
 /* gW1[i, :] OUT (or += when add) = sum_b x[b, i] dz1[b, :] for i in [i0, i0 +
  * w), w <= TL_IBLK, over the G rows b of x (G,I) at stride ldx, ascending;
- * dz1 (G,H). Row b's non-zero columns are rl + b (I + 8) (n[b] of them, as
- * the forward pass listed them), read from L->cur[b] on, which must be the
- * first with a column >= i0; it is left at the first >= i0 + w. The rows are
+ * dz1 (G,H). Row b's non-zero columns are rl + b (I + 8), as the forward pass
+ * listed them and ended by a sentinel column >= I, read from L->cur[b] on,
+ * which must be the first with a column >= i0; it is left at the first
+ * >= i0 + w. The rows are
  * first listed per column, then each column gathers its dz1 rows. */
 static void TL(x_t_dz1)(ptrdiff_t G, ptrdiff_t I, ptrdiff_t H, ptrdiff_t i0, ptrdiff_t w,
-                        const XT *x, ptrdiff_t ldx, const int32_t *rl, const ptrdiff_t *n,
-                        const WT *dz1, WT *gW1, const TL(lists) *L, int add)
+                        const XT *x, ptrdiff_t ldx, const int32_t *rl, const WT *dz1, WT *gW1,
+                        const TL(lists) *L, int add)
 {
     const ptrdiff_t i1 = i0 + w;
+    int32_t *CNET_RESTRICT lidx = L->lidx;
+    WT *CNET_RESTRICT lval = L->lval;
+    ptrdiff_t *CNET_RESTRICT cur = L->cur;
     ptrdiff_t b, c, e, m[TL_IBLK];
     for (c = 0; c < w; c++)
-        m[c] = 0;
+        m[c] = c * TL_GCHUNK;
     for (b = 0; b < G; b++) {
-        const int32_t *list = rl + b * (I + 8);
-        const XT *xb = x + b * ldx;
-        for (e = L->cur[b]; e < n[b] && list[e] < i1; e++) {
+        const int32_t *CNET_RESTRICT list = rl + b * (I + 8);
+        const XT *CNET_RESTRICT xb = x + b * ldx;
+        /* each list ends with a sentinel column past I */
+        for (e = cur[b]; list[e] < i1; e++) {
             const ptrdiff_t i = list[e];
-            c = i - i0;
-            L->lidx[c * TL_GCHUNK + m[c]] = (int32_t)b;
-            L->lval[c * TL_GCHUNK + m[c]] = (WT)xb[i];
-            m[c]++;
+            const ptrdiff_t p = m[i - i0]++;
+            lidx[p] = (int32_t)b;
+            lval[p] = (WT)xb[i];
         }
-        L->cur[b] = e;
+        cur[b] = e;
     }
     for (c = 0; c < w; c++)
-        TL(gather_rows)(m[c], L->lidx + c * TL_GCHUNK, L->lval + c * TL_GCHUNK, dz1, H,
-                        gW1 + (i0 + c) * H, add);
+        TL(gather_rows)(m[c] - c * TL_GCHUNK, lidx + c * TL_GCHUNK, lval + c * TL_GCHUNK, dz1,
+                        H, gW1 + (i0 + c) * H, add);
 }
 
 /* The first position in list (n ascending columns) with a column >= i0. */
@@ -621,7 +627,7 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
             const ptrdiff_t G = B - c0 < TL_GCHUNK ? B - c0 : TL_GCHUNK;
             const ptrdiff_t nblk = (G + TL_RC - 1) / TL_RC;
             ptrdiff_t next = -1; /* the column block whose cursors are set */
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
             for (q = 0; q < nblk; q++) {
                 const ptrdiff_t R = TL_ROWS(q, G);
                 const ptrdiff_t row0 = c0 + q * TL_RC;
@@ -660,7 +666,7 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                     for (b = 0; b < G; b++)
                         L.cur[b] = TL(lower_bound)(rl + b * (I + 8), nrow[b], i0);
                 TL(x_t_dz1)(G, I, H, i0, I - i0 < TL_IBLK ? I - i0 : TL_IBLK, x + c0 * ldx, ldx,
-                            rl, nrow, dz1 + c0 * H, gW1, &L, c0 > 0);
+                            rl, dz1 + c0 * H, gW1, &L, c0 > 0);
                 next = q + 1;
             }
         }
