@@ -16,8 +16,9 @@ import os
 # six times slower than threads that sleep at once. Sleeping at once costs a
 # wake-up per region on an idle machine, though (about 20 % of a gradient
 # step); GNU OpenMP (libgomp, Linux) can spin briefly first, and 10,000 spins
-# (a few microseconds) recovered that cost without the busy-machine slowdown
-# (bench/RESULTS.md). Values set by the user win. Both settings apply to the
+# (a few hundred microseconds on the development machine: enough to span the
+# ~150 us of the book's loop between two calls, far less than libgomp's
+# default) recovered that cost without the busy-machine slowdown. Values set by the user win. Both settings apply to the
 # whole process, so to other OpenMP libraries loaded after cnet too.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")

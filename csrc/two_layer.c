@@ -16,8 +16,10 @@
 #include "two_layer.h"
 
 /* 32-byte vectors (AVX registers; two SSE registers on baseline x86-64) that
- * may sit at any element boundary: the register tiles of the kernels. */
-#if defined(__GNUC__) || defined(__clang__)
+ * may sit at any element boundary: the register tiles of the kernels. Without
+ * them (MSVC, or CNET_NO_VECTOR_EXT) plain loops sum the same terms in the
+ * same order, so every result has the same bits. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(CNET_NO_VECTOR_EXT)
 typedef double tl_v4d __attribute__((vector_size(32), aligned(8)));
 typedef float tl_v8f __attribute__((vector_size(32), aligned(4)));
 #define TL_HAVE_VEC 1
