@@ -224,6 +224,51 @@ static void TL(head_free)(TL(head) *h)
     free(h->iota);
 }
 
+/* out[q * Op + k] OUT = sum_s a[q][s as] V[s Op + k] for q < nq <= TL_RB,
+ * k < Op, s from 0 to n - 1 in order: nq rows of a product with V (n, Op),
+ * the rows of the left factor read at stride as from a[q]. Both z1·W2 (rows
+ * of z1, V = W2p) and z1ᵀ·dy (columns of z1, V = dy) are this. Up to TL_RB
+ * rows times TL_OV vectors of V are summed in registers; a short tile repeats
+ * its first row rather than branch. */
+CNET_DISPATCH
+static void TL(rows_times)(ptrdiff_t nq, ptrdiff_t n, const WT *const *a, ptrdiff_t as,
+                           const WT *CNET_RESTRICT V, ptrdiff_t Op, WT *CNET_RESTRICT out)
+{
+    ptrdiff_t q, s, k;
+#ifdef TL_VEC
+    const WT *aq[TL_RB];
+    ptrdiff_t v0;
+    for (q = 0; q < TL_RB; q++)
+        aq[q] = a[q < nq ? q : 0];
+    for (v0 = 0; v0 < Op; v0 += TL_OW) {
+        TL_VEC acc[TL_RB][TL_OV];
+        for (q = 0; q < TL_RB; q++)
+            for (k = 0; k < TL_OV; k++)
+                acc[q][k] = (TL_VEC){0};
+        for (s = 0; s < n; s++) {
+            const WT *v = V + s * Op + v0;
+            for (q = 0; q < TL_RB; q++) {
+                const WT w = aq[q][s * as];
+                for (k = 0; k < TL_OV; k++)
+                    acc[q][k] += w * *(const TL_VEC *)(v + k * TL_VL);
+            }
+        }
+        for (q = 0; q < nq; q++)
+            for (k = 0; k < TL_OV; k++)
+                *(TL_VEC *)(out + q * Op + v0 + k * TL_VL) = acc[q][k];
+    }
+#else
+    for (q = 0; q < nq; q++) {
+        WT *o = out + q * Op;
+        for (k = 0; k < Op; k++)
+            o[k] = 0;
+        for (s = 0; s < n; s++)
+            for (k = 0; k < Op; k++)
+                o[k] += a[q][s * as] * V[s * Op + k];
+    }
+#endif
+}
+
 /* y (R, Op) OUT, first O columns = softmax(z1·W2 + b2) row by row, for
  * R <= TL_RC rows of z1 (R, H). Each a2[r, k] is summed over j ascending from
  * 0, then b2 added (the book's z1·W2 + b2); the book's softmax follows:
@@ -233,44 +278,15 @@ static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head
                             const WT *CNET_RESTRICT z1, WT *CNET_RESTRICT y)
 {
     const ptrdiff_t Op = hd->Op;
-    const WT *CNET_RESTRICT W2p = hd->W2p;
-    ptrdiff_t r, j, k;
+    ptrdiff_t r, k;
     WT m[TL_RC], s;
-#ifdef TL_VEC
-    /* tiles of TL_RB rows x TL_OV vectors, all accumulators in registers; a
-     * short last tile repeats its first row rather than branch */
-    ptrdiff_t r0, v0, q;
-    for (r0 = 0; r0 < R; r0 += TL_RB) {
+    for (r = 0; r < R; r += TL_RB) {
         const WT *zr[TL_RB];
-        for (q = 0; q < TL_RB; q++)
-            zr[q] = z1 + (r0 + q < R ? r0 + q : r0) * H;
-        for (v0 = 0; v0 < Op; v0 += TL_OW) {
-            TL_VEC acc[TL_RB][TL_OV];
-            for (q = 0; q < TL_RB; q++)
-                for (k = 0; k < TL_OV; k++)
-                    acc[q][k] = (TL_VEC){0};
-            for (j = 0; j < H; j++) {
-                const WT *w = W2p + j * Op + v0;
-                for (q = 0; q < TL_RB; q++) {
-                    const WT zj = zr[q][j];
-                    for (k = 0; k < TL_OV; k++)
-                        acc[q][k] += zj * *(const TL_VEC *)(w + k * TL_VL);
-                }
-            }
-            for (q = 0; q < TL_RB && r0 + q < R; q++)
-                for (k = 0; k < TL_OV; k++)
-                    *(TL_VEC *)(y + (r0 + q) * Op + v0 + k * TL_VL) = acc[q][k];
-        }
+        ptrdiff_t q;
+        for (q = 0; q < TL_RB && r + q < R; q++)
+            zr[q] = z1 + (r + q) * H;
+        TL(rows_times)(q, H, zr, 1, hd->W2p, Op, y + r * Op);
     }
-#else
-    for (r = 0; r < R; r++) {
-        for (k = 0; k < Op; k++)
-            y[r * Op + k] = 0;
-        for (j = 0; j < H; j++)
-            for (k = 0; k < Op; k++)
-                y[r * Op + k] += z1[r * H + j] * W2p[j * Op + k];
-    }
-#endif
     for (r = 0; r < R; r++) {
         WT *yr = y + r * Op;
         for (k = 0; k < Op; k++)
@@ -532,47 +548,6 @@ static ptrdiff_t TL(lower_bound)(const int32_t *list, ptrdiff_t n, ptrdiff_t i0)
     return lo;
 }
 
-/* Rows [j0, j0 + TL_RB) of gW2p (H, Op) OUT = z1ᵀ·dy over b ascending, z1
- * (B, H), dy (B, Op); rows past H are not written. */
-CNET_DISPATCH
-static void TL(zt_dy)(ptrdiff_t B, ptrdiff_t H, ptrdiff_t Op, ptrdiff_t j0,
-                      const WT *CNET_RESTRICT z1, const WT *CNET_RESTRICT dy,
-                      WT *CNET_RESTRICT gW2p)
-{
-    ptrdiff_t b, q, k;
-#ifdef TL_VEC
-    ptrdiff_t jq[TL_RB], v0;
-    for (q = 0; q < TL_RB; q++)
-        jq[q] = j0 + q < H ? j0 + q : j0;
-    for (v0 = 0; v0 < Op; v0 += TL_OW) {
-        TL_VEC acc[TL_RB][TL_OV];
-        for (q = 0; q < TL_RB; q++)
-            for (k = 0; k < TL_OV; k++)
-                acc[q][k] = (TL_VEC){0};
-        for (b = 0; b < B; b++) {
-            const WT *d = dy + b * Op + v0;
-            for (q = 0; q < TL_RB; q++) {
-                const WT zj = z1[b * H + jq[q]];
-                for (k = 0; k < TL_OV; k++)
-                    acc[q][k] += zj * *(const TL_VEC *)(d + k * TL_VL);
-            }
-        }
-        for (q = 0; q < TL_RB && j0 + q < H; q++)
-            for (k = 0; k < TL_OV; k++)
-                *(TL_VEC *)(gW2p + (j0 + q) * Op + v0 + k * TL_VL) = acc[q][k];
-    }
-#else
-    for (q = j0; q < j0 + TL_RB && q < H; q++) {
-        WT *g = gW2p + q * Op;
-        for (k = 0; k < Op; k++)
-            g[k] = 0;
-        for (b = 0; b < B; b++)
-            for (k = 0; k < Op; k++)
-                g[k] += z1[b * H + q] * dy[b * Op + k];
-    }
-#endif
-}
-
 /* Backpropagation (the book's gradient): gW1 (I,H), gb1 (H), gW2 (H,O),
  * gb2 (O) OUT. Labels: t_dense (B,O) when not NULL (dy = (y - t) / B exactly
  * as the book with any t), else class indices t (B) (one-hot rows implied). */
@@ -672,8 +647,13 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
         }
         /* gW2 = z1ᵀ·dy, split over rows of gW2 */
 #pragma omp for schedule(static) nowait
-        for (q = 0; q < njblk; q++)
-            TL(zt_dy)(B, H, Op, q * TL_RB, z1, dy, gW2p);
+        for (q = 0; q < njblk; q++) {
+            const WT *zc[TL_RB];
+            const ptrdiff_t j0 = q * TL_RB;
+            for (r = 0; r < TL_RB && j0 + r < H; r++)
+                zc[r] = z1 + j0 + r;
+            TL(rows_times)(r, B, zc, H, dy, Op, gW2p + j0 * Op);
+        }
 #pragma omp single nowait
         {
             for (k = 0; k < O; k++)
