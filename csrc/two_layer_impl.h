@@ -295,8 +295,8 @@ static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head
         for (k = 1; k < O; k++)
             m[r] = yr[k] > m[r] ? yr[k] : m[r];
     }
-    /* one flat loop, so that exp runs on full vectors; padding columns get
-     * exp(-max), finite and never read */
+    /* one flat loop, so that exp runs on full vectors; the padding columns'
+     * values are never read */
     for (r = 0; r < R; r++)
         for (k = 0; k < Op; k++)
             y[r * Op + k] -= m[r];
@@ -313,8 +313,9 @@ static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head
 }
 
 /* Per-thread scratch of the forward pass: z1 (TL_RC, H) (unused by the
- * gradient, which keeps z1 for the whole batch), y (TL_RC, Op), and the
- * non-zero columns and values of TL_RC rows. NULL when out of memory. */
+ * gradient, which keeps z1 for the whole batch), y (TL_RC, Op), the
+ * non-zero columns of TL_RC rows (idx) and the values of one row (val, I).
+ * NULL when out of memory. */
 typedef struct {
     WT *z1, *y, *val;
     int32_t *idx;
@@ -322,7 +323,7 @@ typedef struct {
 
 static int TL(scratch_alloc)(TL(scratch) *s, ptrdiff_t I, ptrdiff_t H, ptrdiff_t Op)
 {
-    s->z1 = (WT *)malloc(sizeof(WT) * ((size_t)TL_RC * (H + Op + I)));
+    s->z1 = (WT *)malloc(sizeof(WT) * ((size_t)TL_RC * (H + Op) + (size_t)I));
     s->idx = (int32_t *)malloc(sizeof(int32_t) * TL_RC * ((size_t)I + 8));
     if (!s->z1 || !s->idx) {
         free(s->z1);
@@ -409,6 +410,9 @@ static int TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, pt
         ptrdiff_t q, r, k, nz[TL_RC];
         const int ok = TL(scratch_alloc)(&s, I, H, hd.Op) == 0;
         failed = !ok;
+        /* dynamic: a thread that starts late (woken from sleep, or its core
+         * busy elsewhere) takes fewer chunks; every row is still computed
+         * whole by one thread, so the bits stay the same */
 #pragma omp for schedule(dynamic)
         for (q = 0; q < nblk; q++) {
             const ptrdiff_t R = TL_ROWS(q, B);
@@ -602,6 +606,9 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
             const ptrdiff_t G = B - c0 < TL_GCHUNK ? B - c0 : TL_GCHUNK;
             const ptrdiff_t nblk = (G + TL_RC - 1) / TL_RC;
             ptrdiff_t next = -1; /* the column block whose cursors are set */
+            /* rows dynamically, as in forward_batch; the columns of gW1
+             * statically, so that a thread's blocks follow one another and
+             * its cursors move on instead of being searched for again */
 #pragma omp for schedule(dynamic)
             for (q = 0; q < nblk; q++) {
                 const ptrdiff_t R = TL_ROWS(q, G);
