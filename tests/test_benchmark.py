@@ -40,6 +40,37 @@ def test_recipe_cnet_follows_reference_on_the_same_batches():
     np.testing.assert_allclose(runs["cnet"]["W1"], runs["reference"]["W1"], rtol=1e-9, atol=1e-12)
 
 
+def test_recipe_backprop_reports_the_median_of_alternating_runs(monkeypatch):
+    from cnet.benchmark import suite
+    calls = []
+    times = iter([30.0, 9.0, 20.0, 5.0, 25.0, 7.0])  # reference, cnet, reference, ...
+
+    def fake_run(impl, dtype, grad, iters, threads=None):
+        calls.append(impl)
+        return {"iters": iters, "seconds": next(times), "test_acc": [0.9],
+                "train_acc": [0.9], "peak_rss": 2**20}
+
+    class Ctx:
+        quick = False
+
+        @staticmethod
+        def impls():
+            return [("reference", "reference", "float64"), ("cnet float64", "cnet", "float64")]
+
+        @staticmethod
+        def log(msg):
+            pass
+
+    monkeypatch.setattr(suite, "RECIPE_ROUNDS", 3)
+    monkeypatch.setattr(suite, "_run_recipe", fake_run)
+    rows = suite.recipe_backprop(Ctx())
+    assert calls == ["reference", "cnet"] * 3  # the implementations take turns
+    got = {r["impl"]: r for r in rows}
+    assert got["reference"]["seconds"] == 25.0 and got["cnet float64"]["seconds"] == 7.0
+    assert got["cnet float64"]["runs_seconds"] == [9.0, 5.0, 7.0]
+    assert got["reference"]["repeats"] == 3
+
+
 def _rows():
     r = lambda w, c, i, s, **k: dict(workload=w, case=c, impl=i, seconds=s, **k)  # noqa: E731
     return [
