@@ -186,9 +186,9 @@ static ptrdiff_t tl_nonzero_index_f64(ptrdiff_t I, const double *x, int32_t *idx
     return tl_nonzero_index_portable_f64(I, x, idx);
 }
 
-/* Batch rows handled together by one thread on the dense path (each W1 row
- * loaded serves them all), and rows per chunk of work split across threads
- * (on the sparse path each block of W1 rows serves the whole chunk). */
+/* Batch rows handled together by one register tile (the dense path's x·W1,
+ * where each W1 row loaded serves them all, and the output layer), and rows
+ * per chunk of work handed to a thread. */
 #define TL_RB 4
 #define TL_RC 8
 
