@@ -33,6 +33,7 @@
 #define CNET_DISPATCH_FMA \
     __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #define CNET_DISPATCH_PATHS "x86-64 baseline, AVX2, AVX-512F (GCC target_clones)"
+#define CNET_DISPATCHED 1
 #else
 #define CNET_DISPATCH
 #define CNET_DISPATCH_FMA

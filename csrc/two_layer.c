@@ -15,13 +15,21 @@
 #include "functions.h" /* cnet_exp_inline_f32/f64 */
 #include "two_layer.h"
 
-/* 32-byte vectors (AVX registers; two SSE registers on baseline x86-64) that
- * may sit at any element boundary: the register tiles of the kernels. Without
- * them (MSVC, or CNET_NO_VECTOR_EXT) plain loops sum the same terms in the
- * same order, so every result has the same bits. */
+/* Vectors that may sit at any element boundary: the register tiles of the
+ * kernels. 32 bytes (AVX registers, or two NEON registers of the 32 on
+ * aarch64), except in x86 code built for SSE only with no AVX clones: its 16
+ * registers cannot hold a tile of 32-byte vectors (each is two registers), and
+ * the spills made it five times slower than 16-byte vectors. Without vector
+ * types (MSVC, or CNET_NO_VECTOR_EXT) plain loops sum the same terms in the
+ * same order; every width gives the same bits. */
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(CNET_NO_VECTOR_EXT)
-typedef double tl_v4d __attribute__((vector_size(32), aligned(8)));
-typedef float tl_v8f __attribute__((vector_size(32), aligned(4)));
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX__) && !defined(CNET_DISPATCHED)
+#define TL_VBYTES 16
+#else
+#define TL_VBYTES 32
+#endif
+typedef double tl_vd __attribute__((vector_size(TL_VBYTES), aligned(8)));
+typedef float tl_vf __attribute__((vector_size(TL_VBYTES), aligned(4)));
 #define TL_HAVE_VEC 1
 #endif
 
@@ -199,8 +207,8 @@ static ptrdiff_t tl_nonzero_index_f64(ptrdiff_t I, const double *x, int32_t *idx
 #define TL_EXP cnet_exp_inline_f32
 #define TL_LOG logf
 #ifdef TL_HAVE_VEC
-#define TL_VEC tl_v8f
-#define TL_VL 8
+#define TL_VEC tl_vf
+#define TL_VL (TL_VBYTES / 4)
 #endif
 #include "two_layer_impl.h"
 #undef XT
@@ -219,8 +227,8 @@ static ptrdiff_t tl_nonzero_index_f64(ptrdiff_t I, const double *x, int32_t *idx
 #define TL_EXP cnet_exp_inline_f64
 #define TL_LOG log
 #ifdef TL_HAVE_VEC
-#define TL_VEC tl_v4d
-#define TL_VL 4
+#define TL_VEC tl_vd
+#define TL_VL (TL_VBYTES / 8)
 #endif
 #include "two_layer_impl.h"
 #undef XT
@@ -239,8 +247,8 @@ static ptrdiff_t tl_nonzero_index_f64(ptrdiff_t I, const double *x, int32_t *idx
 #define TL_EXP cnet_exp_inline_f64
 #define TL_LOG log
 #ifdef TL_HAVE_VEC
-#define TL_VEC tl_v4d
-#define TL_VL 4
+#define TL_VEC tl_vd
+#define TL_VL (TL_VBYTES / 8)
 #endif
 #include "two_layer_impl.h"
 #undef XT
