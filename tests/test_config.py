@@ -27,11 +27,13 @@ def test_set_num_threads_rejects_non_int(bad):
         cnet.set_num_threads(bad)
 
 
-def test_omp_num_threads_is_honoured():
+def test_omp_num_threads_is_honoured(tmp_path):
+    # The children run in tmp_path: in the source checkout (the README's
+    # `pytest tests`) `python -c` and `-m` would import its uncompiled cnet.
     code = "import cnet; print(cnet.get_num_threads())"
     env = dict(__import__("os").environ, OMP_NUM_THREADS="3")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, check=True).stdout.strip()
+                         text=True, check=True, cwd=str(tmp_path)).stdout.strip()
     expected = "3" if cnet.config.config_info()["openmp"] else "1"
     assert out == expected
 
@@ -50,11 +52,11 @@ def test_threadpoolctl_sees_and_limits_openmp(restore_threads):
     assert cnet.get_num_threads() == 2
 
 
-def test_show_config_and_cli_info(capsys):
+def test_show_config_and_cli_info(capsys, tmp_path):
     cnet.show_config()
     out = capsys.readouterr().out
     for key in ("cnet", "numpy", "compiler", "openmp", "num_threads"):
         assert key in out
     res = subprocess.run([sys.executable, "-m", "cnet", "info"], capture_output=True,
-                         text=True, check=True)
+                         text=True, check=True, cwd=str(tmp_path))
     assert cnet.__version__ in res.stdout and "openmp" in res.stdout

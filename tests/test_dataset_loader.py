@@ -565,8 +565,10 @@ def test_concurrent_loads_from_two_processes(synthetic, tmp_path, http_server):
         "cache": str(cache), "mirror": http_server + "/good/", "go": str(go), "rounds": 5,
     }
     env = dict(os.environ, CNET_QUIET="1")
+    # (the children run in tmp_path, where no source checkout shadows cnet)
     procs = [subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(cfg)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                              cwd=str(tmp_path))
              for _ in range(2)]
     go.write_bytes(b"")
     outs = [p.communicate(timeout=120) for p in procs]
@@ -596,7 +598,7 @@ def test_reader_never_sees_a_partial_cache(synthetic, tmp_path):
         open(sys.argv[3], "w").close()
         for _ in range(100):
             write_cache(sys.argv[2], arrays)
-    """), str(arrays_file), path, str(ready)])
+    """), str(arrays_file), path, str(ready)], cwd=str(tmp_path))
     reads = 0
     try:
         while not ready.exists() and writer.poll() is None:

@@ -123,10 +123,13 @@ def numgrad_step(ctx):
 
 def _run_recipe(impl, dtype, grad, iters, threads=None):
     # PyTorch is imported before cnet in its run, so its OpenMP runtime keeps
-    # its own defaults rather than the wait policy cnet sets on import.
+    # its own defaults rather than the wait policy cnet sets on import. The
+    # working directory leaves the child's path (-c puts it first): run from a
+    # source checkout, its uncompiled cnet folder would shadow the installed one.
     first = "import torch; " if impl == "torch" else ""
-    cmd = [sys.executable, "-c", first + "import sys; from cnet.benchmark.recipe import main; "
-           "sys.exit(main(sys.argv[1:]))", "--impl", impl, "--dtype", dtype,
+    cmd = [sys.executable, "-c", "import sys; sys.path = [p for p in sys.path if p]; " + first
+           + "from cnet.benchmark.recipe import main; sys.exit(main(sys.argv[1:]))",
+           "--impl", impl, "--dtype", dtype,
            "--grad", grad, "--iters", str(iters)]
     if threads:
         cmd += ["--threads", str(threads)]
