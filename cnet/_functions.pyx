@@ -114,6 +114,11 @@ cdef inline char *_data(cnp.ndarray a):
 
 # --- elementwise ---------------------------------------------------------------
 
+cdef inline Py_ssize_t _block_len(Py_ssize_t c0, Py_ssize_t C) noexcept nogil:
+    """Elements of the CNET_REDUCE_BLOCK block that starts at c0 of C."""
+    return C - c0 if C - c0 < CNET_REDUCE_BLOCK else CNET_REDUCE_BLOCK
+
+
 cdef void _unary_real(int op, const real_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
                       real_t *y, Py_ssize_t yrs, Py_ssize_t ycs,
                       Py_ssize_t R, Py_ssize_t C) noexcept nogil:
@@ -125,9 +130,7 @@ cdef void _unary_real(int op, const real_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
     for task in prange(R * nb, num_threads=nt, schedule='static'):
         r = task // nb
         c0 = (task % nb) * CNET_REDUCE_BLOCK
-        cnt = C - c0
-        if cnt > CNET_REDUCE_BLOCK:
-            cnt = CNET_REDUCE_BLOCK
+        cnt = _block_len(c0, C)
         if real_t is double:
             cnet_unary_f64(op, x + r * xrs + c0 * xcs, xcs, y + r * yrs + c0 * ycs, ycs, cnt)
         elif real_t is float:
@@ -149,9 +152,7 @@ cdef void _relu_int(int op, const sint_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
     for task in prange(R * nb, num_threads=nt, schedule='static'):
         r = task // nb
         c0 = (task % nb) * CNET_REDUCE_BLOCK
-        c1 = c0 + CNET_REDUCE_BLOCK
-        if c1 > C:
-            c1 = C
+        c1 = c0 + _block_len(c0, C)
         xr = x + r * xrs
         yr = y + r * yrs
         if op == 2:  # RELU
@@ -294,9 +295,7 @@ cdef bint _softmax_long_row(const real_t *x, Py_ssize_t xcs, real_t *y, Py_ssize
         return False
     for b in prange(nb, num_threads=nt, schedule='static'):
         c0 = b * CNET_REDUCE_BLOCK
-        cnt = C - c0
-        if cnt > CNET_REDUCE_BLOCK:
-            cnt = CNET_REDUCE_BLOCK
+        cnt = _block_len(c0, C)
         if real_t is double:
             part[b] = cnet_row_max_f64(x + c0 * xcs, xcs, cnt)
         elif real_t is float:
@@ -311,9 +310,7 @@ cdef bint _softmax_long_row(const real_t *x, Py_ssize_t xcs, real_t *y, Py_ssize
         m = <real_t>NAN
     for b in prange(nb, num_threads=nt, schedule='static'):
         c0 = b * CNET_REDUCE_BLOCK
-        cnt = C - c0
-        if cnt > CNET_REDUCE_BLOCK:
-            cnt = CNET_REDUCE_BLOCK
+        cnt = _block_len(c0, C)
         if real_t is double:
             part[nb + b] = cnet_softmax_block_f64(x + c0 * xcs, xcs, y + c0 * ycs, ycs, cnt, m)
         elif real_t is float:
@@ -323,9 +320,7 @@ cdef bint _softmax_long_row(const real_t *x, Py_ssize_t xcs, real_t *y, Py_ssize
         s = s + part[nb + b]
     for b in prange(nb, num_threads=nt, schedule='static'):
         c0 = b * CNET_REDUCE_BLOCK
-        cnt = C - c0
-        if cnt > CNET_REDUCE_BLOCK:
-            cnt = CNET_REDUCE_BLOCK
+        cnt = _block_len(c0, C)
         if real_t is double:
             cnet_row_div_f64(y + c0 * ycs, ycs, cnt, s)
         elif real_t is float:

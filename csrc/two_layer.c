@@ -39,22 +39,26 @@ typedef float tl_vf __attribute__((vector_size(TL_VBYTES), aligned(4)));
  * idx needs I + 8 entries (the vector path stores 8 at a time). On x86-64 CPUs
  * with AVX2 it compares 8 (4) inputs at once and stores their indices packed
  * through a table of bit positions, without a branch per input; elsewhere a
- * branch-free scalar loop. Both give the same list. */
+ * branch-free scalar loop (which also scans the AVX2 path's last few inputs,
+ * from i on: tl_nonzero_index_portable_*(i, I, x, idx) lists those >= i).
+ * Both give the same list. */
 
-static ptrdiff_t tl_nonzero_index_portable_f32(ptrdiff_t I, const float *x, int32_t *idx)
+static ptrdiff_t tl_nonzero_index_portable_f32(ptrdiff_t i, ptrdiff_t I, const float *x,
+                                               int32_t *idx)
 {
-    ptrdiff_t i, n = 0;
-    for (i = 0; i < I; i++) {
+    ptrdiff_t n = 0;
+    for (; i < I; i++) {
         idx[n] = (int32_t)i;
         n += x[i] != 0;
     }
     return n;
 }
 
-static ptrdiff_t tl_nonzero_index_portable_f64(ptrdiff_t I, const double *x, int32_t *idx)
+static ptrdiff_t tl_nonzero_index_portable_f64(ptrdiff_t i, ptrdiff_t I, const double *x,
+                                               int32_t *idx)
 {
-    ptrdiff_t i, n = 0;
-    for (i = 0; i < I; i++) {
+    ptrdiff_t n = 0;
+    for (; i < I; i++) {
         idx[n] = (int32_t)i;
         n += x[i] != 0;
     }
@@ -148,11 +152,7 @@ static ptrdiff_t tl_nonzero_index_avx2_f32(ptrdiff_t I, const float *x, int32_t 
                             _mm256_add_epi32(pos, _mm256_set1_epi32((int)i)));
         n += __builtin_popcount((unsigned)m);
     }
-    for (; i < I; i++) {
-        idx[n] = (int32_t)i;
-        n += x[i] != 0;
-    }
-    return n;
+    return n + tl_nonzero_index_portable_f32(i, I, x, idx + n);
 }
 
 __attribute__((target("avx2,popcnt")))
@@ -168,11 +168,7 @@ static ptrdiff_t tl_nonzero_index_avx2_f64(ptrdiff_t I, const double *x, int32_t
         _mm_storeu_si128((__m128i *)(idx + n), _mm_add_epi32(pos, _mm_set1_epi32((int)i)));
         n += __builtin_popcount((unsigned)m);
     }
-    for (; i < I; i++) {
-        idx[n] = (int32_t)i;
-        n += x[i] != 0;
-    }
-    return n;
+    return n + tl_nonzero_index_portable_f64(i, I, x, idx + n);
 }
 #endif
 
@@ -182,7 +178,7 @@ static ptrdiff_t tl_nonzero_index_f32(ptrdiff_t I, const float *x, int32_t *idx)
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
         return tl_nonzero_index_avx2_f32(I, x, idx);
 #endif
-    return tl_nonzero_index_portable_f32(I, x, idx);
+    return tl_nonzero_index_portable_f32(0, I, x, idx);
 }
 
 static ptrdiff_t tl_nonzero_index_f64(ptrdiff_t I, const double *x, int32_t *idx)
@@ -191,7 +187,7 @@ static ptrdiff_t tl_nonzero_index_f64(ptrdiff_t I, const double *x, int32_t *idx
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
         return tl_nonzero_index_avx2_f64(I, x, idx);
 #endif
-    return tl_nonzero_index_portable_f64(I, x, idx);
+    return tl_nonzero_index_portable_f64(0, I, x, idx);
 }
 
 /* Batch rows handled together by one register tile (the dense path's x·W1,

@@ -177,7 +177,8 @@ static void TL(bias_sigmoid)(ptrdiff_t R, ptrdiff_t H, const WT *CNET_RESTRICT b
 /* The output layer's weights laid out for vector loads, made once per call:
  * W2p (H, Op) and b2p (Op) are W2 and b2 with their rows zero-padded to Op
  * columns, Op a multiple of TL_OW (TL_OV vectors, the width of one output
- * tile); W2T (O, H) is W2ᵀ, for da1 = dy·W2ᵀ as a gather of its rows. */
+ * tile). For the gradient only (backward): W2T (O, H) is W2ᵀ, for da1 =
+ * dy·W2ᵀ as a gather of its rows, and iota its row numbers; NULL otherwise. */
 #ifdef TL_VEC
 #define TL_OV 3
 #define TL_OW (TL_OV * TL_VL)
@@ -191,30 +192,34 @@ typedef struct {
     int32_t *iota; /* 0, 1, ..., O - 1: the rows of W2T, all gathered */
 } TL(head);
 
-static int TL(head_make)(TL(head) *h, ptrdiff_t H, ptrdiff_t O, const WT *W2, const WT *b2)
+static int TL(head_make)(TL(head) *h, ptrdiff_t H, ptrdiff_t O, const WT *W2, const WT *b2,
+                         int backward)
 {
     const ptrdiff_t Op = (O + TL_OW - 1) / TL_OW * TL_OW;
     ptrdiff_t j, k;
     h->Op = Op;
-    h->W2p = (WT *)malloc(sizeof(WT) * ((size_t)(H + 1) * Op + (size_t)O * H));
-    h->iota = (int32_t *)malloc(sizeof(int32_t) * (size_t)O);
-    if (!h->W2p || !h->iota) {
+    h->W2p = (WT *)malloc(sizeof(WT) * ((size_t)(H + 1) * Op + (backward ? (size_t)O * H : 0)));
+    h->iota = backward ? (int32_t *)malloc(sizeof(int32_t) * (size_t)O) : NULL;
+    if (!h->W2p || (backward && !h->iota)) {
         free(h->W2p);
         free(h->iota);
         return -1;
     }
-    for (k = 0; k < O; k++)
-        h->iota[k] = (int32_t)k;
     h->b2p = h->W2p + H * Op;
-    h->W2T = h->b2p + Op;
     for (j = 0; j < H; j++)
         for (k = 0; k < Op; k++)
             h->W2p[j * Op + k] = k < O ? W2[j * O + k] : 0;
     for (k = 0; k < Op; k++)
         h->b2p[k] = k < O ? b2[k] : 0;
-    for (k = 0; k < O; k++)
-        for (j = 0; j < H; j++)
-            h->W2T[k * H + j] = W2[j * O + k];
+    h->W2T = NULL;
+    if (backward) {
+        h->W2T = h->b2p + Op;
+        for (k = 0; k < O; k++) {
+            h->iota[k] = (int32_t)k;
+            for (j = 0; j < H; j++)
+                h->W2T[k * H + j] = W2[j * O + k];
+        }
+    }
     return 0;
 }
 
@@ -402,7 +407,7 @@ static int TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, pt
     ptrdiff_t n = 0;
     int failed = 0;
     TL(head) hd;
-    if (TL(head_make)(&hd, H, O, W2, b2) != 0)
+    if (TL(head_make)(&hd, H, O, W2, b2, 0) != 0)
         return -1;
 #pragma omp parallel num_threads(nthreads) reduction(|| : failed) reduction(+ : n)
     {
@@ -569,7 +574,7 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
     int32_t *rl;
     TL(head) hd;
     int failed = 0;
-    if (TL(head_make)(&hd, H, O, W2, b2) != 0)
+    if (TL(head_make)(&hd, H, O, W2, b2, 1) != 0)
         return -1;
     Op = hd.Op;
     /* z1 (B,H), dz1 (B,H), dy (B,Op), gW2p (H,Op); the non-zero columns of

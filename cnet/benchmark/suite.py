@@ -262,6 +262,22 @@ def functions(ctx):
 
 # --- 6. scaling -----------------------------------------------------------------
 
+def _gradient_rows(ctx, workload, case, x, t, sizes, **extra):
+    """Rows timing ``gradient(x, t)`` of cnet and the reference (float64) and,
+    when installed, torch float32, each net made with ``make_net``."""
+    from .recipe import make_net
+    impls = [("cnet", "float64"), ("reference", "float64")]
+    if ctx.torch is not None:
+        impls.append(("torch", "float32"))
+    rows = []
+    for impl, d in impls:
+        net = make_net(impl, d, sizes=sizes)
+        m = measure(lambda: net.gradient(x, t), repeats=20, min_seconds=0.3)
+        rows.append(_row(workload, case, impl if impl == "reference" else "%s %s" % (impl, d),
+                         m["median"], **extra))
+    return rows
+
+
 def scaling(ctx):
     """How the cost grows with the work: hidden size, batch size, threads."""
     from .recipe import make_net
@@ -269,23 +285,14 @@ def scaling(ctx):
     hidden = (50, 100, 200, 400, 800)
     batches = (1, 10, 100, 1000)
     for H in hidden:
-        np.random.seed(0)
         sizes = (784, H, 10)
         cnet_net = make_net("cnet", sizes=sizes)
         m = measure(lambda: cnet_net.numerical_gradient(ctx.x_batch, ctx.t_batch),
                     repeats=5 if H > 200 else 10)
         rows.append(_row("scaling_hidden", "numerical_gradient H=%d" % H, "cnet",
                          m["median"], hidden=H))
-        impls = [("cnet", "float64"), ("reference", "float64")]
-        if ctx.torch is not None:
-            impls.append(("torch", "float32"))
-        for impl, d in impls:
-            net = make_net(impl, d, sizes=sizes)
-            m = measure(lambda: net.gradient(ctx.x_batch, ctx.t_batch), repeats=20,
-                        min_seconds=0.3)
-            rows.append(_row("scaling_hidden", "gradient H=%d" % H,
-                             impl if impl == "reference" else "%s %s" % (impl, d),
-                             m["median"], hidden=H))
+        rows += _gradient_rows(ctx, "scaling_hidden", "gradient H=%d" % H, ctx.x_batch,
+                               ctx.t_batch, sizes, hidden=H)
     for B in batches:
         rng = np.random.default_rng(B)
         mask = rng.integers(0, ctx.x_train.shape[0], B)
@@ -294,15 +301,8 @@ def scaling(ctx):
         m = measure(lambda: cnet_net.numerical_gradient(xb, tb), repeats=10)
         rows.append(_row("scaling_batch", "numerical_gradient B=%d" % B, "cnet",
                          m["median"], batch=B))
-        impls = [("cnet", "float64"), ("reference", "float64")]
-        if ctx.torch is not None:
-            impls.append(("torch", "float32"))
-        for impl, d in impls:
-            net = make_net(impl, d)
-            m = measure(lambda: net.gradient(xb, tb), repeats=20, min_seconds=0.3)
-            rows.append(_row("scaling_batch", "gradient B=%d" % B,
-                             impl if impl == "reference" else "%s %s" % (impl, d),
-                             m["median"], batch=B))
+        rows += _gradient_rows(ctx, "scaling_batch", "gradient B=%d" % B, xb, tb, SIZES,
+                               batch=B)
     from cnet import functions as F
     net = make_net("cnet")
     x = np.random.default_rng(1).standard_normal(10**6)
