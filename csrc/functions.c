@@ -3,9 +3,12 @@
 
 /* GCC if-converts (and so vectorises) the clamps in exp only when it may
  * assume floating-point operations do not trap. cnet never enables traps, and
- * the option changes no result. */
+ * the option changes no result. No contraction of a*b + c into a fused
+ * multiply-add: the AVX-512F clones would round differently from the others. */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
+#pragma GCC optimize("no-trapping-math", "fp-contract=off")
+#else
+#pragma STDC FP_CONTRACT OFF
 #endif
 
 #include "functions.h"

@@ -161,17 +161,30 @@ static void TL(dense_rows)(ptrdiff_t I, ptrdiff_t H, const XT *CNET_RESTRICT x,
     }
 }
 
+/* y[k] = exp(y[k]) (OUT, in place) for k < n, or with sigmoid set
+ * y[k] = 1 / (1 + exp(-y[k])): one flat loop over rows, so that exp runs on
+ * full vectors (a row of H = 50 would leave two values to scalar exp). */
+CNET_ALWAYS_INLINE void TL(exp_flat)(ptrdiff_t n, WT *CNET_RESTRICT y, int sigmoid)
+{
+    ptrdiff_t k;
+    if (sigmoid)
+        for (k = 0; k < n; k++)
+            y[k] = 1 / (1 + TL_EXP(-y[k]));
+    else
+        for (k = 0; k < n; k++)
+            y[k] = TL_EXP(y[k]);
+}
+
 /* z1[r, :] (OUT) = sigmoid(a1[r, :] + b1) in place for R rows of H. */
 CNET_DISPATCH
 static void TL(bias_sigmoid)(ptrdiff_t R, ptrdiff_t H, const WT *CNET_RESTRICT b1,
                              WT *CNET_RESTRICT z1)
 {
     ptrdiff_t r, j;
-    for (r = 0; r < R; r++) {
-        WT *CNET_RESTRICT a1 = z1 + r * H;
+    for (r = 0; r < R; r++)
         for (j = 0; j < H; j++)
-            a1[j] = 1 / (1 + TL_EXP(-(a1[j] + b1[j])));
-    }
+            z1[r * H + j] += b1[j];
+    TL(exp_flat)(R * H, z1, 1);
 }
 
 /* The output layer's weights laid out for vector loads, made once per call:
@@ -305,8 +318,7 @@ static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head
     for (r = 0; r < R; r++)
         for (k = 0; k < Op; k++)
             y[r * Op + k] -= m[r];
-    for (k = 0; k < R * Op; k++)
-        y[k] = TL_EXP(y[k]);
+    TL(exp_flat)(R * Op, y, 0);
     for (r = 0; r < R; r++) {
         WT *yr = y + r * Op;
         s = 0;
@@ -319,22 +331,26 @@ static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head
 
 /* Per-thread scratch of the forward pass: z1 (TL_RC, H) (unused by the
  * gradient, which keeps z1 for the whole batch), y (TL_RC, Op), the
- * non-zero columns of TL_RC rows (idx) and the values of one row (val, I).
- * NULL when out of memory. */
+ * non-zero columns of TL_RC rows (idx) and their values (xval), and the
+ * values of one row in the weights' type (val, I). NULL when out of memory. */
 typedef struct {
     WT *z1, *y, *val;
     int32_t *idx;
+    XT *xval;
 } TL(scratch);
 
 static int TL(scratch_alloc)(TL(scratch) *s, ptrdiff_t I, ptrdiff_t H, ptrdiff_t Op)
 {
     s->z1 = (WT *)malloc(sizeof(WT) * ((size_t)TL_RC * (H + Op) + (size_t)I));
     s->idx = (int32_t *)malloc(sizeof(int32_t) * TL_RC * ((size_t)I + 8));
-    if (!s->z1 || !s->idx) {
+    s->xval = (XT *)malloc(sizeof(XT) * TL_RC * ((size_t)I + 8));
+    if (!s->z1 || !s->idx || !s->xval) {
         free(s->z1);
         free(s->idx);
+        free(s->xval);
         s->z1 = s->y = s->val = NULL;
         s->idx = NULL;
+        s->xval = NULL;
         return -1;
     }
     s->y = s->z1 + TL_RC * H;
@@ -346,22 +362,23 @@ static void TL(scratch_free)(TL(scratch) *s)
 {
     free(s->z1);
     free(s->idx);
+    free(s->xval);
 }
 
 /* Hidden and output layers of R <= TL_RC rows: z1 (R, H) OUT = sigmoid(x·W1
  * + b1), y (R, Op) OUT = softmax(z1·W2 + b2) in its first O columns. Row r's
- * non-zero columns are listed in idx + r (I + 8) (OUT, n[r] of them); val
- * (I) is scratch. Dense groups of TL_RB rows (at least half non-zero) take
+ * non-zero columns are listed in idx + r (I + 8) (OUT, n[r] of them), their
+ * values in xval + r (I + 8) (OUT); val (I) is scratch. Dense groups of TL_RB rows (at least half non-zero) take
  * dense_rows; the other rows gather the W1 rows of their non-zero inputs.
  * Each a1 is summed over ascending i either way. */
 static void TL(forward)(ptrdiff_t R, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                         const XT *x, ptrdiff_t ldx, const WT *W1, const WT *b1,
-                        const TL(head) *hd, int32_t *idx, ptrdiff_t *n, WT *val, WT *z1,
-                        WT *y)
+                        const TL(head) *hd, int32_t *idx, XT *xval, ptrdiff_t *n, WT *val,
+                        WT *z1, WT *y)
 {
     ptrdiff_t r, g, e;
     for (r = 0; r < R; r++) {
-        n[r] = TL_NZ(I, x + r * ldx, idx + r * (I + 8));
+        n[r] = TL_NZ(I, x + r * ldx, idx + r * (I + 8), xval + r * (I + 8));
         idx[r * (I + 8) + n[r]] = INT32_MAX; /* the sentinel x_t_dz1 relies on */
     }
     for (g = 0; g < R; g += TL_RB) {
@@ -375,9 +392,9 @@ static void TL(forward)(ptrdiff_t R, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
         }
         for (r = g; r < g + G; r++) {
             const int32_t *list = idx + r * (I + 8);
-            const XT *xr = x + r * ldx;
+            const XT *xv = xval + r * (I + 8);
             for (e = 0; e < n[r]; e++)
-                val[e] = (WT)xr[list[e]];
+                val[e] = (WT)xv[e];
             TL(gather_rows)(n[r], list, val, W1, H, z1 + r * H, 0);
         }
     }
@@ -423,8 +440,8 @@ static int TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, pt
             const ptrdiff_t R = TL_ROWS(q, B);
             if (!ok)
                 continue;
-            TL(forward)(R, I, H, O, x + q * TL_RC * ldx, ldx, W1, b1, &hd, s.idx, nz, s.val,
-                        s.z1, s.y);
+            TL(forward)(R, I, H, O, x + q * TL_RC * ldx, ldx, W1, b1, &hd, s.idx, s.xval, nz,
+                        s.val, s.z1, s.y);
             for (r = 0; r < R; r++) {
                 const ptrdiff_t row = q * TL_RC + r;
                 const WT *yr = s.y + r * hd.Op;
@@ -509,14 +526,14 @@ typedef struct {
 } TL(lists);
 
 /* gW1[i, :] OUT (or += when add) = sum_b x[b, i] dz1[b, :] for i in [i0, i0 +
- * w), w <= TL_IBLK, over the G rows b of x (G,I) at stride ldx, ascending;
- * dz1 (G,H). Row b's non-zero columns are rl + b (I + 8), as the forward pass
- * listed them and ended by a sentinel column >= I, read from L->cur[b] on,
+ * w), w <= TL_IBLK, over G rows b, ascending; dz1 (G,H). Row b's non-zero
+ * columns are rl + b (I + 8) and their values rv + b (I + 8), as the forward
+ * pass listed them, the columns ended by a sentinel >= I; read from L->cur[b] on,
  * which must be the first with a column >= i0; it is left at the first
  * >= i0 + w. The rows are
  * first listed per column, then each column gathers its dz1 rows. */
 static void TL(x_t_dz1)(ptrdiff_t G, ptrdiff_t I, ptrdiff_t H, ptrdiff_t i0, ptrdiff_t w,
-                        const XT *x, ptrdiff_t ldx, const int32_t *rl, const WT *dz1, WT *gW1,
+                        const int32_t *rl, const XT *rv, const WT *dz1, WT *gW1,
                         const TL(lists) *L, int add)
 {
     const ptrdiff_t i1 = i0 + w;
@@ -528,13 +545,12 @@ static void TL(x_t_dz1)(ptrdiff_t G, ptrdiff_t I, ptrdiff_t H, ptrdiff_t i0, ptr
         m[c] = c * TL_GCHUNK;
     for (b = 0; b < G; b++) {
         const int32_t *CNET_RESTRICT list = rl + b * (I + 8);
-        const XT *CNET_RESTRICT xb = x + b * ldx;
+        const XT *CNET_RESTRICT vals = rv + b * (I + 8);
         /* each list ends with a sentinel column past I */
         for (e = cur[b]; list[e] < i1; e++) {
-            const ptrdiff_t i = list[e];
-            const ptrdiff_t p = m[i - i0]++;
+            const ptrdiff_t p = m[list[e] - i0]++;
             lidx[p] = (int32_t)b;
-            lval[p] = (WT)xb[i];
+            lval[p] = (WT)vals[e];
         }
         cur[b] = e;
     }
@@ -568,23 +584,28 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
 {
     const ptrdiff_t niblk = (I + TL_IBLK - 1) / TL_IBLK;
     const ptrdiff_t njblk = (H + TL_RB - 1) / TL_RB;
+    const ptrdiff_t G1 = B < TL_GCHUNK ? B : TL_GCHUNK; /* rows in the largest pass */
     const WT batch_num = (WT)B;
     ptrdiff_t Op, j, k, *nrow;
     WT *z1, *dz1, *dy, *gW2p;
     int32_t *rl;
+    XT *rv;
     TL(head) hd;
     int failed = 0;
     if (TL(head_make)(&hd, H, O, W2, b2, 1) != 0)
         return -1;
     Op = hd.Op;
     /* z1 (B,H), dz1 (B,H), dy (B,Op), gW2p (H,Op); the non-zero columns of
-     * the TL_GCHUNK rows of a pass: rl (TL_GCHUNK, I + 8), nrow (TL_GCHUNK) */
+     * the G1 rows of a pass and their values: rl and rv (G1, I + 8), how
+     * many: nrow (TL_GCHUNK) */
     z1 = (WT *)malloc(sizeof(WT) * ((size_t)B * (2 * H + Op) + (size_t)H * Op));
-    rl = (int32_t *)malloc(sizeof(int32_t) * TL_GCHUNK * ((size_t)I + 8));
+    rl = (int32_t *)malloc(sizeof(int32_t) * (size_t)G1 * ((size_t)I + 8));
+    rv = (XT *)malloc(sizeof(XT) * (size_t)G1 * ((size_t)I + 8));
     nrow = (ptrdiff_t *)malloc(sizeof(ptrdiff_t) * TL_GCHUNK);
-    if (!z1 || !rl || !nrow) {
+    if (!z1 || !rl || !rv || !nrow) {
         free(z1);
         free(rl);
+        free(rv);
         free(nrow);
         TL(head_free)(&hd);
         return -1;
@@ -621,8 +642,8 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                 if (!ok)
                     continue;
                 TL(forward)(R, I, H, O, x + row0 * ldx, ldx, W1, b1, &hd,
-                            rl + q * TL_RC * (I + 8), nrow + q * TL_RC, s.val, z1 + row0 * H,
-                            s.y);
+                            rl + q * TL_RC * (I + 8), rv + q * TL_RC * (I + 8),
+                            nrow + q * TL_RC, s.val, z1 + row0 * H, s.y);
                 for (r = 0; r < R; r++) {
                     const ptrdiff_t row = row0 + r;
                     const WT *zr = z1 + row * H;
@@ -652,8 +673,8 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                 if (q != next)
                     for (b = 0; b < G; b++)
                         L.cur[b] = TL(lower_bound)(rl + b * (I + 8), nrow[b], i0);
-                TL(x_t_dz1)(G, I, H, i0, I - i0 < TL_IBLK ? I - i0 : TL_IBLK, x + c0 * ldx, ldx,
-                            rl, dz1 + c0 * H, gW1, &L, c0 > 0);
+                TL(x_t_dz1)(G, I, H, i0, I - i0 < TL_IBLK ? I - i0 : TL_IBLK, rl, rv,
+                            dz1 + c0 * H, gW1, &L, c0 > 0);
                 next = q + 1;
             }
         }
@@ -689,6 +710,7 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
         memcpy(gW2 + j * O, gW2p + j * Op, sizeof(WT) * (size_t)O);
     free(z1);
     free(rl);
+    free(rv);
     free(nrow);
     TL(head_free)(&hd);
     return failed ? -1 : 0;
