@@ -9,6 +9,11 @@ functions trust them. A float32 batch meets float64 weights inside the kernel.
 Supported (x, weight) pairs: (float32, float32), (float32, float64),
 (float64, float64).
 """
+from libc.math cimport isnan
+from libc.stdlib cimport malloc, free
+
+import numpy as np
+
 from cnet._config cimport cnet_threads_for
 
 ctypedef fused xfloat:
@@ -74,6 +79,12 @@ cdef extern from "two_layer.h" nogil:
 
 # Rows per thread below which a second thread costs more than it saves: one
 # row of MNIST is ~150 non-zero inputs times H multiply-adds.
+# After two_layer.h: NumPy's headers bring in complex.h, whose macro I would
+# clash with the dimension names there.
+cimport numpy as cnp
+
+cnp.import_array()
+
 cdef enum:
     ROWS_PER_THREAD = 16
 
@@ -289,3 +300,166 @@ def gradient(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
                                    &b1[0], &W2[0, 0], &b2[0], &gW1[0, 0], &gb1[0],
                                    &gW2[0, 0], &gb2[0], nt)
     _check_rc(rc)
+
+
+# --- the book's usual call, checked in C -------------------------------------
+#
+# TwoLayerNet.loss and .gradient in the chapter-4 loop are called 10,000 times
+# each with the same kind of arguments: float weights made by the constructor,
+# a float32 batch, float64 one-hot labels. Checking those in Python took about
+# 6 and 9 us per call. fast_loss and fast_gradient check them here and return
+# None whenever anything differs, so that the caller takes its general path
+# (which converts, or raises the error that names the problem).
+
+cdef inline bint _exact(object a, int typenum, int ndim):
+    """a is an ndarray (no subclass) of that type and rank, C-contiguous and aligned."""
+    if type(a) is not np.ndarray:
+        return False
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    return (cnp.PyArray_TYPE(arr) == typenum and cnp.PyArray_NDIM(arr) == ndim
+            and cnp.PyArray_IS_C_CONTIGUOUS(arr) and cnp.PyArray_ISALIGNED(arr))
+
+
+ctypedef struct _Usual:
+    Py_ssize_t nB, nI, nH, nO, ldx  # B, I, H, O (the name I is a macro of complex.h)
+    bint x64
+    const void *x
+    const double *t
+    const double *W1
+    const double *b1
+    const double *W2
+    const double *b2
+
+
+cdef bint _usual_call(object x, object t, object params, _Usual *u):
+    """Fill u and return True when the arguments are the book's usual ones:
+    params a dict of float64 arrays W1 (I, H), b1 (H,), W2 (H, O), b2 (O,);
+    x a float32 or float64 batch (B, I), 1 <= B, unit column stride; t
+    float64 (B, O); every array an ndarray (no subclass), aligned, the params
+    and t C-contiguous. False otherwise."""
+    if type(params) is not dict or type(x) is not np.ndarray:
+        return False
+    W1 = (<dict>params).get("W1")
+    b1 = (<dict>params).get("b1")
+    W2 = (<dict>params).get("W2")
+    b2 = (<dict>params).get("b2")
+    if not (_exact(W1, cnp.NPY_DOUBLE, 2) and _exact(b1, cnp.NPY_DOUBLE, 1)
+            and _exact(W2, cnp.NPY_DOUBLE, 2) and _exact(b2, cnp.NPY_DOUBLE, 1)
+            and _exact(t, cnp.NPY_DOUBLE, 2)):
+        return False
+    cdef cnp.ndarray xa = <cnp.ndarray>x
+    cdef int xt = cnp.PyArray_TYPE(xa)
+    if (xt != cnp.NPY_FLOAT and xt != cnp.NPY_DOUBLE) or cnp.PyArray_NDIM(xa) != 2:
+        return False
+    u.nI = cnp.PyArray_DIMS(<cnp.ndarray>W1)[0]
+    u.nH = cnp.PyArray_DIMS(<cnp.ndarray>W1)[1]
+    u.nO = cnp.PyArray_DIMS(<cnp.ndarray>W2)[1]
+    u.nB = cnp.PyArray_DIMS(xa)[0]
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(xa)
+    cdef cnp.npy_intp *xs = cnp.PyArray_STRIDES(xa)
+    if (u.nI < 1 or u.nH < 1 or u.nO < 1 or u.nI > MAX_INDEX or u.nB < 1 or u.nB > MAX_INDEX
+            or cnp.PyArray_DIMS(<cnp.ndarray>W2)[0] != u.nH
+            or cnp.PyArray_DIMS(<cnp.ndarray>b1)[0] != u.nH
+            or cnp.PyArray_DIMS(<cnp.ndarray>b2)[0] != u.nO
+            or cnp.PyArray_DIMS(xa)[1] != u.nI
+            or cnp.PyArray_DIMS(<cnp.ndarray>t)[0] != u.nB
+            or cnp.PyArray_DIMS(<cnp.ndarray>t)[1] != u.nO
+            or not cnp.PyArray_ISALIGNED(xa)
+            or (u.nI > 1 and xs[1] != item) or xs[0] % item):
+        return False
+    u.ldx = xs[0] // item
+    u.x64 = xt == cnp.NPY_DOUBLE
+    u.x = cnp.PyArray_DATA(xa)
+    u.t = <const double *>cnp.PyArray_DATA(<cnp.ndarray>t)
+    u.W1 = <const double *>cnp.PyArray_DATA(<cnp.ndarray>W1)
+    u.b1 = <const double *>cnp.PyArray_DATA(<cnp.ndarray>b1)
+    u.W2 = <const double *>cnp.PyArray_DATA(<cnp.ndarray>W2)
+    u.b2 = <const double *>cnp.PyArray_DATA(<cnp.ndarray>b2)
+    return True
+
+
+cdef void _argmax_rows(const double *t, Py_ssize_t B, Py_ssize_t O, Py_ssize_t *out) noexcept nogil:
+    """out[b] = np.argmax(t[b]) for the rows of t (B, O): the first maximum,
+    or the first NaN when the row has one."""
+    cdef Py_ssize_t b, k, best
+    cdef double m
+    for b in range(B):
+        best = 0
+        m = t[b * O]
+        if not isnan(m):
+            for k in range(1, O):
+                if not (t[b * O + k] <= m):
+                    m = t[b * O + k]
+                    best = k
+                    if isnan(m):
+                        break
+        out[b] = best
+
+
+def fast_loss(x, t, params):
+    """TwoLayerNet.loss for the book's usual arguments (float64 params, a
+    float32/float64 batch (B, I) with a unit column stride, float64 one-hot
+    labels (B, O), see _usual_call); None for any others.
+
+    Returns
+    -------
+    numpy.float64 or None
+    """
+    cdef _Usual u
+    if not _usual_call(x, t, params, &u):
+        return None
+    cdef int nt = cnet_threads_for(u.nB, ROWS_PER_THREAD)
+    cdef Py_ssize_t *ti = <Py_ssize_t *>malloc(sizeof(Py_ssize_t) * u.nB)
+    cdef double out = 0
+    cdef int rc = 0
+    if ti == NULL:
+        raise MemoryError("TwoLayerNet.loss: out of memory for the labels")
+    with nogil:
+        _argmax_rows(u.t, u.nB, u.nO, ti)
+        if u.x64:
+            rc = tl_loss_xd_wd(u.nB, u.nI, u.nH, u.nO, <const double *>u.x, u.ldx, ti, u.W1, u.b1,
+                               u.W2, u.b2, &out, nt)
+        else:
+            rc = tl_loss_xf_wd(u.nB, u.nI, u.nH, u.nO, <const float *>u.x, u.ldx, ti, u.W1, u.b1,
+                               u.W2, u.b2, &out, nt)
+    free(ti)
+    _check_rc(rc)
+    return np.float64(out)
+
+
+def fast_gradient(x, t, params):
+    """TwoLayerNet.gradient for the arguments fast_loss takes (the labels
+    used as given: dy = (y - t) / B); None for any others.
+
+    Returns
+    -------
+    dict or None
+        ``W2``, ``b2``, ``W1``, ``b1``: new float64 arrays shaped like the params.
+    """
+    cdef _Usual u
+    if not _usual_call(x, t, params, &u):
+        return None
+    cdef cnp.npy_intp dims[2]
+    dims[0] = u.nI
+    dims[1] = u.nH
+    gW1 = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE, 0)
+    gb1 = cnp.PyArray_EMPTY(1, &dims[1], cnp.NPY_DOUBLE, 0)
+    dims[0] = u.nH
+    dims[1] = u.nO
+    gW2 = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE, 0)
+    gb2 = cnp.PyArray_EMPTY(1, &dims[1], cnp.NPY_DOUBLE, 0)
+    cdef double *g1 = <double *>cnp.PyArray_DATA(<cnp.ndarray>gW1)
+    cdef double *g2 = <double *>cnp.PyArray_DATA(<cnp.ndarray>gb1)
+    cdef double *g3 = <double *>cnp.PyArray_DATA(<cnp.ndarray>gW2)
+    cdef double *g4 = <double *>cnp.PyArray_DATA(<cnp.ndarray>gb2)
+    cdef int nt = cnet_threads_for(u.nB, ROWS_PER_THREAD)
+    cdef int rc = 0
+    with nogil:
+        if u.x64:
+            rc = tl_gradient_xd_wd(u.nB, u.nI, u.nH, u.nO, <const double *>u.x, u.ldx, NULL, u.t,
+                                   u.W1, u.b1, u.W2, u.b2, g1, g2, g3, g4, nt)
+        else:
+            rc = tl_gradient_xf_wd(u.nB, u.nI, u.nH, u.nO, <const float *>u.x, u.ldx, NULL, u.t,
+                                   u.W1, u.b1, u.W2, u.b2, g1, g2, g3, g4, nt)
+    _check_rc(rc)
+    return {"W2": gW2, "b2": gb2, "W1": gW1, "b1": gb1}

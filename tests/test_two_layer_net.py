@@ -150,6 +150,44 @@ def test_soft_labels_use_the_books_dy():
     close(net.loss(x, T), ref.loss(x, T))  # argmax of t, as the book's loss
 
 
+def test_fast_path_gives_the_general_paths_bits():
+    # float64 params, a float32/float64 batch and float64 one-hot labels are
+    # checked in C (cnet._two_layer.fast_loss/fast_gradient); the same values
+    # as lists take the general path. Label rows with ties and NaN: the loss
+    # takes np.argmax's class (the first maximum, or the first NaN).
+    from cnet import _two_layer
+    net, _ = make_pair(60, 12, 10)
+    x, t = make_batch(40, 60, 10)
+    T = np.eye(10)[t]
+    T[0, [3, 7]] = 1
+    T[1, [2, 5]] = np.nan
+    T[2] = [0.2, 0.1, np.nan, 3, 3, 0, 0, 0, 0, np.nan]
+    T[3] = [-np.inf, -1, -1, 0.5, 0.5, 0, 0, 0, 0, 0]
+    for xb in (x, x.astype(np.float64)):
+        assert _two_layer.fast_loss(xb, T, net.params) is not None
+        assert _two_layer.fast_gradient(xb, T, net.params) is not None
+        fast = net.loss(xb, T)
+        assert type(fast) is np.float64
+        assert fast == net.loss(xb, T.tolist())
+        assert fast == net.loss(xb, np.argmax(T, axis=1))
+        fg, gg = net.gradient(xb, T), net.gradient(xb, T.tolist())
+        assert list(fg) == list(gg) == ["W2", "b2", "W1", "b1"]
+        for k in KEYS:
+            assert type(fg[k]) is np.ndarray and fg[k].flags.c_contiguous
+            np.testing.assert_array_equal(fg[k], gg[k])
+    # anything else is left to the general path
+    p32 = dict(net.params, W1=net.params["W1"].astype(np.float32))
+    declined = [(x.astype(np.float16), T, net.params), (x[0], T[:1], net.params),
+                (x, t, net.params), (x, T.astype(np.float32), net.params),
+                (x, T[:-1], net.params), (x[:, :-1], T, net.params),
+                (np.asfortranarray(x), T, net.params), (x, np.asfortranarray(T), net.params),
+                (x.tolist(), T, net.params), (x, T, p32), (x, T, list(net.params.items())),
+                (x[:0], T[:0], net.params)]
+    for args in declined:
+        assert _two_layer.fast_loss(*args) is None
+        assert _two_layer.fast_gradient(*args) is None
+
+
 def _layouts(x):
     """The same batch as C, F, strided, reversed, read-only and list inputs."""
     big = np.zeros((x.shape[0] * 2, x.shape[1] * 3), dtype=x.dtype)
