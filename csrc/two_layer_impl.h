@@ -368,9 +368,10 @@ static void TL(scratch_free)(TL(scratch) *s)
 /* Hidden and output layers of R <= TL_RC rows: z1 (R, H) OUT = sigmoid(x·W1
  * + b1), y (R, Op) OUT = softmax(z1·W2 + b2) in its first O columns. Row r's
  * non-zero columns are listed in idx + r (I + 8) (OUT, n[r] of them), their
- * values in xval + r (I + 8) (OUT); val (I) is scratch. Dense groups of TL_RB rows (at least half non-zero) take
- * dense_rows; the other rows gather the W1 rows of their non-zero inputs.
- * Each a1 is summed over ascending i either way. */
+ * values in xval + r (I + 8) (OUT); val (I) is scratch. Dense groups of TL_RB
+ * rows (at least half non-zero) take dense_rows; the other rows gather the W1
+ * rows of their non-zero inputs. Each a1 is summed over ascending i either
+ * way. */
 static void TL(forward)(ptrdiff_t R, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                         const XT *x, ptrdiff_t ldx, const WT *W1, const WT *b1,
                         const TL(head) *hd, int32_t *idx, XT *xval, ptrdiff_t *n, WT *val,
