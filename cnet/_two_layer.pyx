@@ -427,6 +427,36 @@ def fast_loss(x, t, params):
     return np.float64(out)
 
 
+def fast_accuracy(x, t, params):
+    """TwoLayerNet.accuracy for the arguments fast_loss takes (the class of a
+    label row is its argmax, as NumPy's); None for any others.
+
+    Returns
+    -------
+    numpy.float64 or None
+    """
+    cdef _Usual u
+    if not _usual_call(x, t, params, &u):
+        return None
+    cdef int nt = cnet_threads_for(u.nB, ROWS_PER_THREAD)
+    cdef Py_ssize_t *ti = <Py_ssize_t *>malloc(sizeof(Py_ssize_t) * u.nB)
+    cdef Py_ssize_t count = 0
+    cdef int rc = 0
+    if ti == NULL:
+        raise MemoryError("TwoLayerNet.accuracy: out of memory for the labels")
+    with nogil:
+        _argmax_rows(u.t, u.nB, u.nO, ti)
+        if u.x64:
+            rc = tl_correct_xd_wd(u.nB, u.nI, u.nH, u.nO, <const double *>u.x, u.ldx, ti, u.W1,
+                                  u.b1, u.W2, u.b2, &count, nt)
+        else:
+            rc = tl_correct_xf_wd(u.nB, u.nI, u.nH, u.nO, <const float *>u.x, u.ldx, ti, u.W1,
+                                  u.b1, u.W2, u.b2, &count, nt)
+    free(ti)
+    _check_rc(rc)
+    return np.int64(count) / float(u.nB)
+
+
 def fast_gradient(x, t, params):
     """TwoLayerNet.gradient for the arguments fast_loss takes (the labels
     used as given: dy = (y - t) / B); None for any others.

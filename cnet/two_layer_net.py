@@ -279,6 +279,9 @@ class TwoLayerNet:
         -------
         numpy.float64, as the book's ``np.sum(y == t) / float(x.shape[0])``.
         """
+        got = _two_layer.fast_accuracy(x, t, self.params)  # the book's usual arguments
+        if got is not None:
+            return got
         x = self._batch(x)
         W1, b1, W2, b2, dtype = self._weights(x.dtype)
         self._check_columns(x, W1.shape[0])

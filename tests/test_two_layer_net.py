@@ -152,9 +152,10 @@ def test_soft_labels_use_the_books_dy():
 
 def test_fast_path_gives_the_general_paths_bits():
     # float64 params, a float32/float64 batch and float64 one-hot labels are
-    # checked in C (cnet._two_layer.fast_loss/fast_gradient); the same values
-    # as lists take the general path. Label rows with ties and NaN: the loss
-    # takes np.argmax's class (the first maximum, or the first NaN).
+    # checked in C (cnet._two_layer.fast_loss, fast_accuracy, fast_gradient);
+    # the same values as lists take the general path. Label rows with ties and
+    # NaN: loss and accuracy take np.argmax's class (the first maximum, or the
+    # first NaN).
     from cnet import _two_layer
     net, _ = make_pair(60, 12, 10)
     x, t = make_batch(40, 60, 10)
@@ -170,6 +171,10 @@ def test_fast_path_gives_the_general_paths_bits():
         assert type(fast) is np.float64
         assert fast == net.loss(xb, T.tolist())
         assert fast == net.loss(xb, np.argmax(T, axis=1))
+        assert _two_layer.fast_accuracy(xb, T, net.params) is not None
+        acc = net.accuracy(xb, T)
+        assert type(acc) is np.float64
+        assert acc == net.accuracy(xb, T.tolist()) == net.accuracy(xb, np.argmax(T, axis=1))
         fg, gg = net.gradient(xb, T), net.gradient(xb, T.tolist())
         assert list(fg) == list(gg) == ["W2", "b2", "W1", "b1"]
         for k in KEYS:
@@ -185,6 +190,7 @@ def test_fast_path_gives_the_general_paths_bits():
                 (x[:0], T[:0], net.params)]
     for args in declined:
         assert _two_layer.fast_loss(*args) is None
+        assert _two_layer.fast_accuracy(*args) is None
         assert _two_layer.fast_gradient(*args) is None
 
 
