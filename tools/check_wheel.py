@@ -19,8 +19,12 @@ assumes only baseline x86-64. Every function of cnet's own extension modules is
 disassembled; only the clones that GCC's ``target_clones`` makes for a
 run-time dispatched function (``<name>.avx2``, ``<name>.arch_x86_64_v3``, ...,
 never ``<name>.default``), or functions named ``<name>_avx2`` /
-``<name>_avx512*``, may hold VEX/EVEX (AVX) instructions. Modules whose ``csrc/<name>.c`` uses ``CNET_DISPATCH`` must
-carry the run-time resolvers (IFUNC symbols) for those clones; they are listed.
+``<name>_avx512*``, may hold VEX/EVEX (AVX) instructions. Modules whose
+``csrc/<name>.c`` uses ``CNET_DISPATCH`` must carry the run-time resolvers
+(IFUNC symbols) for those clones; they are listed. Fused multiply-adds may
+appear only in modules whose sources use ``CNET_DISPATCH_FMA``: elsewhere an
+AVX-512F clone that fused a multiply and an add would round differently from
+the AVX2 and baseline code.
 
 The wheel's size is printed, split into compiled code, vendored libraries, data
 and the rest. Exit status 0 when every check passes, 1 otherwise.
@@ -44,6 +48,8 @@ NOT_A_TARGET = ("default", "resolver", "_omp_fn", "part", "constprop", "isra", "
                 "localalias", "lto_priv")
 HAND_NAMED = re.compile(r"_avx(2|512[a-z]*)([._]|$)")
 DISPATCH_USE = re.compile(r"^(?!\s*#\s*define).*\bCNET_DISPATCH(?:_FMA)?\b", re.M)
+FMA_USE = re.compile(r"^(?!\s*#\s*define).*\bCNET_DISPATCH_FMA\b", re.M)
+FMA_INSN = re.compile(r"^vf(n?)m(add|sub)")
 LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 SHIPPED_NEVER = ("tests/*", "*.pyx", "*.pxd", "*.c", "*.h", "*.pyc", "*/__pycache__/*",
                  "build/*")
@@ -146,8 +152,8 @@ def is_avx(instruction):
     return ops[0].startswith("v") or "%ymm" in instruction or "%zmm" in instruction
 
 
-def dispatching_modules(source):
-    """Modules whose csrc/<name>.c (or a header it includes) uses CNET_DISPATCH*."""
+def modules_using(source, pattern):
+    """Modules whose csrc/<name>.c (or a header it includes) matches pattern."""
     out = set()
     csrc = os.path.join(source, "csrc")
     for c in glob.glob(os.path.join(csrc, "*.c")):
@@ -158,7 +164,7 @@ def dispatching_modules(source):
             if inc != "cnet_common.h" and os.path.isfile(h):
                 with open(h, encoding="utf-8") as f:
                     texts.append(f.read())
-        if any(DISPATCH_USE.search(t) for t in texts):
+        if any(pattern.search(t) for t in texts):
             out.add("_" + os.path.splitext(os.path.basename(c))[0])
     return out
 
@@ -195,7 +201,8 @@ def check_isa(wheel, source):
     for tool in ("objdump", "readelf"):
         if shutil.which(tool) is None:
             return ["ISA check needs %s (binutils) on PATH" % tool]
-    dispatching = dispatching_modules(source)
+    dispatching = modules_using(source, DISPATCH_USE)
+    fusing = modules_using(source, FMA_USE)
     problems = []
     tmp = tempfile.mkdtemp(prefix="cnet-isa-")
     try:
@@ -219,6 +226,10 @@ def check_isa(wheel, source):
                     wide += bool(avx)
                 elif avx:
                     leaks.append("%s (%s)" % (name, avx[0]))
+                fused = [i for i in insns if FMA_INSN.match(i)]
+                if fused and mod not in fusing:
+                    problems.append("%s: fused multiply-add in %s (%s), whose module "
+                                    "does not use CNET_DISPATCH_FMA" % (mod, name, fused[0]))
             print("%s: %d run-time dispatched functions%s; %d wide clones use AVX; "
                   "baseline code AVX-free: %s"
                   % (os.path.basename(n), len(entry),
