@@ -312,12 +312,14 @@ def gradient(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
 # (which converts, or raises the error that names the problem).
 
 cdef inline bint _exact(object a, int typenum, int ndim):
-    """a is an ndarray (no subclass) of that type and rank, C-contiguous and aligned."""
+    """a is an ndarray (no subclass) of that type and rank, in the machine's
+    byte order, C-contiguous and aligned."""
     if type(a) is not np.ndarray:
         return False
     cdef cnp.ndarray arr = <cnp.ndarray>a
     return (cnp.PyArray_TYPE(arr) == typenum and cnp.PyArray_NDIM(arr) == ndim
-            and cnp.PyArray_IS_C_CONTIGUOUS(arr) and cnp.PyArray_ISALIGNED(arr))
+            and cnp.PyArray_IS_C_CONTIGUOUS(arr) and cnp.PyArray_ISALIGNED(arr)
+            and cnp.PyArray_ISNOTSWAPPED(arr))
 
 
 ctypedef struct _Usual:
@@ -335,8 +337,8 @@ cdef bint _usual_call(object x, object t, object params, _Usual *u):
     """Fill u and return True when the arguments are the book's usual ones:
     params a dict of float64 arrays W1 (I, H), b1 (H,), W2 (H, O), b2 (O,);
     x a float32 or float64 batch (B, I), 1 <= B, unit column stride; t
-    float64 (B, O); every array an ndarray (no subclass), aligned, the params
-    and t C-contiguous. False otherwise."""
+    float64 (B, O); every array an ndarray (no subclass), aligned, in the
+    machine's byte order, the params and t C-contiguous. False otherwise."""
     if type(params) is not dict or type(x) is not np.ndarray:
         return False
     W1 = (<dict>params).get("W1")
@@ -364,7 +366,7 @@ cdef bint _usual_call(object x, object t, object params, _Usual *u):
             or cnp.PyArray_DIMS(xa)[1] != u.nI
             or cnp.PyArray_DIMS(<cnp.ndarray>t)[0] != u.nB
             or cnp.PyArray_DIMS(<cnp.ndarray>t)[1] != u.nO
-            or not cnp.PyArray_ISALIGNED(xa)
+            or not cnp.PyArray_ISALIGNED(xa) or not cnp.PyArray_ISNOTSWAPPED(xa)
             or (u.nI > 1 and xs[1] != item) or xs[0] % item):
         return False
     u.ldx = xs[0] // item

@@ -10,6 +10,7 @@ cancel to near zero keep only the absolute error). float32 weights compute in
 float32 (eps 6e-8): rtol=2e-4 with a floor of 2e-5 times the largest value,
 against the reference run in float64 on the same float32-rounded weights.
 """
+import sys
 import tracemalloc
 
 import numpy as np
@@ -187,11 +188,18 @@ def test_fast_path_gives_the_general_paths_bits():
                 (x, T[:-1], net.params), (x[:, :-1], T, net.params),
                 (np.asfortranarray(x), T, net.params), (x, np.asfortranarray(T), net.params),
                 (x.tolist(), T, net.params), (x, T, p32), (x, T, list(net.params.items())),
-                (x[:0], T[:0], net.params)]
+                (x[:0], T[:0], net.params), (x.astype(x.dtype.newbyteorder()), T, net.params),
+                (x, T.astype(T.dtype.newbyteorder()), net.params),
+                (x, T, dict(net.params, b2=net.params["b2"].astype(">f8" if sys.byteorder
+                                                                     == "little" else "<f8")))]
     for args in declined:
         assert _two_layer.fast_loss(*args) is None
         assert _two_layer.fast_accuracy(*args) is None
         assert _two_layer.fast_gradient(*args) is None
+    # the general path reads other byte orders as their values
+    xs = x.astype(x.dtype.newbyteorder())
+    assert net.loss(xs, T.astype(T.dtype.newbyteorder())) == net.loss(x, T)
+    np.testing.assert_array_equal(net.gradient(xs, T)["W1"], net.gradient(x, T)["W1"])
 
 
 def _layouts(x):
