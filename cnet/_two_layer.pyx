@@ -16,6 +16,8 @@ import numpy as np
 
 from cnet._config cimport cnet_threads_for
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
 ctypedef fused xfloat:
     float
     double
@@ -92,22 +94,46 @@ cdef enum:
 cdef Py_ssize_t MAX_INDEX = 2**31 - 16
 
 
+cdef enum:
+    SHAPES_OK, BAD_SIZES, TOO_MANY_INPUTS, SHAPES_DISAGREE, BAD_COL_STRIDE, BAD_ROW_STRIDE
+
+
+cdef int _shape_problem(Py_ssize_t I, Py_ssize_t H, Py_ssize_t O, Py_ssize_t x_cols,
+                        Py_ssize_t x_stride0, Py_ssize_t x_stride1, Py_ssize_t x_item,
+                        Py_ssize_t b1_n, Py_ssize_t W2_rows, Py_ssize_t b2_n) noexcept:
+    """SHAPES_OK when the shapes agree and x's strides suit the kernels (so no
+    kernel reads out of bounds), else what is wrong."""
+    if I < 1 or H < 1 or O < 1:
+        return BAD_SIZES
+    if I > MAX_INDEX:
+        return TOO_MANY_INPUTS
+    if x_cols != I or b1_n != H or W2_rows != H or b2_n != O:
+        return SHAPES_DISAGREE
+    if x_cols > 1 and x_stride1 != x_item:
+        return BAD_COL_STRIDE
+    if x_stride0 % x_item:
+        return BAD_ROW_STRIDE
+    return SHAPES_OK
+
+
 cdef Py_ssize_t _checked(Py_ssize_t I, Py_ssize_t H, Py_ssize_t O, Py_ssize_t x_cols,
                          Py_ssize_t x_stride0, Py_ssize_t x_stride1, Py_ssize_t x_item,
                          Py_ssize_t b1_n, Py_ssize_t W2_rows, Py_ssize_t b2_n,
                          bint x_is_double, bint w_is_double) except -1:
-    """Check the shapes agree (so no kernel reads out of bounds); return ldx."""
+    """Raise unless the shapes agree (_shape_problem); return ldx."""
     if x_is_double and not w_is_double:
         raise TypeError("a float64 batch needs float64 weights")
-    if I < 1 or H < 1 or O < 1:
+    cdef int problem = _shape_problem(I, H, O, x_cols, x_stride0, x_stride1, x_item, b1_n,
+                                      W2_rows, b2_n)
+    if problem == BAD_SIZES:
         raise ValueError("input, hidden and output sizes must be >= 1")
-    if I > MAX_INDEX:
+    if problem == TOO_MANY_INPUTS:
         raise ValueError("input size %d is too large (at most %d)" % (I, MAX_INDEX))
-    if x_cols != I or b1_n != H or W2_rows != H or b2_n != O:
+    if problem == SHAPES_DISAGREE:
         raise ValueError("x, W1, b1, W2, b2 shapes do not agree")
-    if x_cols > 1 and x_stride1 != x_item:
+    if problem == BAD_COL_STRIDE:
         raise ValueError("x must have a unit column stride")
-    if x_stride0 % x_item:
+    if problem == BAD_ROW_STRIDE:
         raise ValueError("x: row stride is not a multiple of the item size")
     return x_stride0 // x_item
 
@@ -307,7 +333,8 @@ def gradient(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
 # TwoLayerNet.loss and .gradient in the chapter-4 loop are called 10,000 times
 # each with the same kind of arguments: float weights made by the constructor,
 # a float32 batch, float64 one-hot labels. Checking those in Python took about
-# 6 and 9 us per call. fast_loss and fast_gradient check them here and return
+# 6 and 9 us per call. fast_loss, fast_gradient and fast_accuracy check them
+# here, params_as_made the weights alone for the other methods; each returns
 # None whenever anything differs, so that the caller takes its general path
 # (which converts, or raises the error that names the problem).
 
@@ -320,6 +347,45 @@ cdef inline bint _exact(object a, int typenum, int ndim):
     return (cnp.PyArray_TYPE(arr) == typenum and cnp.PyArray_NDIM(arr) == ndim
             and cnp.PyArray_IS_C_CONTIGUOUS(arr) and cnp.PyArray_ISALIGNED(arr)
             and cnp.PyArray_ISNOTSWAPPED(arr))
+
+
+cdef object _params_as_made(object params, int typenum):
+    """(W1, b1, W2, b2) when params is a dict of arrays as the constructor
+    makes them (and the book's in-place update keeps them): typenum, ranks 2,
+    1, 2, 1, each _exact, shapes (I, H), (H,), (H, O), (O,) of non-zero sizes;
+    else None."""
+    if type(params) is not dict:
+        return None
+    W1 = (<dict>params).get("W1")
+    b1 = (<dict>params).get("b1")
+    W2 = (<dict>params).get("W2")
+    b2 = (<dict>params).get("b2")
+    if not (_exact(W1, typenum, 2) and _exact(b1, typenum, 1)
+            and _exact(W2, typenum, 2) and _exact(b2, typenum, 1)):
+        return None
+    cdef cnp.npy_intp *d1 = cnp.PyArray_DIMS(<cnp.ndarray>W1)
+    cdef cnp.npy_intp *d2 = cnp.PyArray_DIMS(<cnp.ndarray>W2)
+    if (d1[0] < 1 or d1[1] < 1 or d2[1] < 1 or d2[0] != d1[1]
+            or cnp.PyArray_DIMS(<cnp.ndarray>b1)[0] != d1[1]
+            or cnp.PyArray_DIMS(<cnp.ndarray>b2)[0] != d2[1]):
+        return None
+    return W1, b1, W2, b2
+
+
+def params_as_made(params, x_dtype):
+    """(W1, b1, W2, b2, dtype) for TwoLayerNet._weights when params holds the
+    constructor's kind of arrays (_params_as_made) and x_dtype computes in
+    their dtype unchanged: float64 params with a float32 or float64 batch,
+    float32 params with a float32 batch. None otherwise (the caller converts
+    or raises)."""
+    if x_dtype is not _F32 and x_dtype is not _F64:
+        return None
+    w = _params_as_made(params, cnp.NPY_DOUBLE)
+    if w is None and x_dtype is _F32:
+        w = _params_as_made(params, cnp.NPY_FLOAT)
+    if w is None:
+        return None
+    return w + (w[0].dtype,)
 
 
 ctypedef struct _Usual:
@@ -339,19 +405,16 @@ cdef bint _usual_call(object x, object t, object params, _Usual *u):
     x a float32 or float64 batch (B, I), 1 <= B, unit column stride; t
     float64 (B, O); every array an ndarray (no subclass), aligned, in the
     machine's byte order, the params and t C-contiguous. False otherwise."""
-    if type(params) is not dict or type(x) is not np.ndarray:
+    if type(x) is not np.ndarray or not _exact(t, cnp.NPY_DOUBLE, 2):
         return False
-    W1 = (<dict>params).get("W1")
-    b1 = (<dict>params).get("b1")
-    W2 = (<dict>params).get("W2")
-    b2 = (<dict>params).get("b2")
-    if not (_exact(W1, cnp.NPY_DOUBLE, 2) and _exact(b1, cnp.NPY_DOUBLE, 1)
-            and _exact(W2, cnp.NPY_DOUBLE, 2) and _exact(b2, cnp.NPY_DOUBLE, 1)
-            and _exact(t, cnp.NPY_DOUBLE, 2)):
+    w = _params_as_made(params, cnp.NPY_DOUBLE)
+    if w is None:
         return False
+    W1, b1, W2, b2 = w
     cdef cnp.ndarray xa = <cnp.ndarray>x
     cdef int xt = cnp.PyArray_TYPE(xa)
-    if (xt != cnp.NPY_FLOAT and xt != cnp.NPY_DOUBLE) or cnp.PyArray_NDIM(xa) != 2:
+    if ((xt != cnp.NPY_FLOAT and xt != cnp.NPY_DOUBLE) or cnp.PyArray_NDIM(xa) != 2
+            or not cnp.PyArray_ISALIGNED(xa) or not cnp.PyArray_ISNOTSWAPPED(xa)):
         return False
     u.nI = cnp.PyArray_DIMS(<cnp.ndarray>W1)[0]
     u.nH = cnp.PyArray_DIMS(<cnp.ndarray>W1)[1]
@@ -359,15 +422,11 @@ cdef bint _usual_call(object x, object t, object params, _Usual *u):
     u.nB = cnp.PyArray_DIMS(xa)[0]
     cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(xa)
     cdef cnp.npy_intp *xs = cnp.PyArray_STRIDES(xa)
-    if (u.nI < 1 or u.nH < 1 or u.nO < 1 or u.nI > MAX_INDEX or u.nB < 1 or u.nB > MAX_INDEX
-            or cnp.PyArray_DIMS(<cnp.ndarray>W2)[0] != u.nH
-            or cnp.PyArray_DIMS(<cnp.ndarray>b1)[0] != u.nH
-            or cnp.PyArray_DIMS(<cnp.ndarray>b2)[0] != u.nO
-            or cnp.PyArray_DIMS(xa)[1] != u.nI
+    if (u.nB < 1 or u.nB > MAX_INDEX
             or cnp.PyArray_DIMS(<cnp.ndarray>t)[0] != u.nB
             or cnp.PyArray_DIMS(<cnp.ndarray>t)[1] != u.nO
-            or not cnp.PyArray_ISALIGNED(xa) or not cnp.PyArray_ISNOTSWAPPED(xa)
-            or (u.nI > 1 and xs[1] != item) or xs[0] % item):
+            or _shape_problem(u.nI, u.nH, u.nO, cnp.PyArray_DIMS(xa)[1], xs[0], xs[1], item,
+                              u.nH, u.nH, u.nO) != SHAPES_OK):
         return False
     u.ldx = xs[0] // item
     u.x64 = xt == cnp.NPY_DOUBLE

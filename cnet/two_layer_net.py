@@ -17,8 +17,7 @@ from . import _two_layer
 
 __all__ = ["TwoLayerNet"]
 
-_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
-_FLOATS = (_F32, _F64)
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _PARAM_KEYS = ("W1", "b1", "W2", "b2")
 
 # Rows converted at a time when x must be copied (another dtype, or no unit
@@ -85,26 +84,16 @@ class TwoLayerNet:
     def _weights(self, x_dtype):
         """(W1, b1, W2, b2, dtype): the current params, checked, C-contiguous,
         in the dtype the book's NumPy expressions would compute in."""
+        # The arrays as the constructor made them (and as the book's update
+        # ``params[key] -= lr * grad[key]`` keeps them): nothing to convert.
+        got = _two_layer.params_as_made(self.params, x_dtype)
+        if got is not None:
+            return got
         params = self.params
         try:
             arrays = (params["W1"], params["b1"], params["W2"], params["b2"])
         except KeyError as e:
             raise KeyError("params has no %r" % e.args[0]) from None
-        W1, b1, W2, b2 = arrays
-        # The arrays as the constructor made them (and as the book's update
-        # ``params[key] -= lr * grad[key]`` keeps them): nothing to convert.
-        d = getattr(W1, "dtype", None)
-        if ((d is _F64 or (d is _F32 and x_dtype is _F32))
-                and type(W1) is type(b1) is type(W2) is type(b2) is np.ndarray
-                and b1.dtype is d and W2.dtype is d and b2.dtype is d
-                and W1.ndim == 2 and b1.ndim == 1 and W2.ndim == 2 and b2.ndim == 1
-                and W1.flags.c_contiguous and b1.flags.c_contiguous
-                and W2.flags.c_contiguous and b2.flags.c_contiguous
-                and (x_dtype is _F32 or x_dtype is _F64)):
-            I, H = W1.shape
-            O = W2.shape[1]
-            if b1.shape[0] == H and W2.shape[0] == H and b2.shape[0] == O and I and H and O:
-                return W1, b1, W2, b2, d
         return self._weights_converted(arrays, x_dtype)
 
     @staticmethod
