@@ -518,6 +518,39 @@ def test_numerical_gradient_agrees_with_backprop():
         np.testing.assert_allclose(num[k], bp[k], rtol=0, atol=bound)
 
 
+@pytest.mark.parametrize("H", [7, 50, 100])
+@pytest.mark.parametrize("wdtype", [np.float64, np.float32])
+def test_blocked_hidden_layer_keeps_each_rows_bits(H, wdtype):
+    # The hidden layer gathers a chunk's W1 rows block by block of inputs
+    # (all rows of the chunk per block). Rows whose inputs lie in one block,
+    # in none, at both ends, or that take the dense path share chunks here:
+    # each must get the bits it gets alone, and the reference's values.
+    I, O = 784, 10
+    net, ref = make_pair(I, H, O, std=0.1, dtype=wdtype)
+    x, t = make_batch(24, I, O, density=0.2)
+    x[1] = 0.0
+    x[2] = 0.0
+    x[2, 0] = 0.5
+    x[3] = 0.0
+    x[3, I - 1] = 0.25
+    x[4] = 0.0
+    x[4, 100:130] = 0.75
+    x[5, ::2] = 0.0
+    x[9] = 0.0
+    x[12:16] = np.where(x[12:16] == 0, 0.5, x[12:16])  # a dense group of 4
+    x[17] = 0.0
+    x[17, [0, I - 1]] = 1.0
+    T = np.eye(O)[t]
+    y = net.predict(x)
+    close(y, ref.predict(x), wdtype)
+    close(net.loss(x, T), ref.loss(x, T), wdtype)
+    grads, want = net.gradient(x, T), ref.gradient(x, T)
+    for k in KEYS:
+        close(grads[k], want[k], wdtype)
+    for b in range(x.shape[0]):
+        np.testing.assert_array_equal(net.predict(x[b:b + 1]), y[b:b + 1])
+
+
 def test_dense_and_sparse_paths_give_the_same_bits():
     # Blocks of 4 rows that are at least half non-zero take the dense path
     # (zeros multiplied), others skip zero inputs: adding 0 * w changes no sum,
