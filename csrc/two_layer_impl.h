@@ -391,8 +391,8 @@ static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head
 
 /* Per-thread scratch of the forward pass: z1 (TL_RC, H) (unused by the
  * gradient, which keeps z1 for the whole batch), y (TL_RC, Op), the
- * non-zero columns of TL_RC rows (idx) and their values (xval), and the
- * values of one row in the weights' type (val, I). NULL when out of memory. */
+ * non-zero columns of TL_RC rows (idx), their values (xval) and the same
+ * in the weights' type (val), I + 8 per row. NULL when out of memory. */
 typedef struct {
     WT *z1, *y, *val;
     int32_t *idx;
@@ -675,7 +675,8 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
     dz1 = z1 + B * H;
     dy = dz1 + B * H;
     gW2p = dy + B * Op;
-#pragma omp parallel num_threads(nthreads) reduction(|| : failed)
+    /* j and k are loop counters in each thread */
+#pragma omp parallel num_threads(nthreads) reduction(|| : failed) private(j, k)
     {
         TL(scratch) s;
         TL(lists) L;
