@@ -96,9 +96,9 @@ CNET_ALWAYS_INLINE ptrdiff_t TL(gather_tile)(ptrdiff_t nv, ptrdiff_t e, ptrdiff_
  * their batch rows b, M = dz1), da1 = dy·W2ᵀ for one row (val = dy, idx =
  * 0..O-1, M = W2ᵀ), and x·W1 for one row where vectors are not compiled.
  * Up to 12 vectors of columns are summed in registers per pass over the rows
- * (one pass for H <= 48 in float64, 96 in float32). */
-CNET_DISPATCH
-static void TL(gather_rows)(ptrdiff_t n, const int32_t *CNET_RESTRICT idx,
+ * (one pass for H <= 48 in float64, 96 in float32). Inlined into its callers'
+ * SIMD clones: xᵀ·dz1 calls it once per column of x. */
+CNET_ALWAYS_INLINE void TL(gather_rows)(ptrdiff_t n, const int32_t *CNET_RESTRICT idx,
                             const WT *CNET_RESTRICT val, const WT *CNET_RESTRICT M,
                             ptrdiff_t H, WT *CNET_RESTRICT a, int add)
 {
@@ -594,6 +594,7 @@ typedef struct {
  * which must be the first with a column >= i0; it is left at the first
  * >= i0 + w. The rows are
  * first listed per column, then each column gathers its dz1 rows. */
+CNET_DISPATCH
 static void TL(x_t_dz1)(ptrdiff_t G, ptrdiff_t I, ptrdiff_t H, ptrdiff_t i0, ptrdiff_t w,
                         const int32_t *rl, const XT *rv, const WT *dz1, WT *gW1,
                         const TL(lists) *L, int add)
@@ -619,6 +620,39 @@ static void TL(x_t_dz1)(ptrdiff_t G, ptrdiff_t I, ptrdiff_t H, ptrdiff_t i0, ptr
     for (c = 0; c < w; c++)
         TL(gather_rows)(m[c] - c * TL_GCHUNK, lidx + c * TL_GCHUNK, lval + c * TL_GCHUNK, dz1,
                         H, gW1 + (i0 + c) * H, add);
+}
+
+/* The backward pass of R rows from their forward pass's y (R, Op) and z1
+ * (R, H): dy (R, Op) OUT = (y - t) / batch_num in the first O columns, zeros
+ * past them, where t is rows of t_dense (R, O) when not NULL, else the one-hot
+ * rows of the class indices t (R); dz1 (R, H) OUT = sigmoid_grad(a1) * da1,
+ * da1 = dy·W2ᵀ. */
+CNET_DISPATCH
+static void TL(backward_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head) *hd,
+                              const WT *y, const WT *z1, const WT *t_dense, const ptrdiff_t *t,
+                              WT batch_num, WT *dy, WT *dz1)
+{
+    const ptrdiff_t Op = hd->Op;
+    ptrdiff_t r, j, k;
+    for (r = 0; r < R; r++) {
+        const WT *zr = z1 + r * H;
+        const WT *yr = y + r * Op;
+        WT *dyr = dy + r * Op;
+        WT *dr = dz1 + r * H;
+        if (t_dense) {
+            for (k = 0; k < O; k++)
+                dyr[k] = (yr[k] - t_dense[r * O + k]) / batch_num;
+        } else {
+            for (k = 0; k < O; k++)
+                dyr[k] = (yr[k] - (k == t[r] ? (WT)1 : (WT)0)) / batch_num;
+        }
+        for (k = O; k < Op; k++)
+            dyr[k] = 0;
+        /* da1 = dy·W2ᵀ; dz1 = sigmoid_grad(a1) * da1 */
+        TL(gather_rows)(O, hd->iota, dyr, hd->W2T, H, dr, 0);
+        for (j = 0; j < H; j++)
+            dr[j] = ((1 - zr[j]) * zr[j]) * dr[j];
+    }
 }
 
 /* The first position in list (n ascending columns) with a column >= i0. */
@@ -707,26 +741,9 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                 TL(forward)(R, I, H, O, x + row0 * ldx, ldx, W1, b1, &hd,
                             rl + q * TL_RC * (I + 8), rv + q * TL_RC * (I + 8),
                             nrow + q * TL_RC, s.val, z1 + row0 * H, s.y);
-                for (r = 0; r < R; r++) {
-                    const ptrdiff_t row = row0 + r;
-                    const WT *zr = z1 + row * H;
-                    const WT *yr = s.y + r * Op;
-                    WT *dyr = dy + row * Op;
-                    WT *dr = dz1 + row * H;
-                    if (t_dense) {
-                        for (k = 0; k < O; k++)
-                            dyr[k] = (yr[k] - t_dense[row * O + k]) / batch_num;
-                    } else {
-                        for (k = 0; k < O; k++)
-                            dyr[k] = (yr[k] - (k == t[row] ? (WT)1 : (WT)0)) / batch_num;
-                    }
-                    for (k = O; k < Op; k++)
-                        dyr[k] = 0;
-                    /* da1 = dy·W2ᵀ; dz1 = sigmoid_grad(a1) * da1 */
-                    TL(gather_rows)(O, hd.iota, dyr, hd.W2T, H, dr, 0);
-                    for (j = 0; j < H; j++)
-                        dr[j] = ((1 - zr[j]) * zr[j]) * dr[j];
-                }
+                TL(backward_rows)(R, H, O, &hd, s.y, z1 + row0 * H,
+                                  t_dense ? t_dense + row0 * O : NULL, t ? t + row0 : NULL,
+                                  batch_num, dy + row0 * Op, dz1 + row0 * H);
             }
 #pragma omp for schedule(static)
             for (q = 0; q < niblk; q++) {
