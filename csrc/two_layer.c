@@ -208,9 +208,11 @@ static ptrdiff_t tl_nonzero_index_f64(ptrdiff_t I, const double *x, int32_t *idx
 
 /* Batch rows handled together by one register tile (the dense path's x·W1,
  * where each W1 row loaded serves them all, and the output layer), and rows
- * per chunk of work handed to a thread. */
+ * per chunk of work handed to a thread (each block of W1 the hidden layer
+ * reads into L1 serves a chunk's rows: 16 rows gave a 100-image gradient
+ * on two threads in 136 us, 8 rows in 138 us). */
 #define TL_RB 4
-#define TL_RC 8
+#define TL_RC 16
 
 #define XT float
 #define WT float
