@@ -130,9 +130,10 @@ CNET_ALWAYS_INLINE void TL(gather_rows)(ptrdiff_t n, const int32_t *CNET_RESTRIC
  * r's n[r] entries, idx + r ld (columns, ascending, each below I) and val +
  * r ld, over M = W1. The vector tiles take the entries in blocks of W1 rows
  * (columns [0, P), [P, 2P), ...), each block for all R rows in turn: at
- * MNIST's density a block in L1 then serves the chunk's rows, where row by
- * row each entry read its W1 row from L2 (loss of 100 images on one core:
- * 115 -> 101 us). A row's terms are still summed in ascending e. */
+ * MNIST's density most of a block's rows then serve the chunk's rows from
+ * L1, where row by row each entry read its W1 row from L2 (loss of 100 fresh
+ * images on one core: 120 -> 107 us). A row's terms are still summed in
+ * ascending e. */
 CNET_DISPATCH
 static void TL(gather_blocked)(ptrdiff_t R, const ptrdiff_t *n, ptrdiff_t ld, ptrdiff_t I,
                                const int32_t *CNET_RESTRICT idx, const WT *CNET_RESTRICT val,
@@ -144,9 +145,13 @@ static void TL(gather_blocked)(ptrdiff_t R, const ptrdiff_t *n, ptrdiff_t ld, pt
     ptrdiff_t v0, i1, cur[TL_RC];
     for (v0 = 0; v0 < F; v0 += 12) {
         TL_PASS(v0, F, H, nv, jt);
-        /* W1 rows per block: their columns of this pass fill 24 KiB, leaving
-         * room in a 32 KiB L1 for the sums and the lists */
-        const ptrdiff_t P = 24576 / (ptrdiff_t)(sizeof(WT) * TL_VL * (nv + 1));
+        /* W1 rows per block: their columns of this pass span 48 KiB, 118 rows
+         * for H = 50 in float64. A row of the batch has few entries in a
+         * block, and each block it enters costs its sums' load and store and
+         * a mispredicted loop exit; blocks of 39, 59, 118 and 157 such rows
+         * gave a loss of 100 fresh images on one core in 117, 110, 107 and
+         * 110 us. */
+        const ptrdiff_t P = 49152 / (ptrdiff_t)(sizeof(WT) * TL_VL * (nv + 1));
         for (r = 0; r < R; r++)
             cur[r] = 0;
         i1 = 0;
