@@ -43,8 +43,7 @@
             *(TL_VEC *)(aj + k * TL_VL) = s[k];                                      \
         *(TL_VEC *)(aj + jt) = st;                                                   \
         return e;                                                                    \
-    }                                                                                \
-
+    }
 
 TL_GATHER_TILE(1)
 TL_GATHER_TILE(2)
