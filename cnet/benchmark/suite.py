@@ -148,7 +148,7 @@ def _recipe_row(w, label, res):
 # Runs of each implementation in the backprop recipe: they take turns, so a
 # burst of load elsewhere on a shared machine hits one run, not one column,
 # and the median of five stays put when two runs are hit (cnet's two-thread
-# runs varied from 4.2 to 5.8 s on the shared development machine).
+# runs varied from 4.1 to 6.2 s in one run on the shared development machine).
 RECIPE_ROUNDS = 5
 
 
