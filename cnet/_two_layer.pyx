@@ -457,13 +457,17 @@ cdef void _argmax_rows(const double *t, Py_ssize_t B, Py_ssize_t O, Py_ssize_t *
         out[b] = best
 
 
-cdef int _on_classes(_Usual *u, bint count_correct, double *loss,
-                     Py_ssize_t *count) except -1:
-    """The loss (OUT loss) or, with count_correct, the number of rows whose
-    prediction is their class (OUT count), for the usual call u; a label row's
-    class is its argmax (_argmax_rows)."""
+cdef object _on_classes(object x, object t, object params, bint count_correct):
+    """TwoLayerNet.loss, or with count_correct .accuracy, for the book's usual
+    arguments (_usual_call); None for any others. A label row's class is its
+    argmax (_argmax_rows)."""
+    cdef _Usual u
+    if not _usual_call(x, t, params, &u):
+        return None
     cdef int nt = cnet_threads_for(u.nB, ROWS_PER_THREAD)
     cdef Py_ssize_t *ti = <Py_ssize_t *>malloc(sizeof(Py_ssize_t) * u.nB)
+    cdef Py_ssize_t count = 0
+    cdef double loss = 0
     cdef int rc = 0
     if ti == NULL:
         raise MemoryError("TwoLayerNet: out of memory for the labels")
@@ -471,18 +475,21 @@ cdef int _on_classes(_Usual *u, bint count_correct, double *loss,
         _argmax_rows(u.t, u.nB, u.nO, ti)
         if count_correct and u.x64:
             rc = tl_correct_xd_wd(u.nB, u.nI, u.nH, u.nO, <const double *>u.x, u.ldx, ti,
-                                  u.W1, u.b1, u.W2, u.b2, count, nt)
+                                  u.W1, u.b1, u.W2, u.b2, &count, nt)
         elif count_correct:
             rc = tl_correct_xf_wd(u.nB, u.nI, u.nH, u.nO, <const float *>u.x, u.ldx, ti,
-                                  u.W1, u.b1, u.W2, u.b2, count, nt)
+                                  u.W1, u.b1, u.W2, u.b2, &count, nt)
         elif u.x64:
             rc = tl_loss_xd_wd(u.nB, u.nI, u.nH, u.nO, <const double *>u.x, u.ldx, ti,
-                               u.W1, u.b1, u.W2, u.b2, loss, nt)
+                               u.W1, u.b1, u.W2, u.b2, &loss, nt)
         else:
             rc = tl_loss_xf_wd(u.nB, u.nI, u.nH, u.nO, <const float *>u.x, u.ldx, ti,
-                               u.W1, u.b1, u.W2, u.b2, loss, nt)
+                               u.W1, u.b1, u.W2, u.b2, &loss, nt)
     free(ti)
-    return _check_rc(rc)
+    _check_rc(rc)
+    if count_correct:
+        return np.int64(count) / float(u.nB)
+    return np.float64(loss)
 
 
 def fast_loss(x, t, params):
@@ -494,12 +501,7 @@ def fast_loss(x, t, params):
     -------
     numpy.float64 or None
     """
-    cdef _Usual u
-    cdef double out = 0
-    if not _usual_call(x, t, params, &u):
-        return None
-    _on_classes(&u, False, &out, NULL)
-    return np.float64(out)
+    return _on_classes(x, t, params, False)
 
 
 def fast_accuracy(x, t, params):
@@ -510,12 +512,7 @@ def fast_accuracy(x, t, params):
     -------
     numpy.float64 or None
     """
-    cdef _Usual u
-    cdef Py_ssize_t count = 0
-    if not _usual_call(x, t, params, &u):
-        return None
-    _on_classes(&u, True, NULL, &count)
-    return np.int64(count) / float(u.nB)
+    return _on_classes(x, t, params, True)
 
 
 def fast_gradient(x, t, params):
