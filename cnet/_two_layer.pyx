@@ -11,6 +11,7 @@ Supported (x, weight) pairs: (float32, float32), (float32, float64),
 """
 from libc.math cimport isnan
 from libc.stdlib cimport malloc, free
+from libc.string cimport memset
 
 import numpy as np
 
@@ -27,57 +28,81 @@ ctypedef fused wfloat:
     double
 
 cdef extern from "two_layer.h" nogil:
-    int tl_predict_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+    size_t tl_forward_scratch_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                                 int nthreads)
+    size_t tl_gradient_scratch_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                                 int nthreads)
+    size_t tl_forward_scratch_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                                 int nthreads)
+    size_t tl_gradient_scratch_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                                 int nthreads)
+    size_t tl_forward_scratch_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                                 int nthreads)
+    size_t tl_gradient_scratch_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                                 int nthreads)
+    void tl_predict_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
                          const float *x, Py_ssize_t ldx, const float *W1,
                          const float *b1, const float *W2, const float *b2,
-                         float *y, int nthreads)
-    int tl_predict_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                         float *y, int nthreads,
+        void *scratch)
+    void tl_predict_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
                          const float *x, Py_ssize_t ldx, const double *W1,
                          const double *b1, const double *W2, const double *b2,
-                         double *y, int nthreads)
-    int tl_predict_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                         double *y, int nthreads,
+        void *scratch)
+    void tl_predict_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
                          const double *x, Py_ssize_t ldx, const double *W1,
                          const double *b1, const double *W2, const double *b2,
-                         double *y, int nthreads)
-    int tl_loss_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                         double *y, int nthreads,
+        void *scratch)
+    void tl_loss_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
                       const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
                       const float *W1, const float *b1, const float *W2,
-                      const float *b2, float *loss, int nthreads)
-    int tl_loss_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                      const float *b2, float *loss, int nthreads,
+        void *scratch)
+    void tl_loss_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
                       const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
                       const double *W1, const double *b1, const double *W2,
-                      const double *b2, double *loss, int nthreads)
-    int tl_loss_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                      const double *b2, double *loss, int nthreads,
+        void *scratch)
+    void tl_loss_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
                       const double *x, Py_ssize_t ldx, const Py_ssize_t *t,
                       const double *W1, const double *b1, const double *W2,
-                      const double *b2, double *loss, int nthreads)
-    int tl_correct_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                      const double *b2, double *loss, int nthreads,
+        void *scratch)
+    void tl_correct_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
                          const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
                          const float *W1, const float *b1, const float *W2,
-                         const float *b2, Py_ssize_t *count, int nthreads)
-    int tl_correct_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                         const float *b2, Py_ssize_t *count, int nthreads,
+        void *scratch)
+    void tl_correct_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
                          const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
                          const double *W1, const double *b1, const double *W2,
-                         const double *b2, Py_ssize_t *count, int nthreads)
-    int tl_correct_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                         const double *b2, Py_ssize_t *count, int nthreads,
+        void *scratch)
+    void tl_correct_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
                          const double *x, Py_ssize_t ldx, const Py_ssize_t *t,
                          const double *W1, const double *b1, const double *W2,
-                         const double *b2, Py_ssize_t *count, int nthreads)
-    int tl_gradient_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                         const double *b2, Py_ssize_t *count, int nthreads,
+        void *scratch)
+    void tl_gradient_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
                           const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
                           const float *t_dense, const float *W1, const float *b1,
                           const float *W2, const float *b2, float *gW1, float *gb1,
-                          float *gW2, float *gb2, int nthreads)
-    int tl_gradient_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                          float *gW2, float *gb2, int nthreads,
+        void *scratch)
+    void tl_gradient_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
                           const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
                           const double *t_dense, const double *W1, const double *b1,
                           const double *W2, const double *b2, double *gW1,
-                          double *gb1, double *gW2, double *gb2, int nthreads)
-    int tl_gradient_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                          double *gb1, double *gW2, double *gb2, int nthreads,
+        void *scratch)
+    void tl_gradient_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
                           const double *x, Py_ssize_t ldx, const Py_ssize_t *t,
                           const double *t_dense, const double *W1, const double *b1,
                           const double *W2, const double *b2, double *gW1,
-                          double *gb1, double *gW2, double *gb2, int nthreads)
+                          double *gb1, double *gW2, double *gb2, int nthreads,
+        void *scratch)
 
 # Rows per thread below which a second thread costs more than it saves: one
 # row of MNIST is ~150 non-zero inputs times H multiply-adds.
@@ -144,10 +169,76 @@ cdef inline int _check_batch(Py_ssize_t B) except -1:
     return 0
 
 
-cdef inline int _check_rc(int rc) except -1:
-    if rc != 0:
-        raise MemoryError("TwoLayerNet kernel: out of memory for scratch buffers")
-    return 0
+# --- scratch kept from call to call ------------------------------------------
+#
+# The kernels take their scratch memory from the caller (two_layer.h): about
+# 1 MB for a 100-image gradient. Allocated and freed on each call it was handed
+# back to the system and faulted in again every time, and the gradient took
+# 4x longer. One block is kept here: taken and given back with the GIL held,
+# so no two threads share it (a call that finds it taken allocates its own);
+# kept only up to KEEP_BYTES, so one very large batch does not hold its scratch
+# for the life of the process.
+cdef size_t KEEP_BYTES = 16 << 20
+cdef void *_kept = NULL
+cdef size_t _kept_bytes = 0
+
+
+cdef void *_take_scratch(size_t need, size_t *got) except NULL:
+    """A block of at least need bytes (the kept one when it is free and large
+    enough); its size in got. Give it back with _give_scratch."""
+    global _kept, _kept_bytes
+    cdef void *p = _kept
+    cdef size_t have = _kept_bytes
+    _kept = NULL
+    _kept_bytes = 0
+    if p != NULL and have >= need:
+        got[0] = have
+        return p
+    free(p)
+    p = malloc(need)
+    if p == NULL:
+        raise MemoryError("TwoLayerNet: out of memory for %d bytes of scratch" % need)
+    got[0] = need
+    return p
+
+
+cdef void _give_scratch(void *p, size_t size) noexcept:
+    """Keep p (size bytes, from _take_scratch) for the next call, or free it."""
+    global _kept, _kept_bytes
+    if _kept == NULL and size <= KEEP_BYTES:
+        _kept = p
+        _kept_bytes = size
+    else:
+        free(p)
+
+
+def _kept_scratch(fill=None):
+    """Bytes of the scratch block kept for the next call (0 when none). With
+    fill (0-255), every byte of the block is first set to it: the tests fill it
+    with NaN bytes to show that no kernel reads scratch it has not written."""
+    if fill is not None and _kept != NULL:
+        memset(_kept, <int>fill, _kept_bytes)
+    return _kept_bytes
+
+
+cdef size_t _forward_bytes(bint x64, bint w64, Py_ssize_t B, Py_ssize_t I, Py_ssize_t H,
+                           Py_ssize_t O, int nt) noexcept:
+    """Scratch bytes of predict, loss and correct (tl_forward_scratch)."""
+    if not w64:
+        return tl_forward_scratch_xf_wf(B, I, H, O, nt)
+    if x64:
+        return tl_forward_scratch_xd_wd(B, I, H, O, nt)
+    return tl_forward_scratch_xf_wd(B, I, H, O, nt)
+
+
+cdef size_t _gradient_bytes(bint x64, bint w64, Py_ssize_t B, Py_ssize_t I, Py_ssize_t H,
+                            Py_ssize_t O, int nt) noexcept:
+    """Scratch bytes of gradient (tl_gradient_scratch)."""
+    if not w64:
+        return tl_gradient_scratch_xf_wf(B, I, H, O, nt)
+    if x64:
+        return tl_gradient_scratch_xd_wd(B, I, H, O, nt)
+    return tl_gradient_scratch_xf_wd(B, I, H, O, nt)
 
 
 cdef inline int _check_t(Py_ssize_t B, Py_ssize_t tn) except -1:
@@ -171,24 +262,26 @@ def predict(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
     cdef Py_ssize_t ldx = _checked(I, H, O, x.shape[1], x.strides[0], x.strides[1],
                                    sizeof(xfloat), b1.shape[0], W2.shape[0],
                                    b2.shape[0], xfloat is double, wfloat is double)
-    cdef int rc = 0
+    cdef void *scr
+    cdef size_t got
     cdef int nt = cnet_threads_for(B, ROWS_PER_THREAD)
     _check_batch(B)
     if y.shape[0] != B or y.shape[1] != O:
         raise ValueError("y must have shape (B, O)")
     if B == 0:
         return
+    scr = _take_scratch(_forward_bytes(xfloat is double, wfloat is double, B, I, H, O, nt), &got)
     with nogil:
         if xfloat is float and wfloat is float:
-            rc = tl_predict_xf_wf(B, I, H, O, &x[0, 0], ldx, &W1[0, 0], &b1[0],
-                                  &W2[0, 0], &b2[0], &y[0, 0], nt)
+            tl_predict_xf_wf(B, I, H, O, &x[0, 0], ldx, &W1[0, 0], &b1[0],
+                             &W2[0, 0], &b2[0], &y[0, 0], nt, scr)
         elif xfloat is float and wfloat is double:
-            rc = tl_predict_xf_wd(B, I, H, O, &x[0, 0], ldx, &W1[0, 0], &b1[0],
-                                  &W2[0, 0], &b2[0], &y[0, 0], nt)
+            tl_predict_xf_wd(B, I, H, O, &x[0, 0], ldx, &W1[0, 0], &b1[0],
+                             &W2[0, 0], &b2[0], &y[0, 0], nt, scr)
         elif xfloat is double and wfloat is double:
-            rc = tl_predict_xd_wd(B, I, H, O, &x[0, 0], ldx, &W1[0, 0], &b1[0],
-                                  &W2[0, 0], &b2[0], &y[0, 0], nt)
-    _check_rc(rc)
+            tl_predict_xd_wd(B, I, H, O, &x[0, 0], ldx, &W1[0, 0], &b1[0],
+                             &W2[0, 0], &b2[0], &y[0, 0], nt, scr)
+    _give_scratch(scr, got)
 
 
 def loss(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None,
@@ -211,24 +304,26 @@ def loss(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None,
     cdef Py_ssize_t ldx = _checked(I, H, O, x.shape[1], x.strides[0], x.strides[1],
                                    sizeof(xfloat), b1.shape[0], W2.shape[0],
                                    b2.shape[0], xfloat is double, wfloat is double)
-    cdef int rc = 0
+    cdef void *scr
+    cdef size_t got
     cdef int nt = cnet_threads_for(B, ROWS_PER_THREAD)
     _check_batch(B)
     cdef wfloat out = 0
     _check_t(B, t.shape[0])
     if B == 0:
         raise ValueError("x must hold at least one row")
+    scr = _take_scratch(_forward_bytes(xfloat is double, wfloat is double, B, I, H, O, nt), &got)
     with nogil:
         if xfloat is float and wfloat is float:
-            rc = tl_loss_xf_wf(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0], &b1[0],
-                               &W2[0, 0], &b2[0], &out, nt)
+            tl_loss_xf_wf(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0], &b1[0],
+                          &W2[0, 0], &b2[0], &out, nt, scr)
         elif xfloat is float and wfloat is double:
-            rc = tl_loss_xf_wd(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0], &b1[0],
-                               &W2[0, 0], &b2[0], &out, nt)
+            tl_loss_xf_wd(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0], &b1[0],
+                          &W2[0, 0], &b2[0], &out, nt, scr)
         elif xfloat is double and wfloat is double:
-            rc = tl_loss_xd_wd(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0], &b1[0],
-                               &W2[0, 0], &b2[0], &out, nt)
-    _check_rc(rc)
+            tl_loss_xd_wd(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0], &b1[0],
+                          &W2[0, 0], &b2[0], &out, nt, scr)
+    _give_scratch(scr, got)
     return out
 
 
@@ -251,24 +346,26 @@ def correct(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None,
     cdef Py_ssize_t ldx = _checked(I, H, O, x.shape[1], x.strides[0], x.strides[1],
                                    sizeof(xfloat), b1.shape[0], W2.shape[0],
                                    b2.shape[0], xfloat is double, wfloat is double)
-    cdef int rc = 0
+    cdef void *scr
+    cdef size_t got
     cdef int nt = cnet_threads_for(B, ROWS_PER_THREAD)
     _check_batch(B)
     cdef Py_ssize_t count = 0
     _check_t(B, t.shape[0])
     if B == 0:
         return 0
+    scr = _take_scratch(_forward_bytes(xfloat is double, wfloat is double, B, I, H, O, nt), &got)
     with nogil:
         if xfloat is float and wfloat is float:
-            rc = tl_correct_xf_wf(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0],
-                                  &b1[0], &W2[0, 0], &b2[0], &count, nt)
+            tl_correct_xf_wf(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0],
+                             &b1[0], &W2[0, 0], &b2[0], &count, nt, scr)
         elif xfloat is float and wfloat is double:
-            rc = tl_correct_xf_wd(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0],
-                                  &b1[0], &W2[0, 0], &b2[0], &count, nt)
+            tl_correct_xf_wd(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0],
+                             &b1[0], &W2[0, 0], &b2[0], &count, nt, scr)
         elif xfloat is double and wfloat is double:
-            rc = tl_correct_xd_wd(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0],
-                                  &b1[0], &W2[0, 0], &b2[0], &count, nt)
-    _check_rc(rc)
+            tl_correct_xd_wd(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0],
+                             &b1[0], &W2[0, 0], &b2[0], &count, nt, scr)
+    _give_scratch(scr, got)
     return count
 
 
@@ -293,7 +390,8 @@ def gradient(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
     cdef Py_ssize_t ldx = _checked(I, H, O, x.shape[1], x.strides[0], x.strides[1],
                                    sizeof(xfloat), b1.shape[0], W2.shape[0],
                                    b2.shape[0], xfloat is double, wfloat is double)
-    cdef int rc = 0
+    cdef void *scr
+    cdef size_t got
     cdef int nt = cnet_threads_for(B, ROWS_PER_THREAD)
     _check_batch(B)
     cdef const Py_ssize_t *tp = NULL
@@ -312,20 +410,22 @@ def gradient(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
     if (gW1.shape[0] != I or gW1.shape[1] != H or gb1.shape[0] != H
             or gW2.shape[0] != H or gW2.shape[1] != O or gb2.shape[0] != O):
         raise ValueError("gradient outputs must be shaped like the weights")
+    scr = _take_scratch(_gradient_bytes(xfloat is double, wfloat is double, B, I, H, O, nt),
+                        &got)
     with nogil:
         if xfloat is float and wfloat is float:
-            rc = tl_gradient_xf_wf(B, I, H, O, &x[0, 0], ldx, tp, tdp, &W1[0, 0],
-                                   &b1[0], &W2[0, 0], &b2[0], &gW1[0, 0], &gb1[0],
-                                   &gW2[0, 0], &gb2[0], nt)
+            tl_gradient_xf_wf(B, I, H, O, &x[0, 0], ldx, tp, tdp, &W1[0, 0],
+                              &b1[0], &W2[0, 0], &b2[0], &gW1[0, 0], &gb1[0],
+                              &gW2[0, 0], &gb2[0], nt, scr)
         elif xfloat is float and wfloat is double:
-            rc = tl_gradient_xf_wd(B, I, H, O, &x[0, 0], ldx, tp, tdp, &W1[0, 0],
-                                   &b1[0], &W2[0, 0], &b2[0], &gW1[0, 0], &gb1[0],
-                                   &gW2[0, 0], &gb2[0], nt)
+            tl_gradient_xf_wd(B, I, H, O, &x[0, 0], ldx, tp, tdp, &W1[0, 0],
+                              &b1[0], &W2[0, 0], &b2[0], &gW1[0, 0], &gb1[0],
+                              &gW2[0, 0], &gb2[0], nt, scr)
         elif xfloat is double and wfloat is double:
-            rc = tl_gradient_xd_wd(B, I, H, O, &x[0, 0], ldx, tp, tdp, &W1[0, 0],
-                                   &b1[0], &W2[0, 0], &b2[0], &gW1[0, 0], &gb1[0],
-                                   &gW2[0, 0], &gb2[0], nt)
-    _check_rc(rc)
+            tl_gradient_xd_wd(B, I, H, O, &x[0, 0], ldx, tp, tdp, &W1[0, 0],
+                              &b1[0], &W2[0, 0], &b2[0], &gW1[0, 0], &gb1[0],
+                              &gW2[0, 0], &gb2[0], nt, scr)
+    _give_scratch(scr, got)
 
 
 # --- the book's usual call, checked in C -------------------------------------
@@ -465,28 +565,30 @@ cdef object _on_classes(object x, object t, object params, bint count_correct):
     if not _usual_call(x, t, params, &u):
         return None
     cdef int nt = cnet_threads_for(u.nB, ROWS_PER_THREAD)
-    cdef Py_ssize_t *ti = <Py_ssize_t *>malloc(sizeof(Py_ssize_t) * u.nB)
     cdef Py_ssize_t count = 0
     cdef double loss = 0
-    cdef int rc = 0
-    if ti == NULL:
-        raise MemoryError("TwoLayerNet: out of memory for the labels")
+    cdef size_t got
+    # the class indices, then the kernel's scratch (which aligns itself)
+    cdef size_t ti_bytes = sizeof(Py_ssize_t) * u.nB
+    cdef void *scr = _take_scratch(ti_bytes + _forward_bytes(u.x64, True, u.nB, u.nI, u.nH,
+                                                             u.nO, nt), &got)
+    cdef Py_ssize_t *ti = <Py_ssize_t *>scr
+    cdef void *kscr = <char *>scr + ti_bytes
     with nogil:
         _argmax_rows(u.t, u.nB, u.nO, ti)
         if count_correct and u.x64:
-            rc = tl_correct_xd_wd(u.nB, u.nI, u.nH, u.nO, <const double *>u.x, u.ldx, ti,
-                                  u.W1, u.b1, u.W2, u.b2, &count, nt)
+            tl_correct_xd_wd(u.nB, u.nI, u.nH, u.nO, <const double *>u.x, u.ldx, ti,
+                             u.W1, u.b1, u.W2, u.b2, &count, nt, kscr)
         elif count_correct:
-            rc = tl_correct_xf_wd(u.nB, u.nI, u.nH, u.nO, <const float *>u.x, u.ldx, ti,
-                                  u.W1, u.b1, u.W2, u.b2, &count, nt)
+            tl_correct_xf_wd(u.nB, u.nI, u.nH, u.nO, <const float *>u.x, u.ldx, ti,
+                             u.W1, u.b1, u.W2, u.b2, &count, nt, kscr)
         elif u.x64:
-            rc = tl_loss_xd_wd(u.nB, u.nI, u.nH, u.nO, <const double *>u.x, u.ldx, ti,
-                               u.W1, u.b1, u.W2, u.b2, &loss, nt)
+            tl_loss_xd_wd(u.nB, u.nI, u.nH, u.nO, <const double *>u.x, u.ldx, ti,
+                          u.W1, u.b1, u.W2, u.b2, &loss, nt, kscr)
         else:
-            rc = tl_loss_xf_wd(u.nB, u.nI, u.nH, u.nO, <const float *>u.x, u.ldx, ti,
-                               u.W1, u.b1, u.W2, u.b2, &loss, nt)
-    free(ti)
-    _check_rc(rc)
+            tl_loss_xf_wd(u.nB, u.nI, u.nH, u.nO, <const float *>u.x, u.ldx, ti,
+                          u.W1, u.b1, u.W2, u.b2, &loss, nt, kscr)
+    _give_scratch(scr, got)
     if count_correct:
         return np.int64(count) / float(u.nB)
     return np.float64(loss)
@@ -541,13 +643,15 @@ def fast_gradient(x, t, params):
     cdef double *g3 = <double *>cnp.PyArray_DATA(<cnp.ndarray>gW2)
     cdef double *g4 = <double *>cnp.PyArray_DATA(<cnp.ndarray>gb2)
     cdef int nt = cnet_threads_for(u.nB, ROWS_PER_THREAD)
-    cdef int rc = 0
+    cdef void *scr
+    cdef size_t got
+    scr = _take_scratch(_gradient_bytes(u.x64, True, u.nB, u.nI, u.nH, u.nO, nt), &got)
     with nogil:
         if u.x64:
-            rc = tl_gradient_xd_wd(u.nB, u.nI, u.nH, u.nO, <const double *>u.x, u.ldx, NULL, u.t,
-                                   u.W1, u.b1, u.W2, u.b2, g1, g2, g3, g4, nt)
+            tl_gradient_xd_wd(u.nB, u.nI, u.nH, u.nO, <const double *>u.x, u.ldx, NULL, u.t,
+                              u.W1, u.b1, u.W2, u.b2, g1, g2, g3, g4, nt, scr)
         else:
-            rc = tl_gradient_xf_wd(u.nB, u.nI, u.nH, u.nO, <const float *>u.x, u.ldx, NULL, u.t,
-                                   u.W1, u.b1, u.W2, u.b2, g1, g2, g3, g4, nt)
-    _check_rc(rc)
+            tl_gradient_xf_wd(u.nB, u.nI, u.nH, u.nO, <const float *>u.x, u.ldx, NULL, u.t,
+                              u.W1, u.b1, u.W2, u.b2, g1, g2, g3, g4, nt, scr)
+    _give_scratch(scr, got)
     return {"W2": gW2, "b2": gb2, "W1": gW1, "b1": gb1}

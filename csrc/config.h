@@ -21,6 +21,17 @@ CNET_INLINE int cnet_get_num_threads(void)
 #endif
 }
 
+/* This thread's number in its parallel region's team, from 0 (0 outside
+ * any region and without OpenMP). */
+CNET_INLINE int cnet_thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 /* Set the thread count for later parallel regions (n >= 1). No-op without OpenMP. */
 CNET_INLINE void cnet_set_num_threads(int n)
 {

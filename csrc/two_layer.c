@@ -12,10 +12,12 @@
 #endif
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cnet_common.h"
+#include "config.h" /* cnet_thread_num */
 #include "functions.h" /* cnet_exp_inline_f32/f64 */
 #include "two_layer.h"
 
@@ -204,6 +206,30 @@ static ptrdiff_t tl_nonzero_index_f64(ptrdiff_t I, const double *x, int32_t *idx
         return tl_nonzero_index_avx2_f64(I, x, idx, val);
 #endif
     return tl_nonzero_index_portable_f64(0, I, x, idx, val);
+}
+
+/* --- scratch memory ----------------------------------------------------------
+ * Each kernel takes its scratch as one block from the caller, who keeps it
+ * from call to call (two_layer.h); the kernel carves its arrays from it. */
+
+/* Bytes a kernel asks for beyond its arrays, to align the block's start. */
+#define TL_ALIGN 64
+
+/* The first TL_ALIGN-aligned address in a block at p. */
+static char *tl_aligned(void *p)
+{
+    return (char *)(((uintptr_t)p + (TL_ALIGN - 1)) & ~(uintptr_t)(TL_ALIGN - 1));
+}
+
+/* An array of the given bytes at base + *off, and *off moved past it, rounded
+ * up to whole cache lines: every array starts aligned, and no two threads'
+ * arrays share a line. With base NULL, only *off moves (the sizes are
+ * counted by the same code that carves). */
+static void *tl_carve(char *base, size_t *off, size_t bytes)
+{
+    void *p = base ? base + *off : NULL;
+    *off += (bytes + TL_ALIGN - 1) & ~(size_t)(TL_ALIGN - 1);
+    return p;
 }
 
 /* Batch rows handled together by one register tile (the dense path's x·W1,

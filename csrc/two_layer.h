@@ -14,8 +14,14 @@
  *   _xf_wd  float32 x, float64 weights (computes in float64; x is read as is)
  *   _xd_wd  float64 x, float64 weights
  * Every row is computed by one thread and every reduction runs in a fixed
- * order, so results do not depend on nthreads. Kernels return 0, or -1 when a
- * scratch allocation failed (outputs are then unspecified).
+ * order, so results do not depend on nthreads (>= 1).
+ *
+ * Scratch: the kernels allocate nothing. Each takes a block of scratch memory
+ * (any alignment) of at least tl_forward_scratch (predict, loss, correct) or
+ * tl_gradient_scratch bytes for the same B, I, H, O and nthreads, which the
+ * caller may keep for later calls: a block allocated and freed on every call
+ * (about 1 MB for a 100-image gradient) made glibc hand it back to the system
+ * and fault it in again each time, which took longer than the gradient.
  */
 #ifndef CNET_TWO_LAYER_H
 #define CNET_TWO_LAYER_H
@@ -24,22 +30,27 @@
 #include "cnet_common.h"
 
 #define CNET_TL_DECLARE(SUF, XT, WT)                                              \
-    int tl_predict##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,        \
-                        const XT *x, ptrdiff_t ldx, const WT *W1, const WT *b1,    \
-                        const WT *W2, const WT *b2, WT *y, int nthreads);          \
-    int tl_loss##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,           \
-                     const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,               \
-                     const WT *W1, const WT *b1, const WT *W2, const WT *b2,       \
-                     WT *loss, int nthreads);                                      \
-    int tl_correct##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,        \
-                        const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,            \
-                        const WT *W1, const WT *b1, const WT *W2, const WT *b2,    \
-                        ptrdiff_t *count, int nthreads);                           \
-    int tl_gradient##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,       \
+    size_t tl_forward_scratch##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O, \
+                                   int nthreads);                                  \
+    size_t tl_gradient_scratch##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H,         \
+                                    ptrdiff_t O, int nthreads);                    \
+    void tl_predict##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,       \
+                         const XT *x, ptrdiff_t ldx, const WT *W1, const WT *b1,   \
+                         const WT *W2, const WT *b2, WT *y, int nthreads,          \
+                         void *scratch);                                           \
+    void tl_loss##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,          \
+                      const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,              \
+                      const WT *W1, const WT *b1, const WT *W2, const WT *b2,      \
+                      WT *loss, int nthreads, void *scratch);                      \
+    void tl_correct##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,       \
                          const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,           \
-                         const WT *t_dense, const WT *W1, const WT *b1,            \
-                         const WT *W2, const WT *b2, WT *gW1, WT *gb1, WT *gW2,    \
-                         WT *gb2, int nthreads);
+                         const WT *W1, const WT *b1, const WT *W2, const WT *b2,   \
+                         ptrdiff_t *count, int nthreads, void *scratch);           \
+    void tl_gradient##SUF(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,      \
+                          const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,          \
+                          const WT *t_dense, const WT *W1, const WT *b1,           \
+                          const WT *W2, const WT *b2, WT *gW1, WT *gb1, WT *gW2,   \
+                          WT *gb2, int nthreads, void *scratch);
 
 CNET_TL_DECLARE(_xf_wf, float, float)
 CNET_TL_DECLARE(_xf_wd, float, double)

@@ -269,41 +269,35 @@ typedef struct {
     int32_t *iota; /* 0, 1, ..., O - 1: the rows of W2T, all gathered */
 } TL(head);
 
-static int TL(head_make)(TL(head) *h, ptrdiff_t H, ptrdiff_t O, const WT *W2, const WT *b2,
-                         int backward)
+/* Carves h from base at *off (tl_carve; with base NULL only counts) for H
+ * hidden units and O outputs; head_fill then fills it. */
+static void TL(head_at)(TL(head) *h, char *base, size_t *off, ptrdiff_t H, ptrdiff_t O,
+                        int backward)
 {
     const ptrdiff_t Op = (O + TL_OW - 1) / TL_OW * TL_OW;
-    ptrdiff_t j, k;
     h->Op = Op;
-    h->W2p = (WT *)malloc(sizeof(WT) * ((size_t)(H + 1) * Op + (backward ? (size_t)O * H : 0)));
-    h->iota = backward ? (int32_t *)malloc(sizeof(int32_t) * (size_t)O) : NULL;
-    if (!h->W2p || (backward && !h->iota)) {
-        free(h->W2p);
-        free(h->iota);
-        return -1;
-    }
-    h->b2p = h->W2p + H * Op;
+    h->W2p = (WT *)tl_carve(base, off, sizeof(WT) * (size_t)(H + 1) * Op);
+    h->b2p = base ? h->W2p + H * Op : NULL;
+    h->W2T = backward ? (WT *)tl_carve(base, off, sizeof(WT) * (size_t)O * H) : NULL;
+    h->iota = backward ? (int32_t *)tl_carve(base, off, sizeof(int32_t) * (size_t)O) : NULL;
+}
+
+static void TL(head_fill)(TL(head) *h, ptrdiff_t H, ptrdiff_t O, const WT *W2, const WT *b2)
+{
+    const ptrdiff_t Op = h->Op;
+    ptrdiff_t j, k;
     for (j = 0; j < H; j++)
         for (k = 0; k < Op; k++)
             h->W2p[j * Op + k] = k < O ? W2[j * O + k] : 0;
     for (k = 0; k < Op; k++)
         h->b2p[k] = k < O ? b2[k] : 0;
-    h->W2T = NULL;
-    if (backward) {
-        h->W2T = h->b2p + Op;
+    if (h->W2T) {
         for (k = 0; k < O; k++) {
             h->iota[k] = (int32_t)k;
             for (j = 0; j < H; j++)
                 h->W2T[k * H + j] = W2[j * O + k];
         }
     }
-    return 0;
-}
-
-static void TL(head_free)(TL(head) *h)
-{
-    free(h->W2p);
-    free(h->iota);
 }
 
 /* out[q * Op + k] OUT = sum_s a[q][s as] V[s Op + k] for q < nq <= TL_RB,
@@ -396,37 +390,22 @@ static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head
 /* Per-thread scratch of the forward pass: z1 (TL_RC, H) (unused by the
  * gradient, which keeps z1 for the whole batch), y (TL_RC, Op), the
  * non-zero columns of TL_RC rows (idx), their values (xval) and the same
- * in the weights' type (val), I + 8 per row. NULL when out of memory. */
+ * in the weights' type (val), I + 8 per row. */
 typedef struct {
     WT *z1, *y, *val;
     int32_t *idx;
     XT *xval;
 } TL(scratch);
 
-static int TL(scratch_alloc)(TL(scratch) *s, ptrdiff_t I, ptrdiff_t H, ptrdiff_t Op)
+/* Carves s from base at *off (tl_carve); with base NULL only counts. */
+static void TL(scratch_at)(TL(scratch) *s, char *base, size_t *off, ptrdiff_t I, ptrdiff_t H,
+                           ptrdiff_t Op)
 {
-    s->z1 = (WT *)malloc(sizeof(WT) * (size_t)TL_RC * ((size_t)H + Op + I + 8));
-    s->idx = (int32_t *)malloc(sizeof(int32_t) * TL_RC * ((size_t)I + 8));
-    s->xval = (XT *)malloc(sizeof(XT) * TL_RC * ((size_t)I + 8));
-    if (!s->z1 || !s->idx || !s->xval) {
-        free(s->z1);
-        free(s->idx);
-        free(s->xval);
-        s->z1 = s->y = s->val = NULL;
-        s->idx = NULL;
-        s->xval = NULL;
-        return -1;
-    }
-    s->y = s->z1 + TL_RC * H;
-    s->val = s->y + TL_RC * Op;
-    return 0;
-}
-
-static void TL(scratch_free)(TL(scratch) *s)
-{
-    free(s->z1);
-    free(s->idx);
-    free(s->xval);
+    s->z1 = (WT *)tl_carve(base, off, sizeof(WT) * (size_t)TL_RC * ((size_t)H + Op + I + 8));
+    s->idx = (int32_t *)tl_carve(base, off, sizeof(int32_t) * TL_RC * ((size_t)I + 8));
+    s->xval = (XT *)tl_carve(base, off, sizeof(XT) * TL_RC * ((size_t)I + 8));
+    s->y = base ? s->z1 + TL_RC * H : NULL;
+    s->val = base ? s->y + TL_RC * Op : NULL;
 }
 
 /* Hidden and output layers of R <= TL_RC rows: z1 (R, H) OUT = sigmoid(x·W1
@@ -474,38 +453,65 @@ static void TL(forward)(ptrdiff_t R, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
 /* What forward_batch makes of each row's output probabilities. */
 #ifndef TL_FORWARD_KINDS
 #define TL_FORWARD_KINDS
-enum { TL_PREDICT, TL_LOG_LIKELIHOOD, TL_COUNT_CORRECT };
+enum { TL_PREDICT, TL_LOSS, TL_COUNT_CORRECT };
 #endif
 
+/* forward_batch's scratch carved from base (NULL: counted only): the head,
+ * logs (B) for the loss's per-row terms, then from *threads on per_thread
+ * bytes (a TL(scratch)) for each of nthreads threads. Returns the bytes. */
+static size_t TL(forward_layout)(char *base, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H,
+                                 ptrdiff_t O, int nthreads, TL(head) *hd, WT **logs,
+                                 size_t *threads, size_t *per_thread)
+{
+    size_t off = 0;
+    TL(scratch) s;
+    TL(head_at)(hd, base, &off, H, O, 0);
+    *logs = (WT *)tl_carve(base, &off, sizeof(WT) * (size_t)B);
+    *threads = off;
+    *per_thread = 0;
+    TL(scratch_at)(&s, NULL, per_thread, I, H, hd->Op);
+    return off + (size_t)nthreads * *per_thread;
+}
+
+size_t TL(forward_scratch)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O, int nthreads)
+{
+    TL(head) hd;
+    WT *logs;
+    size_t threads, per_thread;
+    return TL(forward_layout)(NULL, B, I, H, O, nthreads, &hd, &logs, &threads, &per_thread) +
+           TL_ALIGN;
+}
+
 /* The forward pass over B rows in chunks of TL_RC rows split over nthreads
- * threads, then per row: TL_PREDICT: out (B, O) OUT = y; TL_LOG_LIKELIHOOD:
- * out (B) OUT = log(y[b, t[b]] + 1e-7); TL_COUNT_CORRECT: *count OUT = the
- * rows whose argmax of y (the first maximum, as np.argmax) is t[b]. */
-static int TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
-                             const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
-                             const WT *W1, const WT *b1, const WT *W2, const WT *b2,
-                             WT *out, ptrdiff_t *count, int nthreads)
+ * threads, then per row: TL_PREDICT: out (B, O) OUT = y; TL_LOSS: *out OUT =
+ * -sum_b log(y[b, t[b]] + 1e-7) / B, the per-row terms summed in row order;
+ * TL_COUNT_CORRECT: *count OUT = the rows whose argmax of y (the first
+ * maximum, as np.argmax) is t[b]. scratch: tl_forward_scratch bytes. */
+static void TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
+                              const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
+                              const WT *W1, const WT *b1, const WT *W2, const WT *b2,
+                              WT *out, ptrdiff_t *count, int nthreads, void *scratch)
 {
     const ptrdiff_t nblk = (B + TL_RC - 1) / TL_RC;
-    ptrdiff_t n = 0;
-    int failed = 0;
+    char *base = tl_aligned(scratch);
+    ptrdiff_t n = 0, b;
+    size_t threads, per_thread;
     TL(head) hd;
-    if (TL(head_make)(&hd, H, O, W2, b2, 0) != 0)
-        return -1;
-#pragma omp parallel num_threads(nthreads) reduction(|| : failed) reduction(+ : n)
+    WT *logs, sum = 0;
+    TL(forward_layout)(base, B, I, H, O, nthreads, &hd, &logs, &threads, &per_thread);
+    TL(head_fill)(&hd, H, O, W2, b2);
+#pragma omp parallel num_threads(nthreads) reduction(+ : n)
     {
         TL(scratch) s;
         ptrdiff_t q, r, k, nz[TL_RC];
-        const int ok = TL(scratch_alloc)(&s, I, H, hd.Op) == 0;
-        failed = !ok;
+        size_t off = threads + (size_t)cnet_thread_num() * per_thread;
+        TL(scratch_at)(&s, base, &off, I, H, hd.Op);
         /* dynamic: a thread that starts late (woken from sleep, or its core
          * busy elsewhere) takes fewer chunks; every row is still computed
          * whole by one thread, so the bits stay the same */
 #pragma omp for schedule(dynamic)
         for (q = 0; q < nblk; q++) {
             const ptrdiff_t R = TL_ROWS(q, B);
-            if (!ok)
-                continue;
             TL(forward)(R, I, H, O, x + q * TL_RC * ldx, ldx, W1, b1, &hd, s.idx, s.xval, nz,
                         s.val, s.z1, s.y);
             for (r = 0; r < R; r++) {
@@ -516,8 +522,8 @@ static int TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, pt
                 case TL_PREDICT:
                     memcpy(out + row * O, yr, sizeof(WT) * (size_t)O);
                     break;
-                case TL_LOG_LIKELIHOOD:
-                    out[row] = TL_LOG(yr[t[row]] + (WT)1e-7);
+                case TL_LOSS:
+                    logs[row] = TL_LOG(yr[t[row]] + (WT)1e-7);
                     break;
                 default:
                     for (k = 1; k < O; k++)
@@ -527,54 +533,44 @@ static int TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, pt
                 }
             }
         }
-        if (ok)
-            TL(scratch_free)(&s);
     }
-    TL(head_free)(&hd);
+    if (what == TL_LOSS) {
+        for (b = 0; b < B; b++)
+            sum += logs[b];
+        *out = -sum / (WT)B;
+    }
     if (count)
         *count = n;
-    return failed ? -1 : 0;
 }
 
 /* y (B,O) OUT = predict(x); see two_layer.h for the shapes. */
-int TL(predict)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
-                const XT *x, ptrdiff_t ldx, const WT *W1, const WT *b1,
-                const WT *W2, const WT *b2, WT *y, int nthreads)
+void TL(predict)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
+                 const XT *x, ptrdiff_t ldx, const WT *W1, const WT *b1,
+                 const WT *W2, const WT *b2, WT *y, int nthreads, void *scratch)
 {
-    return TL(forward_batch)(TL_PREDICT, B, I, H, O, x, ldx, NULL, W1, b1, W2, b2, y, NULL,
-                             nthreads);
+    TL(forward_batch)(TL_PREDICT, B, I, H, O, x, ldx, NULL, W1, b1, W2, b2, y, NULL,
+                      nthreads, scratch);
 }
 
 /* *loss OUT = -sum_b log(y[b, t[b]] + 1e-7) / B, the book's cross-entropy of
- * predict(x); the per-row terms are summed in row order. */
-int TL(loss)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
-             const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
-             const WT *W1, const WT *b1, const WT *W2, const WT *b2,
-             WT *loss, int nthreads)
+ * predict(x). */
+void TL(loss)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
+              const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
+              const WT *W1, const WT *b1, const WT *W2, const WT *b2,
+              WT *loss, int nthreads, void *scratch)
 {
-    WT *logs = (WT *)malloc(sizeof(WT) * (size_t)B);
-    ptrdiff_t b;
-    WT sum = 0;
-    int rc;
-    if (!logs)
-        return -1;
-    rc = TL(forward_batch)(TL_LOG_LIKELIHOOD, B, I, H, O, x, ldx, t, W1, b1, W2, b2, logs,
-                           NULL, nthreads);
-    for (b = 0; b < B; b++)
-        sum += logs[b];
-    free(logs);
-    *loss = -sum / (WT)B;
-    return rc;
+    TL(forward_batch)(TL_LOSS, B, I, H, O, x, ldx, t, W1, b1, W2, b2, loss, NULL, nthreads,
+                      scratch);
 }
 
 /* *count OUT = number of rows whose argmax(predict(x)) equals t[b]. */
-int TL(correct)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
-                const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
-                const WT *W1, const WT *b1, const WT *W2, const WT *b2,
-                ptrdiff_t *count, int nthreads)
+void TL(correct)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
+                 const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
+                 const WT *W1, const WT *b1, const WT *W2, const WT *b2,
+                 ptrdiff_t *count, int nthreads, void *scratch)
 {
-    return TL(forward_batch)(TL_COUNT_CORRECT, B, I, H, O, x, ldx, t, W1, b1, W2, b2, NULL,
-                             count, nthreads);
+    TL(forward_batch)(TL_COUNT_CORRECT, B, I, H, O, x, ldx, t, W1, b1, W2, b2, NULL, count,
+                      nthreads, scratch);
 }
 
 /* Columns of x (rows of gW1) per work unit of xᵀ·dz1, and batch rows per
@@ -590,6 +586,14 @@ typedef struct {
     ptrdiff_t *cur;
     WT *lval;
 } TL(lists);
+
+/* Carves L from base at *off (tl_carve; with base NULL only counts). */
+static void TL(lists_at)(TL(lists) *L, char *base, size_t *off)
+{
+    L->lidx = (int32_t *)tl_carve(base, off, sizeof(int32_t) * TL_IBLK * TL_GCHUNK);
+    L->lval = (WT *)tl_carve(base, off, sizeof(WT) * TL_IBLK * TL_GCHUNK);
+    L->cur = (ptrdiff_t *)tl_carve(base, off, sizeof(ptrdiff_t) * TL_GCHUNK);
+}
 
 /* gW1[i, :] OUT (or += when add) = sum_b x[b, i] dz1[b, :] for i in [i0, i0 +
  * w), w <= TL_IBLK, over G rows b, ascending; dz1 (G,H). Row b's non-zero
@@ -673,59 +677,83 @@ static ptrdiff_t TL(lower_bound)(const int32_t *list, ptrdiff_t n, ptrdiff_t i0)
     return lo;
 }
 
+/* The gradient's scratch carved from base (NULL: counted only): the head;
+ * z1 (B,H), dz1 (B,H), dy (B,Op), gW2p (H,Op) in one array (*z1); the
+ * non-zero columns of the G1 rows of a pass and their values: *rl and *rv
+ * (G1, I + 8), how many: *nrow (TL_GCHUNK); then from *threads on
+ * per_thread bytes (a TL(scratch) and TL(lists)) for each of nthreads
+ * threads. Returns the bytes. */
+static size_t TL(gradient_layout)(char *base, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H,
+                                  ptrdiff_t O, int nthreads, TL(head) *hd, WT **z1,
+                                  int32_t **rl, XT **rv, ptrdiff_t **nrow, size_t *threads,
+                                  size_t *per_thread)
+{
+    const ptrdiff_t G1 = B < TL_GCHUNK ? B : TL_GCHUNK; /* rows in the largest pass */
+    size_t off = 0;
+    TL(scratch) s;
+    TL(lists) L;
+    TL(head_at)(hd, base, &off, H, O, 1);
+    *z1 = (WT *)tl_carve(base, &off,
+                         sizeof(WT) * ((size_t)B * (2 * H + hd->Op) + (size_t)H * hd->Op));
+    *rl = (int32_t *)tl_carve(base, &off, sizeof(int32_t) * (size_t)G1 * ((size_t)I + 8));
+    *rv = (XT *)tl_carve(base, &off, sizeof(XT) * (size_t)G1 * ((size_t)I + 8));
+    *nrow = (ptrdiff_t *)tl_carve(base, &off, sizeof(ptrdiff_t) * TL_GCHUNK);
+    *threads = off;
+    *per_thread = 0;
+    TL(scratch_at)(&s, NULL, per_thread, I, H, hd->Op);
+    TL(lists_at)(&L, NULL, per_thread);
+    return off + (size_t)nthreads * *per_thread;
+}
+
+size_t TL(gradient_scratch)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O, int nthreads)
+{
+    TL(head) hd;
+    WT *z1;
+    int32_t *rl;
+    XT *rv;
+    ptrdiff_t *nrow;
+    size_t threads, per_thread;
+    return TL(gradient_layout)(NULL, B, I, H, O, nthreads, &hd, &z1, &rl, &rv, &nrow, &threads,
+                               &per_thread) +
+           TL_ALIGN;
+}
+
 /* Backpropagation (the book's gradient): gW1 (I,H), gb1 (H), gW2 (H,O),
  * gb2 (O) OUT. Labels: t_dense (B,O) when not NULL (dy = (y - t) / B exactly
- * as the book with any t), else class indices t (B) (one-hot rows implied). */
-int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
-                 const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
-                 const WT *t_dense, const WT *W1, const WT *b1,
-                 const WT *W2, const WT *b2, WT *gW1, WT *gb1, WT *gW2,
-                 WT *gb2, int nthreads)
+ * as the book with any t), else class indices t (B) (one-hot rows implied).
+ * scratch: tl_gradient_scratch bytes. */
+void TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
+                  const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
+                  const WT *t_dense, const WT *W1, const WT *b1,
+                  const WT *W2, const WT *b2, WT *gW1, WT *gb1, WT *gW2,
+                  WT *gb2, int nthreads, void *scratch)
 {
     const ptrdiff_t niblk = (I + TL_IBLK - 1) / TL_IBLK;
     const ptrdiff_t njblk = (H + TL_RB - 1) / TL_RB;
-    const ptrdiff_t G1 = B < TL_GCHUNK ? B : TL_GCHUNK; /* rows in the largest pass */
     const WT batch_num = (WT)B;
+    char *base = tl_aligned(scratch);
     ptrdiff_t Op, j, k, *nrow;
     WT *z1, *dz1, *dy, *gW2p;
     int32_t *rl;
     XT *rv;
+    size_t threads, per_thread;
     TL(head) hd;
-    int failed = 0;
-    if (TL(head_make)(&hd, H, O, W2, b2, 1) != 0)
-        return -1;
+    TL(gradient_layout)(base, B, I, H, O, nthreads, &hd, &z1, &rl, &rv, &nrow, &threads,
+                        &per_thread);
+    TL(head_fill)(&hd, H, O, W2, b2);
     Op = hd.Op;
-    /* z1 (B,H), dz1 (B,H), dy (B,Op), gW2p (H,Op); the non-zero columns of
-     * the G1 rows of a pass and their values: rl and rv (G1, I + 8), how
-     * many: nrow (TL_GCHUNK) */
-    z1 = (WT *)malloc(sizeof(WT) * ((size_t)B * (2 * H + Op) + (size_t)H * Op));
-    rl = (int32_t *)malloc(sizeof(int32_t) * (size_t)G1 * ((size_t)I + 8));
-    rv = (XT *)malloc(sizeof(XT) * (size_t)G1 * ((size_t)I + 8));
-    nrow = (ptrdiff_t *)malloc(sizeof(ptrdiff_t) * TL_GCHUNK);
-    if (!z1 || !rl || !rv || !nrow) {
-        free(z1);
-        free(rl);
-        free(rv);
-        free(nrow);
-        TL(head_free)(&hd);
-        return -1;
-    }
     dz1 = z1 + B * H;
     dy = dz1 + B * H;
     gW2p = dy + B * Op;
     /* j and k are loop counters in each thread */
-#pragma omp parallel num_threads(nthreads) reduction(|| : failed) private(j, k)
+#pragma omp parallel num_threads(nthreads) private(j, k)
     {
         TL(scratch) s;
         TL(lists) L;
         ptrdiff_t c0, q, r, b;
-        const int s_ok = TL(scratch_alloc)(&s, I, H, Op) == 0;
-        int ok;
-        L.lidx = (int32_t *)malloc(sizeof(int32_t) * TL_IBLK * TL_GCHUNK);
-        L.lval = (WT *)malloc(sizeof(WT) * TL_IBLK * TL_GCHUNK);
-        L.cur = (ptrdiff_t *)malloc(sizeof(ptrdiff_t) * TL_GCHUNK);
-        ok = s_ok && L.lidx && L.lval && L.cur;
-        failed = !ok;
+        size_t off = threads + (size_t)cnet_thread_num() * per_thread;
+        TL(scratch_at)(&s, base, &off, I, H, Op);
+        TL(lists_at)(&L, base, &off);
         /* TL_GCHUNK rows at a time: their forward pass, dy and dz1 (each row
          * by one thread), then their share of gW1 = xᵀ·dz1 (each row of gW1
          * by one thread) */
@@ -740,8 +768,6 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
             for (q = 0; q < nblk; q++) {
                 const ptrdiff_t R = TL_ROWS(q, G);
                 const ptrdiff_t row0 = c0 + q * TL_RC;
-                if (!ok)
-                    continue;
                 TL(forward)(R, I, H, O, x + row0 * ldx, ldx, W1, b1, &hd,
                             rl + q * TL_RC * (I + 8), rv + q * TL_RC * (I + 8),
                             nrow + q * TL_RC, s.val, z1 + row0 * H, s.y);
@@ -752,8 +778,6 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
 #pragma omp for schedule(static)
             for (q = 0; q < niblk; q++) {
                 const ptrdiff_t i0 = q * TL_IBLK;
-                if (!ok)
-                    continue;
                 if (q != next)
                     for (b = 0; b < G; b++)
                         L.cur[b] = TL(lower_bound)(rl + b * (I + 8), nrow[b], i0);
@@ -784,20 +808,9 @@ int TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                 for (j = 0; j < H; j++)
                     gb1[j] += dz1[b * H + j];
         }
-        if (s_ok)
-            TL(scratch_free)(&s);
-        free(L.lidx);
-        free(L.lval);
-        free(L.cur);
     }
     for (j = 0; j < H; j++)
         memcpy(gW2 + j * O, gW2p + j * Op, sizeof(WT) * (size_t)O);
-    free(z1);
-    free(rl);
-    free(rv);
-    free(nrow);
-    TL(head_free)(&hd);
-    return failed ? -1 : 0;
 }
 
 #undef TL_ROWS

@@ -562,3 +562,94 @@ def test_dense_and_sparse_paths_give_the_same_bits():
     together = net.predict(x)
     for b in range(12):
         np.testing.assert_array_equal(net.predict(x[b:b + 1]), together[b:b + 1])
+
+
+def _every_kernel(net, x, t, T):
+    """predict, loss (labels and the fast path's one-hot), accuracy and both
+    gradients of net on (x, t): every kernel that takes scratch."""
+    return (net.predict(x), net.loss(x, T), net.loss(x, t), net.accuracy(x, T),
+            net.gradient(x, T), net.gradient(x, t))
+
+
+def _assert_same_bits(a, b):
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[1] == b[1] and a[2] == b[2] and a[3] == b[3]
+    for k in KEYS:
+        np.testing.assert_array_equal(a[4][k], b[4][k])
+        np.testing.assert_array_equal(a[5][k], b[5][k])
+
+
+def test_kept_scratch_gives_each_calls_own_bits(restore_threads):
+    # The kernels' scratch is one block kept from call to call
+    # (cnet._two_layer._kept_scratch). Filled with NaN bytes before every
+    # call, and met in any order of shapes, dtypes and thread counts, every
+    # result must keep the bits it has when computed first, and match the
+    # reference. A kernel that read scratch it had not written, or a block
+    # reused when too small, would show here.
+    from cnet import _two_layer
+    cases = []
+    for (B, I, H, O), wdtype, xdtype in [((100, 784, 50, 10), np.float64, np.float32),
+                                         ((300, 784, 50, 10), np.float64, np.float64),
+                                         ((5, 30, 17, 4), np.float32, np.float32),
+                                         ((257, 64, 100, 25), np.float64, np.float32),
+                                         ((1, 784, 50, 10), np.float64, np.float32)]:
+        net, ref = make_pair(I, H, O, std=0.1, dtype=wdtype)
+        x, t = make_batch(B, I, O, density=0.25, dtype=xdtype)
+        cases.append((net, ref, x, t, np.eye(O)[t]))
+    first = [_every_kernel(net, x, t, T) for net, _, x, t, T in cases]
+    for net, ref, x, t, T in cases:
+        want = ref.gradient(x.astype(np.float64), T)
+        got = net.gradient(x, T)
+        for k in KEYS:
+            close(got[k], want[k], net.params[k].dtype)
+    for n in (2, 1):
+        cnet.set_num_threads(n)
+        for i in (3, 0, 4, 1, 2, 0, 1):
+            net, _, x, t, T = cases[i]
+            assert _two_layer._kept_scratch(fill=0xFF) > 0
+            _assert_same_bits(_every_kernel(net, x, t, T), first[i])
+
+
+def test_kept_scratch_is_bounded():
+    # A batch whose gradient needs more than the kept block's bound (16 MiB)
+    # gets its own block, freed after the call; the next smaller call keeps its
+    # own again.
+    from cnet import _two_layer
+    net, _ = make_pair(784, 800, 10, std=0.05)
+    x, t = make_batch(1400, 784, 10, density=0.2)
+    net.gradient(x, t)
+    assert _two_layer._kept_scratch() <= 16 << 20
+    small = x[:100]
+    want = net.gradient(small.copy(), t[:100])
+    _two_layer._kept_scratch(fill=0xFF)
+    got = net.gradient(small, t[:100])
+    for k in KEYS:
+        np.testing.assert_array_equal(got[k], want[k])
+    assert 0 < _two_layer._kept_scratch() <= 16 << 20
+
+
+def test_threads_calling_at_once_get_their_own_scratch():
+    # Python threads run the kernels at the same time (the GIL is released):
+    # at most one of them has the kept block, the others allocate their own.
+    import threading
+    cases = []
+    for seed, (B, H) in enumerate([(100, 50), (64, 30), (200, 50), (17, 80)]):
+        net, _ = make_pair(784, H, 10, seed=seed, std=0.1)
+        x, t = make_batch(B, 784, 10, seed=seed, density=0.25)
+        cases.append((net, x, t, np.eye(10)[t]))
+    want = [_every_kernel(*c) for c in cases]
+    errors = []
+
+    def work(i):
+        try:
+            for _ in range(15):
+                _assert_same_bits(_every_kernel(*cases[i]), want[i])
+        except BaseException as e:  # the test thread reports it
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(cases))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors[0]
