@@ -29,80 +29,68 @@ ctypedef fused wfloat:
 
 cdef extern from "two_layer.h" nogil:
     size_t tl_forward_scratch_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                                 int nthreads)
+                                    int nthreads)
     size_t tl_gradient_scratch_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                                 int nthreads)
+                                     int nthreads)
     size_t tl_forward_scratch_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                                 int nthreads)
+                                    int nthreads)
     size_t tl_gradient_scratch_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                                 int nthreads)
+                                     int nthreads)
     size_t tl_forward_scratch_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                                 int nthreads)
+                                    int nthreads)
     size_t tl_gradient_scratch_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                                 int nthreads)
+                                     int nthreads)
     void tl_predict_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                         const float *x, Py_ssize_t ldx, const float *W1,
-                         const float *b1, const float *W2, const float *b2,
-                         float *y, int nthreads,
-        void *scratch)
+                          const float *x, Py_ssize_t ldx, const float *W1,
+                          const float *b1, const float *W2, const float *b2,
+                          float *y, int nthreads, void *scratch)
     void tl_predict_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                         const float *x, Py_ssize_t ldx, const double *W1,
-                         const double *b1, const double *W2, const double *b2,
-                         double *y, int nthreads,
-        void *scratch)
+                          const float *x, Py_ssize_t ldx, const double *W1,
+                          const double *b1, const double *W2, const double *b2,
+                          double *y, int nthreads, void *scratch)
     void tl_predict_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                         const double *x, Py_ssize_t ldx, const double *W1,
-                         const double *b1, const double *W2, const double *b2,
-                         double *y, int nthreads,
-        void *scratch)
+                          const double *x, Py_ssize_t ldx, const double *W1,
+                          const double *b1, const double *W2, const double *b2,
+                          double *y, int nthreads, void *scratch)
     void tl_loss_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                      const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
-                      const float *W1, const float *b1, const float *W2,
-                      const float *b2, float *loss, int nthreads,
-        void *scratch)
+                       const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
+                       const float *W1, const float *b1, const float *W2,
+                       const float *b2, float *loss, int nthreads, void *scratch)
     void tl_loss_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                      const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
-                      const double *W1, const double *b1, const double *W2,
-                      const double *b2, double *loss, int nthreads,
-        void *scratch)
+                       const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
+                       const double *W1, const double *b1, const double *W2,
+                       const double *b2, double *loss, int nthreads, void *scratch)
     void tl_loss_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                      const double *x, Py_ssize_t ldx, const Py_ssize_t *t,
-                      const double *W1, const double *b1, const double *W2,
-                      const double *b2, double *loss, int nthreads,
-        void *scratch)
+                       const double *x, Py_ssize_t ldx, const Py_ssize_t *t,
+                       const double *W1, const double *b1, const double *W2,
+                       const double *b2, double *loss, int nthreads, void *scratch)
     void tl_correct_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                         const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
-                         const float *W1, const float *b1, const float *W2,
-                         const float *b2, Py_ssize_t *count, int nthreads,
-        void *scratch)
+                          const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
+                          const float *W1, const float *b1, const float *W2,
+                          const float *b2, Py_ssize_t *count, int nthreads, void *scratch)
     void tl_correct_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                         const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
-                         const double *W1, const double *b1, const double *W2,
-                         const double *b2, Py_ssize_t *count, int nthreads,
-        void *scratch)
+                          const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
+                          const double *W1, const double *b1, const double *W2,
+                          const double *b2, Py_ssize_t *count, int nthreads, void *scratch)
     void tl_correct_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                         const double *x, Py_ssize_t ldx, const Py_ssize_t *t,
-                         const double *W1, const double *b1, const double *W2,
-                         const double *b2, Py_ssize_t *count, int nthreads,
-        void *scratch)
-    void tl_gradient_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                          const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
-                          const float *t_dense, const float *W1, const float *b1,
-                          const float *W2, const float *b2, float *gW1, float *gb1,
-                          float *gW2, float *gb2, int nthreads,
-        void *scratch)
-    void tl_gradient_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                          const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
-                          const double *t_dense, const double *W1, const double *b1,
-                          const double *W2, const double *b2, double *gW1,
-                          double *gb1, double *gW2, double *gb2, int nthreads,
-        void *scratch)
-    void tl_gradient_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
                           const double *x, Py_ssize_t ldx, const Py_ssize_t *t,
-                          const double *t_dense, const double *W1, const double *b1,
-                          const double *W2, const double *b2, double *gW1,
-                          double *gb1, double *gW2, double *gb2, int nthreads,
-        void *scratch)
+                          const double *W1, const double *b1, const double *W2,
+                          const double *b2, Py_ssize_t *count, int nthreads, void *scratch)
+    void tl_gradient_xf_wf(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                           const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
+                           const float *t_dense, const float *W1, const float *b1,
+                           const float *W2, const float *b2, float *gW1, float *gb1,
+                           float *gW2, float *gb2, int nthreads, void *scratch)
+    void tl_gradient_xf_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                           const float *x, Py_ssize_t ldx, const Py_ssize_t *t,
+                           const double *t_dense, const double *W1, const double *b1,
+                           const double *W2, const double *b2, double *gW1,
+                           double *gb1, double *gW2, double *gb2, int nthreads, void *scratch)
+    void tl_gradient_xd_wd(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                           const double *x, Py_ssize_t ldx, const Py_ssize_t *t,
+                           const double *t_dense, const double *W1, const double *b1,
+                           const double *W2, const double *b2, double *gW1,
+                           double *gb1, double *gW2, double *gb2, int nthreads, void *scratch)
 
 # Rows per thread below which a second thread costs more than it saves: one
 # row of MNIST is ~150 non-zero inputs times H multiply-adds.
@@ -221,24 +209,21 @@ def _kept_scratch(fill=None):
     return _kept_bytes
 
 
-cdef size_t _forward_bytes(bint x64, bint w64, Py_ssize_t B, Py_ssize_t I, Py_ssize_t H,
-                           Py_ssize_t O, int nt) noexcept:
-    """Scratch bytes of predict, loss and correct (tl_forward_scratch)."""
+cdef size_t _scratch_bytes(bint gradient, bint x64, bint w64, Py_ssize_t B, Py_ssize_t I,
+                          Py_ssize_t H, Py_ssize_t O, int nt) noexcept:
+    """Scratch bytes of gradient (tl_gradient_scratch) when gradient, else of
+    predict, loss and correct (tl_forward_scratch)."""
+    if gradient and not w64:
+        return tl_gradient_scratch_xf_wf(B, I, H, O, nt)
+    if gradient and x64:
+        return tl_gradient_scratch_xd_wd(B, I, H, O, nt)
+    if gradient:
+        return tl_gradient_scratch_xf_wd(B, I, H, O, nt)
     if not w64:
         return tl_forward_scratch_xf_wf(B, I, H, O, nt)
     if x64:
         return tl_forward_scratch_xd_wd(B, I, H, O, nt)
     return tl_forward_scratch_xf_wd(B, I, H, O, nt)
-
-
-cdef size_t _gradient_bytes(bint x64, bint w64, Py_ssize_t B, Py_ssize_t I, Py_ssize_t H,
-                            Py_ssize_t O, int nt) noexcept:
-    """Scratch bytes of gradient (tl_gradient_scratch)."""
-    if not w64:
-        return tl_gradient_scratch_xf_wf(B, I, H, O, nt)
-    if x64:
-        return tl_gradient_scratch_xd_wd(B, I, H, O, nt)
-    return tl_gradient_scratch_xf_wd(B, I, H, O, nt)
 
 
 cdef inline int _check_t(Py_ssize_t B, Py_ssize_t tn) except -1:
@@ -270,7 +255,8 @@ def predict(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
         raise ValueError("y must have shape (B, O)")
     if B == 0:
         return
-    scr = _take_scratch(_forward_bytes(xfloat is double, wfloat is double, B, I, H, O, nt), &got)
+    scr = _take_scratch(_scratch_bytes(False, xfloat is double, wfloat is double, B, I, H, O,
+                                       nt), &got)
     with nogil:
         if xfloat is float and wfloat is float:
             tl_predict_xf_wf(B, I, H, O, &x[0, 0], ldx, &W1[0, 0], &b1[0],
@@ -312,7 +298,8 @@ def loss(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None,
     _check_t(B, t.shape[0])
     if B == 0:
         raise ValueError("x must hold at least one row")
-    scr = _take_scratch(_forward_bytes(xfloat is double, wfloat is double, B, I, H, O, nt), &got)
+    scr = _take_scratch(_scratch_bytes(False, xfloat is double, wfloat is double, B, I, H, O,
+                                       nt), &got)
     with nogil:
         if xfloat is float and wfloat is float:
             tl_loss_xf_wf(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0], &b1[0],
@@ -354,7 +341,8 @@ def correct(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None,
     _check_t(B, t.shape[0])
     if B == 0:
         return 0
-    scr = _take_scratch(_forward_bytes(xfloat is double, wfloat is double, B, I, H, O, nt), &got)
+    scr = _take_scratch(_scratch_bytes(False, xfloat is double, wfloat is double, B, I, H, O,
+                                       nt), &got)
     with nogil:
         if xfloat is float and wfloat is float:
             tl_correct_xf_wf(B, I, H, O, &x[0, 0], ldx, &t[0], &W1[0, 0],
@@ -410,8 +398,8 @@ def gradient(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
     if (gW1.shape[0] != I or gW1.shape[1] != H or gb1.shape[0] != H
             or gW2.shape[0] != H or gW2.shape[1] != O or gb2.shape[0] != O):
         raise ValueError("gradient outputs must be shaped like the weights")
-    scr = _take_scratch(_gradient_bytes(xfloat is double, wfloat is double, B, I, H, O, nt),
-                        &got)
+    scr = _take_scratch(_scratch_bytes(True, xfloat is double, wfloat is double, B, I, H, O,
+                                       nt), &got)
     with nogil:
         if xfloat is float and wfloat is float:
             tl_gradient_xf_wf(B, I, H, O, &x[0, 0], ldx, tp, tdp, &W1[0, 0],
@@ -570,8 +558,8 @@ cdef object _on_classes(object x, object t, object params, bint count_correct):
     cdef size_t got
     # the class indices, then the kernel's scratch (which aligns itself)
     cdef size_t ti_bytes = sizeof(Py_ssize_t) * u.nB
-    cdef void *scr = _take_scratch(ti_bytes + _forward_bytes(u.x64, True, u.nB, u.nI, u.nH,
-                                                             u.nO, nt), &got)
+    cdef void *scr = _take_scratch(ti_bytes + _scratch_bytes(False, u.x64, True, u.nB, u.nI,
+                                                              u.nH, u.nO, nt), &got)
     cdef Py_ssize_t *ti = <Py_ssize_t *>scr
     cdef void *kscr = <char *>scr + ti_bytes
     with nogil:
@@ -645,7 +633,7 @@ def fast_gradient(x, t, params):
     cdef int nt = cnet_threads_for(u.nB, ROWS_PER_THREAD)
     cdef void *scr
     cdef size_t got
-    scr = _take_scratch(_gradient_bytes(u.x64, True, u.nB, u.nI, u.nH, u.nO, nt), &got)
+    scr = _take_scratch(_scratch_bytes(True, u.x64, True, u.nB, u.nI, u.nH, u.nO, nt), &got)
     with nogil:
         if u.x64:
             tl_gradient_xd_wd(u.nB, u.nI, u.nH, u.nO, <const double *>u.x, u.ldx, NULL, u.t,
