@@ -165,7 +165,9 @@ cdef inline int _check_batch(Py_ssize_t B) except -1:
 # 4x longer. One block is kept here: taken and given back with the GIL held,
 # so no two threads share it (a call that finds it taken allocates its own);
 # kept only up to KEEP_BYTES, so one very large batch does not hold its scratch
-# for the life of the process.
+# for the life of the process. (This relies on the GIL: the module does not
+# declare itself free-threading safe, so a free-threaded CPython turns the GIL
+# back on when it imports it.)
 cdef size_t KEEP_BYTES = 16 << 20
 cdef void *_kept = NULL
 cdef size_t _kept_bytes = 0

@@ -221,6 +221,12 @@ static char *tl_aligned(void *p)
     return (char *)(((uintptr_t)p + (TL_ALIGN - 1)) & ~(uintptr_t)(TL_ALIGN - 1));
 }
 
+/* The thread count a kernel and its scratch size use: nthreads, at least 1. */
+static int tl_threads(int nthreads)
+{
+    return nthreads < 1 ? 1 : nthreads;
+}
+
 /* An array of the given bytes at base + *off, and *off moved past it, rounded
  * up to whole cache lines: every array starts aligned, and no two threads'
  * arrays share a line. With base NULL, only *off moves (the sizes are

@@ -14,7 +14,7 @@
  *   _xf_wd  float32 x, float64 weights (computes in float64; x is read as is)
  *   _xd_wd  float64 x, float64 weights
  * Every row is computed by one thread and every reduction runs in a fixed
- * order, so results do not depend on nthreads (>= 1).
+ * order, so results do not depend on nthreads (below 1 counts as 1).
  *
  * Scratch: the kernels allocate nothing. Each takes a block of scratch memory
  * (any alignment) of at least tl_forward_scratch (predict, loss, correct) or

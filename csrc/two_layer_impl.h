@@ -127,7 +127,7 @@ CNET_ALWAYS_INLINE void TL(gather_rows)(ptrdiff_t n, const int32_t *CNET_RESTRIC
 
 /* x·W1 for R <= TL_RC rows: a (R, H) OUT, a[r, :] = the gather_rows of row
  * r's n[r] entries, idx + r ld (columns, ascending, each below I) and val +
- * r ld, over M = W1. The vector tiles take the entries in blocks of W1 rows
+ * r ld, over M = W1 (rows ldm apart). The vector tiles take the entries in blocks of W1 rows
  * (columns [0, P), [P, 2P), ...), each block for all R rows in turn: at
  * MNIST's density most of a block's rows then serve the chunk's rows from
  * L1, where row by row each entry read its W1 row from L2 (loss of 100 fresh
@@ -136,7 +136,8 @@ CNET_ALWAYS_INLINE void TL(gather_rows)(ptrdiff_t n, const int32_t *CNET_RESTRIC
 CNET_DISPATCH
 static void TL(gather_blocked)(ptrdiff_t R, const ptrdiff_t *n, ptrdiff_t ld, ptrdiff_t I,
                                const int32_t *CNET_RESTRICT idx, const WT *CNET_RESTRICT val,
-                               const WT *CNET_RESTRICT M, ptrdiff_t H, WT *CNET_RESTRICT a)
+                               const WT *CNET_RESTRICT M, ptrdiff_t ldm, ptrdiff_t H,
+                               WT *CNET_RESTRICT a)
 {
     ptrdiff_t r;
 #ifdef TL_VEC
@@ -162,7 +163,7 @@ static void TL(gather_blocked)(ptrdiff_t R, const ptrdiff_t *n, ptrdiff_t ld, pt
                  * gets zeros in the last block */
                 if (e < n[r] ? idx[r * ld + e] < i1 : e == 0 && i1 == I)
                     cur[r] = TL(gather_tile)(nv, e, n[r], i1, idx + r * ld, val + r * ld,
-                                             M + v0 * TL_VL, H, jt, a + r * H + v0 * TL_VL,
+                                             M + v0 * TL_VL, ldm, jt, a + r * H + v0 * TL_VL,
                                              e > 0);
             }
         } while (i1 < I);
@@ -171,15 +172,16 @@ static void TL(gather_blocked)(ptrdiff_t R, const ptrdiff_t *n, ptrdiff_t ld, pt
         return;
 #endif
     for (r = 0; r < R; r++)
-        TL(gather_rows)(n[r], idx + r * ld, val + r * ld, M, H, H, a + r * H, 0);
+        TL(gather_rows)(n[r], idx + r * ld, val + r * ld, M, H, ldm, a + r * H, 0);
 }
 
 /* Dense x·W1 for exactly TL_RB rows: a (TL_RB, H) OUT, a[r, j] = sum_i x[r, i]
- * W1[i, j], i ascending (zeros included: the same sums as gather_rows). Each
+ * W1[i, j] (W1's rows ldw apart), i ascending (zeros included: the same sums as gather_rows). Each
  * W1 row loaded serves the TL_RB rows. */
 CNET_DISPATCH
 static void TL(dense_rows)(ptrdiff_t I, ptrdiff_t H, const XT *CNET_RESTRICT x,
-                           ptrdiff_t ldx, const WT *CNET_RESTRICT W1, WT *CNET_RESTRICT a)
+                           ptrdiff_t ldx, const WT *CNET_RESTRICT W1, ptrdiff_t ldw,
+                           WT *CNET_RESTRICT a)
 {
     ptrdiff_t j, i, r;
 #ifdef TL_VEC
@@ -196,8 +198,8 @@ static void TL(dense_rows)(ptrdiff_t I, ptrdiff_t H, const XT *CNET_RESTRICT x,
         for (r = 0; r < TL_RB; r++)
             s[r][0] = s[r][1] = (TL_VEC){0};
         for (i = 0; i < I; i++) {
-            const TL_VEC m0 = *(const TL_VEC *)(W1 + i * H + o0);
-            const TL_VEC m1 = *(const TL_VEC *)(W1 + i * H + o1);
+            const TL_VEC m0 = *(const TL_VEC *)(W1 + i * ldw + o0);
+            const TL_VEC m1 = *(const TL_VEC *)(W1 + i * ldw + o1);
             for (r = 0; r < TL_RB; r++) {
                 const WT xv = (WT)x[r * ldx + i];
                 s[r][0] += xv * m0;
@@ -216,7 +218,7 @@ static void TL(dense_rows)(ptrdiff_t I, ptrdiff_t H, const XT *CNET_RESTRICT x,
         for (j = 0; j < H; j++)
             a[r * H + j] = 0;
     for (i = 0; i < I; i++) {
-        const WT *CNET_RESTRICT m = W1 + i * H;
+        const WT *CNET_RESTRICT m = W1 + i * ldw;
         for (r = 0; r < TL_RB; r++) {
             const WT xv = (WT)x[r * ldx + i];
             for (j = 0; j < H; j++)
@@ -387,6 +389,24 @@ static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head
     }
 }
 
+/* H rounded up to whole vectors: the row stride of the gradient's dz1 and of
+ * forward_batch's copy of W1, so that the gathers load their rows at
+ * vector-aligned offsets. With rows of 50 float64 (400 bytes) a quarter of
+ * the 32-byte loads straddled two cache lines: the gradient of 100 MNIST
+ * images took 237 us on one thread that way, 229 us with dz1's rows padded to
+ * 52; the accuracy over 60,000 images on two threads 35.2 ms, 33.1 ms with
+ * W1's. */
+#ifdef TL_VEC
+#define TL_HD(H) (((H) + TL_VL - 1) / TL_VL * TL_VL)
+#else
+#define TL_HD(H) (H)
+#endif
+
+/* Batches of at least this many rows read W1 through an aligned copy
+ * (TL_HD): the copy costs about what the aligned loads save at 600 rows, and
+ * more below. */
+#define TL_PAD_ROWS 512
+
 /* Per-thread scratch of the forward pass: z1 (TL_RC, H) (unused by the
  * gradient, which keeps z1 for the whole batch), y (TL_RC, Op), the
  * non-zero columns of TL_RC rows (idx), their values (xval) and the same
@@ -409,16 +429,16 @@ static void TL(scratch_at)(TL(scratch) *s, char *base, size_t *off, ptrdiff_t I,
 }
 
 /* Hidden and output layers of R <= TL_RC rows: z1 (R, H) OUT = sigmoid(x·W1
- * + b1), y (R, Op) OUT = softmax(z1·W2 + b2) in its first O columns. Row r's
- * non-zero columns are listed in idx + r (I + 8) (OUT, n[r] of them), their
- * values in xval + r (I + 8) (OUT); val (TL_RC (I + 8)) is scratch. Dense
- * groups of TL_RB rows (at least half non-zero) take dense_rows; the other
- * rows gather the W1 rows of their non-zero inputs. Each a1 is summed over
- * ascending i either way. */
+ * + b1) (W1's rows ldw apart), y (R, Op) OUT = softmax(z1·W2 + b2) in its
+ * first O columns. Row r's non-zero columns are listed in idx + r (I + 8)
+ * (OUT, n[r] of them), their values in xval + r (I + 8) (OUT); val (TL_RC (I
+ * + 8)) is scratch. Dense groups of TL_RB rows (at least half non-zero) take
+ * dense_rows; the other rows gather the W1 rows of their non-zero inputs.
+ * Each a1 is summed over ascending i either way. */
 static void TL(forward)(ptrdiff_t R, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
-                        const XT *x, ptrdiff_t ldx, const WT *W1, const WT *b1,
-                        const TL(head) *hd, int32_t *idx, XT *xval, ptrdiff_t *n, WT *val,
-                        WT *z1, WT *y)
+                        const XT *x, ptrdiff_t ldx, const WT *W1, ptrdiff_t ldw,
+                        const WT *b1, const TL(head) *hd, int32_t *idx, XT *xval, ptrdiff_t *n,
+                        WT *val, WT *z1, WT *y)
 {
     ptrdiff_t r, g, e, sparse[TL_RC] = {0};
     int dense[TL_RC];
@@ -439,10 +459,10 @@ static void TL(forward)(ptrdiff_t R, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
         }
     }
     /* the dense groups' rows, zeroed here, are then written whole */
-    TL(gather_blocked)(R, sparse, I + 8, I, idx, val, W1, H, z1);
+    TL(gather_blocked)(R, sparse, I + 8, I, idx, val, W1, ldw, H, z1);
     for (g = 0; g < R; g += TL_RB)
         if (dense[g])
-            TL(dense_rows)(I, H, x + g * ldx, ldx, W1, z1 + g * H);
+            TL(dense_rows)(I, H, x + g * ldx, ldx, W1, ldw, z1 + g * H);
     TL(bias_sigmoid)(R, H, b1, z1);
     TL(output_rows)(R, H, O, hd, z1, y);
 }
@@ -457,16 +477,21 @@ enum { TL_PREDICT, TL_LOSS, TL_COUNT_CORRECT };
 #endif
 
 /* forward_batch's scratch carved from base (NULL: counted only): the head,
- * logs (B) for the loss's per-row terms, then from *threads on per_thread
- * bytes (a TL(scratch)) for each of nthreads threads. Returns the bytes. */
+ * logs (B) for the loss's per-row terms, *W1p (I, TL_HD(H)) for a copy of W1
+ * when B >= TL_PAD_ROWS and H is not whole vectors (else NULL), then from
+ * *threads on per_thread bytes (a TL(scratch)) for each of nthreads threads.
+ * Returns the bytes. */
 static size_t TL(forward_layout)(char *base, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H,
-                                 ptrdiff_t O, int nthreads, TL(head) *hd, WT **logs,
+                                 ptrdiff_t O, int nthreads, TL(head) *hd, WT **logs, WT **W1p,
                                  size_t *threads, size_t *per_thread)
 {
     size_t off = 0;
     TL(scratch) s;
     TL(head_at)(hd, base, &off, H, O, 0);
     *logs = (WT *)tl_carve(base, &off, sizeof(WT) * (size_t)B);
+    *W1p = NULL;
+    if (B >= TL_PAD_ROWS && TL_HD(H) != H)
+        *W1p = (WT *)tl_carve(base, &off, sizeof(WT) * (size_t)I * TL_HD(H));
     *threads = off;
     *per_thread = 0;
     TL(scratch_at)(&s, NULL, per_thread, I, H, hd->Op);
@@ -476,9 +501,10 @@ static size_t TL(forward_layout)(char *base, ptrdiff_t B, ptrdiff_t I, ptrdiff_t
 size_t TL(forward_scratch)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O, int nthreads)
 {
     TL(head) hd;
-    WT *logs;
+    WT *logs, *W1p;
     size_t threads, per_thread;
-    return TL(forward_layout)(NULL, B, I, H, O, nthreads, &hd, &logs, &threads, &per_thread) +
+    return TL(forward_layout)(NULL, B, I, H, O, tl_threads(nthreads), &hd, &logs, &W1p, &threads,
+                              &per_thread) +
            TL_ALIGN;
 }
 
@@ -497,23 +523,33 @@ static void TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, p
     ptrdiff_t n = 0, b;
     size_t threads, per_thread;
     TL(head) hd;
-    WT *logs, sum = 0;
-    TL(forward_layout)(base, B, I, H, O, nthreads, &hd, &logs, &threads, &per_thread);
+    WT *logs, *W1p, sum = 0;
+    nthreads = tl_threads(nthreads);
+    TL(forward_layout)(base, B, I, H, O, nthreads, &hd, &logs, &W1p, &threads, &per_thread);
     TL(head_fill)(&hd, H, O, W2, b2);
 #pragma omp parallel num_threads(nthreads) reduction(+ : n)
     {
         TL(scratch) s;
-        ptrdiff_t q, r, k, nz[TL_RC];
+        ptrdiff_t q, r, k, j, nz[TL_RC];
         size_t off = threads + (size_t)cnet_thread_num() * per_thread;
+        const WT *W = W1p ? W1p : W1;
+        const ptrdiff_t ldw = W1p ? TL_HD(H) : H;
         TL(scratch_at)(&s, base, &off, I, H, hd.Op);
+        if (W1p) {
+            /* (the barrier at the loop's end: all of it copied before use) */
+#pragma omp for schedule(static)
+            for (q = 0; q < I; q++)
+                for (j = 0; j < ldw; j++)
+                    W1p[q * ldw + j] = j < H ? W1[q * H + j] : 0;
+        }
         /* dynamic: a thread that starts late (woken from sleep, or its core
          * busy elsewhere) takes fewer chunks; every row is still computed
          * whole by one thread, so the bits stay the same */
 #pragma omp for schedule(dynamic)
         for (q = 0; q < nblk; q++) {
             const ptrdiff_t R = TL_ROWS(q, B);
-            TL(forward)(R, I, H, O, x + q * TL_RC * ldx, ldx, W1, b1, &hd, s.idx, s.xval, nz,
-                        s.val, s.z1, s.y);
+            TL(forward)(R, I, H, O, x + q * TL_RC * ldx, ldx, W, ldw, b1, &hd, s.idx, s.xval,
+                        nz, s.val, s.z1, s.y);
             for (r = 0; r < R; r++) {
                 const ptrdiff_t row = q * TL_RC + r;
                 const WT *yr = s.y + r * hd.Op;
@@ -572,17 +608,6 @@ void TL(correct)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
     TL(forward_batch)(TL_COUNT_CORRECT, B, I, H, O, x, ldx, t, W1, b1, W2, b2, NULL, count,
                       nthreads, scratch);
 }
-
-/* The row stride of the gradient's dz1: H rounded up to whole vectors, so
- * that the gathers of xᵀ·dz1 load dz1's rows at vector-aligned offsets. With
- * rows of 50 float64 (400 bytes) a quarter of the 32-byte loads straddled two
- * cache lines; the gradient of 100 MNIST images took 237 us on one thread
- * that way, 229 us with the stride padded to 52. */
-#ifdef TL_VEC
-#define TL_HD(H) (((H) + TL_VL - 1) / TL_VL * TL_VL)
-#else
-#define TL_HD(H) (H)
-#endif
 
 /* Columns of x (rows of gW1) per work unit of xᵀ·dz1, and batch rows per
  * pass of the gradient (bounds its lists at any batch size). */
@@ -726,7 +751,8 @@ size_t TL(gradient_scratch)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O, 
     XT *rv;
     ptrdiff_t *nrow;
     size_t threads, per_thread;
-    return TL(gradient_layout)(NULL, B, I, H, O, nthreads, &hd, &z1, &dz1, &rl, &rv, &nrow,
+    return TL(gradient_layout)(NULL, B, I, H, O, tl_threads(nthreads), &hd, &z1, &dz1, &rl, &rv,
+                               &nrow,
                                &threads, &per_thread) +
            TL_ALIGN;
 }
@@ -751,6 +777,7 @@ void TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
     XT *rv;
     size_t threads, per_thread;
     TL(head) hd;
+    nthreads = tl_threads(nthreads);
     TL(gradient_layout)(base, B, I, H, O, nthreads, &hd, &z1, &dz1, &rl, &rv, &nrow,
                         &threads, &per_thread);
     TL(head_fill)(&hd, H, O, W2, b2);
@@ -780,7 +807,7 @@ void TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
             for (q = 0; q < nblk; q++) {
                 const ptrdiff_t R = TL_ROWS(q, G);
                 const ptrdiff_t row0 = c0 + q * TL_RC;
-                TL(forward)(R, I, H, O, x + row0 * ldx, ldx, W1, b1, &hd,
+                TL(forward)(R, I, H, O, x + row0 * ldx, ldx, W1, H, b1, &hd,
                             rl + q * TL_RC * (I + 8), rv + q * TL_RC * (I + 8),
                             nrow + q * TL_RC, s.val, z1 + row0 * H, s.y);
                 TL(backward_rows)(R, H, O, &hd, s.y, z1 + row0 * H,

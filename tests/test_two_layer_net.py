@@ -564,11 +564,36 @@ def test_dense_and_sparse_paths_give_the_same_bits():
         np.testing.assert_array_equal(net.predict(x[b:b + 1]), together[b:b + 1])
 
 
-def _every_kernel(net, x, t, T):
+@pytest.mark.parametrize("H", [7, 50, 48])
+@pytest.mark.parametrize("wdtype", [np.float64, np.float32])
+def test_large_batches_keep_each_rows_bits(H, wdtype):
+    # From 512 rows on, the forward pass reads W1 through a copy whose rows
+    # are padded to whole vectors (aligned loads); smaller batches read W1
+    # itself. Every row must give the same bits either way, dense groups
+    # included.
+    net, _ = make_pair(784, H, 10, std=0.1, dtype=wdtype)
+    x, t = make_batch(1100, 784, 10, density=0.2)
+    x[40:44] = np.random.default_rng(5).random((4, 784))
+    T = np.eye(10)[t]
+    whole = net.predict(x)
+    parts = np.concatenate([net.predict(x[b:b + 100]) for b in range(0, 1100, 100)])
+    np.testing.assert_array_equal(whole, parts)
+    assert net.loss(x, T) == net.loss(x, t)
+    assert net.accuracy(x, T) == np.mean(np.argmax(parts, axis=1) == t)
+
+
+def _every_kernel(net, x, t, T, fill=False):
     """predict, loss (labels and the fast path's one-hot), accuracy and both
-    gradients of net on (x, t): every kernel that takes scratch."""
-    return (net.predict(x), net.loss(x, T), net.loss(x, t), net.accuracy(x, T),
-            net.gradient(x, T), net.gradient(x, t))
+    gradients of net on (x, t): every kernel that takes scratch. With fill,
+    the kept scratch block is filled with NaN bytes before each call."""
+    from cnet import _two_layer
+
+    def call(f, *args):
+        if fill:
+            _two_layer._kept_scratch(fill=0xFF)
+        return f(*args)
+    return (call(net.predict, x), call(net.loss, x, T), call(net.loss, x, t),
+            call(net.accuracy, x, T), call(net.gradient, x, T), call(net.gradient, x, t))
 
 
 def _assert_same_bits(a, b):
@@ -606,8 +631,8 @@ def test_kept_scratch_gives_each_calls_own_bits(restore_threads):
         cnet.set_num_threads(n)
         for i in (3, 0, 4, 1, 2, 0, 1):
             net, _, x, t, T = cases[i]
-            assert _two_layer._kept_scratch(fill=0xFF) > 0
-            _assert_same_bits(_every_kernel(net, x, t, T), first[i])
+            assert _two_layer._kept_scratch() > 0
+            _assert_same_bits(_every_kernel(net, x, t, T, fill=True), first[i])
 
 
 def test_kept_scratch_is_bounded():
@@ -639,9 +664,11 @@ def test_threads_calling_at_once_get_their_own_scratch():
         cases.append((net, x, t, np.eye(10)[t]))
     want = [_every_kernel(*c) for c in cases]
     errors = []
+    start = threading.Barrier(len(cases))
 
     def work(i):
         try:
+            start.wait()
             for _ in range(15):
                 _assert_same_bits(_every_kernel(*cases[i]), want[i])
         except BaseException as e:  # the test thread reports it
