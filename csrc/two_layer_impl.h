@@ -127,8 +127,9 @@ CNET_ALWAYS_INLINE void TL(gather_rows)(ptrdiff_t n, const int32_t *CNET_RESTRIC
 
 /* x·W1 for R <= TL_RC rows: a (R, H) OUT, a[r, :] = the gather_rows of row
  * r's n[r] entries, idx + r ld (columns, ascending, each below I) and val +
- * r ld, over M = W1 (rows ldm apart). The vector tiles take the entries in blocks of W1 rows
- * (columns [0, P), [P, 2P), ...), each block for all R rows in turn: at
+ * r ld, over M = W1 (rows ldm apart). The vector tiles take the entries in
+ * blocks of W1 rows (columns [0, P), [P, 2P), ...), each block for all R rows
+ * in turn: at
  * MNIST's density most of a block's rows then serve the chunk's rows from
  * L1, where row by row each entry read its W1 row from L2 (loss of 100 fresh
  * images on one core: 120 -> 107 us). A row's terms are still summed in
@@ -407,10 +408,11 @@ static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head
  * more below. */
 #define TL_PAD_ROWS 512
 
-/* Per-thread scratch of the forward pass: z1 (TL_RC, H) (unused by the
- * gradient, which keeps z1 for the whole batch), y (TL_RC, Op), the
- * non-zero columns of TL_RC rows (idx), their values (xval) and the same
- * in the weights' type (val), I + 8 per row. */
+/* Per-thread scratch of the forward pass: y (TL_RC, Op) and the values of
+ * TL_RC rows' non-zero inputs in the weights' type (val, I + 8 per row); with
+ * rows, also z1 (TL_RC, H), the non-zero columns (idx) and their values
+ * (xval), I + 8 per row. The gradient keeps those three for the whole pass
+ * instead, so its threads carve none (NULL). */
 typedef struct {
     WT *z1, *y, *val;
     int32_t *idx;
@@ -419,13 +421,14 @@ typedef struct {
 
 /* Carves s from base at *off (tl_carve); with base NULL only counts. */
 static void TL(scratch_at)(TL(scratch) *s, char *base, size_t *off, ptrdiff_t I, ptrdiff_t H,
-                           ptrdiff_t Op)
+                           ptrdiff_t Op, int rows)
 {
-    s->z1 = (WT *)tl_carve(base, off, sizeof(WT) * (size_t)TL_RC * ((size_t)H + Op + I + 8));
-    s->idx = (int32_t *)tl_carve(base, off, sizeof(int32_t) * TL_RC * ((size_t)I + 8));
-    s->xval = (XT *)tl_carve(base, off, sizeof(XT) * TL_RC * ((size_t)I + 8));
-    s->y = base ? s->z1 + TL_RC * H : NULL;
+    s->y = (WT *)tl_carve(base, off, sizeof(WT) * (size_t)TL_RC * ((size_t)Op + I + 8));
     s->val = base ? s->y + TL_RC * Op : NULL;
+    s->z1 = rows ? (WT *)tl_carve(base, off, sizeof(WT) * TL_RC * (size_t)H) : NULL;
+    s->idx = rows ? (int32_t *)tl_carve(base, off, sizeof(int32_t) * TL_RC * ((size_t)I + 8))
+                  : NULL;
+    s->xval = rows ? (XT *)tl_carve(base, off, sizeof(XT) * TL_RC * ((size_t)I + 8)) : NULL;
 }
 
 /* Hidden and output layers of R <= TL_RC rows: z1 (R, H) OUT = sigmoid(x·W1
@@ -494,7 +497,7 @@ static size_t TL(forward_layout)(char *base, ptrdiff_t B, ptrdiff_t I, ptrdiff_t
         *W1p = (WT *)tl_carve(base, &off, sizeof(WT) * (size_t)I * TL_HD(H));
     *threads = off;
     *per_thread = 0;
-    TL(scratch_at)(&s, NULL, per_thread, I, H, hd->Op);
+    TL(scratch_at)(&s, NULL, per_thread, I, H, hd->Op, 1);
     return off + (size_t)nthreads * *per_thread;
 }
 
@@ -534,7 +537,7 @@ static void TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, p
         size_t off = threads + (size_t)cnet_thread_num() * per_thread;
         const WT *W = W1p ? W1p : W1;
         const ptrdiff_t ldw = W1p ? TL_HD(H) : H;
-        TL(scratch_at)(&s, base, &off, I, H, hd.Op);
+        TL(scratch_at)(&s, base, &off, I, H, hd.Op, 1);
         if (W1p) {
             /* (the barrier at the loop's end: all of it copied before use) */
 #pragma omp for schedule(static)
@@ -632,12 +635,12 @@ static void TL(lists_at)(TL(lists) *L, char *base, size_t *off)
 }
 
 /* gW1[i, :] OUT (or += when add) = sum_b x[b, i] dz1[b, :] for i in [i0, i0 +
- * w), w <= TL_IBLK, over G rows b, ascending; dz1 (G, TL_HD(H)). Row b's non-zero
- * columns are rl + b (I + 8) and their values rv + b (I + 8), as the forward
- * pass listed them, the columns ended by a sentinel >= I; read from L->cur[b] on,
- * which must be the first with a column >= i0; it is left at the first
- * >= i0 + w. The rows are
- * first listed per column, then each column gathers its dz1 rows. */
+ * w), w <= TL_IBLK, over G rows b, ascending; dz1 (G, TL_HD(H)). Row b's
+ * non-zero columns are rl + b (I + 8) and their values rv + b (I + 8), as
+ * the forward pass listed them, the columns ended by a sentinel >= I; read
+ * from L->cur[b] on, which must be the first with a column >= i0; it is left
+ * at the first >= i0 + w. The rows are first listed per column, then each
+ * column gathers its dz1 rows. */
 CNET_DISPATCH
 static void TL(x_t_dz1)(ptrdiff_t G, ptrdiff_t I, ptrdiff_t H, ptrdiff_t i0, ptrdiff_t w,
                         const int32_t *rl, const XT *rv, const WT *dz1, WT *gW1,
@@ -669,8 +672,8 @@ static void TL(x_t_dz1)(ptrdiff_t G, ptrdiff_t I, ptrdiff_t H, ptrdiff_t i0, ptr
 /* The backward pass of R rows from their forward pass's y (R, Op) and z1
  * (R, H): dy (R, Op) OUT = (y - t) / batch_num in the first O columns, zeros
  * past them, where t is rows of t_dense (R, O) when not NULL, else the one-hot
- * rows of the class indices t (R); dz1 (R, TL_HD(H)) OUT = sigmoid_grad(a1) * da1,
- * da1 = dy·W2ᵀ. */
+ * rows of the class indices t (R); dz1 (R, TL_HD(H)) OUT = sigmoid_grad(a1)
+ * * da1, da1 = dy·W2ᵀ. */
 CNET_DISPATCH
 static void TL(backward_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head) *hd,
                               const WT *y, const WT *z1, const WT *t_dense, const ptrdiff_t *t,
@@ -715,11 +718,10 @@ static ptrdiff_t TL(lower_bound)(const int32_t *list, ptrdiff_t n, ptrdiff_t i0)
 
 /* The gradient's scratch carved from base (NULL: counted only): the head;
  * z1 (B,H), dy (B,Op), gW2p (H,Op) in one array (*z1); dz1 (B, TL_HD(H))
- * (*dz1, its rows vector-aligned); the
- * non-zero columns of the G1 rows of a pass and their values: *rl and *rv
- * (G1, I + 8), how many: *nrow (TL_GCHUNK); then from *threads on
- * per_thread bytes (a TL(scratch) and TL(lists)) for each of nthreads
- * threads. Returns the bytes. */
+ * (*dz1, its rows vector-aligned); the non-zero columns of the G1 rows of a
+ * pass and their values: *rl and *rv (G1, I + 8), how many: *nrow
+ * (TL_GCHUNK); then from *threads on per_thread bytes (a TL(scratch) without
+ * rows, and TL(lists)) for each of nthreads threads. Returns the bytes. */
 static size_t TL(gradient_layout)(char *base, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H,
                                   ptrdiff_t O, int nthreads, TL(head) *hd, WT **z1, WT **dz1,
                                   int32_t **rl, XT **rv, ptrdiff_t **nrow, size_t *threads,
@@ -738,7 +740,7 @@ static size_t TL(gradient_layout)(char *base, ptrdiff_t B, ptrdiff_t I, ptrdiff_
     *nrow = (ptrdiff_t *)tl_carve(base, &off, sizeof(ptrdiff_t) * TL_GCHUNK);
     *threads = off;
     *per_thread = 0;
-    TL(scratch_at)(&s, NULL, per_thread, I, H, hd->Op);
+    TL(scratch_at)(&s, NULL, per_thread, I, H, hd->Op, 0);
     TL(lists_at)(&L, NULL, per_thread);
     return off + (size_t)nthreads * *per_thread;
 }
@@ -752,8 +754,7 @@ size_t TL(gradient_scratch)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O, 
     ptrdiff_t *nrow;
     size_t threads, per_thread;
     return TL(gradient_layout)(NULL, B, I, H, O, tl_threads(nthreads), &hd, &z1, &dz1, &rl, &rv,
-                               &nrow,
-                               &threads, &per_thread) +
+                               &nrow, &threads, &per_thread) +
            TL_ALIGN;
 }
 
@@ -791,7 +792,7 @@ void TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
         TL(lists) L;
         ptrdiff_t c0, q, r, b;
         size_t off = threads + (size_t)cnet_thread_num() * per_thread;
-        TL(scratch_at)(&s, base, &off, I, H, Op);
+        TL(scratch_at)(&s, base, &off, I, H, Op, 0);
         TL(lists_at)(&L, base, &off);
         /* TL_GCHUNK rows at a time: their forward pass, dy and dz1 (each row
          * by one thread), then their share of gW1 = xᵀ·dz1 (each row of gW1
