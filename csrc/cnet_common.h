@@ -40,6 +40,17 @@
 #define CNET_DISPATCH_PATHS "portable baseline only"
 #endif
 
+/* A hint to fetch the cache line holding p for reading soon; nothing where
+ * the compiler has no such hint. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CNET_PREFETCH(p) __builtin_prefetch((p), 0, 2)
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#include <xmmintrin.h>
+#define CNET_PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T1)
+#else
+#define CNET_PREFETCH(p) ((void)(p))
+#endif
+
 /* Below this many elements an elementwise kernel runs on one thread: starting
  * the team costs more than it saves. */
 #define CNET_PARALLEL_MIN 32768

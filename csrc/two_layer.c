@@ -40,21 +40,36 @@ typedef float tl_vf __attribute__((vector_size(TL_VBYTES), aligned(4)));
 #endif
 
 /* --- indices of the non-zero inputs of a row --------------------------------
- * tl_nonzero_index_f32/_f64(I, x, idx, val) writes the ascending indices i < I
- * with x[i] != 0 (NaN counts as non-zero, as in C) to idx, those x[i] to val,
- * and returns their number; idx and val need I + 8 entries (the vector path
- * stores 8 at a time). On x86-64 CPUs with AVX2 it compares 8 (4) inputs at
- * once and stores their indices and values packed through a table of bit
- * positions, without a branch per input; elsewhere a branch-free scalar loop
- * (which also scans the AVX2 path's last few inputs, from i on:
- * tl_nonzero_index_portable_*(i, I, x, idx, val) lists those >= i). Both give
- * the same lists. */
+ * tl_nonzero_index_f32/_f64(I, x, idx, val, starts) writes the ascending
+ * indices i < I with x[i] != 0 (NaN counts as non-zero, as in C) to idx, those
+ * x[i] to val, and returns their number; idx and val need I + 8 entries (the
+ * vector path stores 8 at a time). Unless starts is NULL, starts[k] OUT = the
+ * number of those below column k TL_IBLK, for every k TL_IBLK < I: where each
+ * block of xᵀ·dz1's columns starts in the lists. On x86-64 CPUs with AVX2 it
+ * compares 8 (4) inputs at once and stores their indices and values packed
+ * through a table of bit positions, without a branch per input; elsewhere a
+ * branch-free scalar loop (which also scans the AVX2 path's last few inputs:
+ * tl_nonzero_index_portable_*(i, I, x, idx, val, n, starts) lists those >= i
+ * from position n on and returns the new count). Both give the same lists. */
+
+/* Columns of x (rows of gW1) per work unit of xᵀ·dz1: a multiple of 8, so
+ * that the AVX2 scans (8 or 4 inputs a step) meet every block's first column. */
+#define TL_IBLK 56
+
+/* Entries of a row's starts: one per block of I columns, then the count. */
+#define TL_NSTARTS(I) (((I) + TL_IBLK - 1) / TL_IBLK + 1)
 
 static ptrdiff_t tl_nonzero_index_portable_f32(ptrdiff_t i, ptrdiff_t I, const float *x,
-                                               int32_t *idx, float *val)
+                                               int32_t *idx, float *val, ptrdiff_t n,
+                                               int32_t *starts)
 {
-    ptrdiff_t n = 0;
+    /* the first block start from i on (none when starts is NULL) */
+    ptrdiff_t next = starts ? (i + TL_IBLK - 1) / TL_IBLK * TL_IBLK : I;
     for (; i < I; i++) {
+        if (i == next) {
+            starts[i / TL_IBLK] = (int32_t)n;
+            next += TL_IBLK;
+        }
         idx[n] = (int32_t)i;
         val[n] = x[i];
         n += x[i] != 0;
@@ -63,10 +78,16 @@ static ptrdiff_t tl_nonzero_index_portable_f32(ptrdiff_t i, ptrdiff_t I, const f
 }
 
 static ptrdiff_t tl_nonzero_index_portable_f64(ptrdiff_t i, ptrdiff_t I, const double *x,
-                                               int32_t *idx, double *val)
+                                               int32_t *idx, double *val, ptrdiff_t n,
+                                               int32_t *starts)
 {
-    ptrdiff_t n = 0;
+    /* the first block start from i on (none when starts is NULL) */
+    ptrdiff_t next = starts ? (i + TL_IBLK - 1) / TL_IBLK * TL_IBLK : I;
     for (; i < I; i++) {
+        if (i == next) {
+            starts[i / TL_IBLK] = (int32_t)n;
+            next += TL_IBLK;
+        }
         idx[n] = (int32_t)i;
         val[n] = x[i];
         n += x[i] != 0;
@@ -149,63 +170,81 @@ static const uint64_t tl_bit_positions[256] = {
 
 __attribute__((target("avx2,popcnt")))
 static ptrdiff_t tl_nonzero_index_avx2_f32(ptrdiff_t I, const float *x, int32_t *idx,
-                                           float *val)
+                                           float *val, int32_t *starts)
 {
+    /* spans of a block each when starts are wanted, else one: no test in
+     * the inner loop */
+    const ptrdiff_t Iv = I / 8 * 8, w = starts ? TL_IBLK : Iv;
     ptrdiff_t i = 0, n = 0;
     const __m256 zero = _mm256_setzero_ps();
-    for (; i + 8 <= I; i += 8) {
-        const __m256 v = _mm256_loadu_ps(x + i);
-        const int m = _mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_NEQ_UQ));
-        const __m256i pos = _mm256_cvtepu8_epi32(
-            _mm_cvtsi64_si128((long long)tl_bit_positions[m]));
-        _mm256_storeu_si256((__m256i *)(idx + n),
-                            _mm256_add_epi32(pos, _mm256_set1_epi32((int)i)));
-        _mm256_storeu_ps(val + n, _mm256_permutevar8x32_ps(v, pos));
-        n += __builtin_popcount((unsigned)m);
+    while (i < Iv) {
+        const ptrdiff_t i1 = Iv - i > w ? i + w : Iv;
+        if (starts)
+            starts[i / TL_IBLK] = (int32_t)n;
+        for (; i < i1; i += 8) {
+            const __m256 v = _mm256_loadu_ps(x + i);
+            const int m = _mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_NEQ_UQ));
+            const __m256i pos = _mm256_cvtepu8_epi32(
+                _mm_cvtsi64_si128((long long)tl_bit_positions[m]));
+            _mm256_storeu_si256((__m256i *)(idx + n),
+                                _mm256_add_epi32(pos, _mm256_set1_epi32((int)i)));
+            _mm256_storeu_ps(val + n, _mm256_permutevar8x32_ps(v, pos));
+            n += __builtin_popcount((unsigned)m);
+        }
     }
-    return n + tl_nonzero_index_portable_f32(i, I, x, idx + n, val + n);
+    return tl_nonzero_index_portable_f32(i, I, x, idx, val, n, starts);
 }
 
 __attribute__((target("avx2,popcnt")))
 static ptrdiff_t tl_nonzero_index_avx2_f64(ptrdiff_t I, const double *x, int32_t *idx,
-                                           double *val)
+                                           double *val, int32_t *starts)
 {
+    /* spans of a block each when starts are wanted, else one: no test in
+     * the inner loop */
+    const ptrdiff_t Iv = I / 4 * 4, w = starts ? TL_IBLK : Iv;
     ptrdiff_t i = 0, n = 0;
     const __m256d zero = _mm256_setzero_pd();
-    for (; i + 4 <= I; i += 4) {
-        const __m256d v = _mm256_loadu_pd(x + i);
-        const int m = _mm256_movemask_pd(_mm256_cmp_pd(v, zero, _CMP_NEQ_UQ));
-        const __m128i pos = _mm_cvtepu8_epi32(
-            _mm_cvtsi32_si128((int)(uint32_t)tl_bit_positions[m]));
-        /* double p is float lanes 2p and 2p + 1 */
-        const __m256i p2 = _mm256_slli_epi64(_mm256_cvtepu32_epi64(pos), 1);
-        const __m256i lanes = _mm256_or_si256(
-            p2, _mm256_slli_epi64(_mm256_add_epi64(p2, _mm256_set1_epi64x(1)), 32));
-        _mm_storeu_si128((__m128i *)(idx + n), _mm_add_epi32(pos, _mm_set1_epi32((int)i)));
-        _mm256_storeu_pd(val + n, _mm256_castps_pd(_mm256_permutevar8x32_ps(
-                                      _mm256_castpd_ps(v), lanes)));
-        n += __builtin_popcount((unsigned)m);
+    while (i < Iv) {
+        const ptrdiff_t i1 = Iv - i > w ? i + w : Iv;
+        if (starts)
+            starts[i / TL_IBLK] = (int32_t)n;
+        for (; i < i1; i += 4) {
+            const __m256d v = _mm256_loadu_pd(x + i);
+            const int m = _mm256_movemask_pd(_mm256_cmp_pd(v, zero, _CMP_NEQ_UQ));
+            const __m128i pos = _mm_cvtepu8_epi32(
+                _mm_cvtsi32_si128((int)(uint32_t)tl_bit_positions[m]));
+            /* double p is float lanes 2p and 2p + 1 */
+            const __m256i p2 = _mm256_slli_epi64(_mm256_cvtepu32_epi64(pos), 1);
+            const __m256i lanes = _mm256_or_si256(
+                p2, _mm256_slli_epi64(_mm256_add_epi64(p2, _mm256_set1_epi64x(1)), 32));
+            _mm_storeu_si128((__m128i *)(idx + n), _mm_add_epi32(pos, _mm_set1_epi32((int)i)));
+            _mm256_storeu_pd(val + n, _mm256_castps_pd(_mm256_permutevar8x32_ps(
+                                          _mm256_castpd_ps(v), lanes)));
+            n += __builtin_popcount((unsigned)m);
+        }
     }
-    return n + tl_nonzero_index_portable_f64(i, I, x, idx + n, val + n);
+    return tl_nonzero_index_portable_f64(i, I, x, idx, val, n, starts);
 }
 #endif
 
-static ptrdiff_t tl_nonzero_index_f32(ptrdiff_t I, const float *x, int32_t *idx, float *val)
+static ptrdiff_t tl_nonzero_index_f32(ptrdiff_t I, const float *x, int32_t *idx, float *val,
+                                    int32_t *starts)
 {
 #ifdef TL_AVX2_COMPACT
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
-        return tl_nonzero_index_avx2_f32(I, x, idx, val);
+        return tl_nonzero_index_avx2_f32(I, x, idx, val, starts);
 #endif
-    return tl_nonzero_index_portable_f32(0, I, x, idx, val);
+    return tl_nonzero_index_portable_f32(0, I, x, idx, val, 0, starts);
 }
 
-static ptrdiff_t tl_nonzero_index_f64(ptrdiff_t I, const double *x, int32_t *idx, double *val)
+static ptrdiff_t tl_nonzero_index_f64(ptrdiff_t I, const double *x, int32_t *idx, double *val,
+                                    int32_t *starts)
 {
 #ifdef TL_AVX2_COMPACT
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
-        return tl_nonzero_index_avx2_f64(I, x, idx, val);
+        return tl_nonzero_index_avx2_f64(I, x, idx, val, starts);
 #endif
-    return tl_nonzero_index_portable_f64(0, I, x, idx, val);
+    return tl_nonzero_index_portable_f64(0, I, x, idx, val, 0, starts);
 }
 
 /* --- scratch memory ----------------------------------------------------------
