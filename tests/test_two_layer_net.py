@@ -55,12 +55,12 @@ def make_batch(B, I, O, seed=1, density=0.3, dtype=np.float32):
 
 # (B, I, H, O). H = 100 and O = 25 take several register tiles per row (12
 # vectors of hidden units, 3 of outputs at a time); B = 257 several passes of
-# the gradient's 128 rows. With I = 57 and 118 a block of xᵀ·dz1's 56 columns
-# starts among the last few inputs, which the AVX2 scan leaves to its scalar
-# loop.
+# the gradient's 128 rows. With I = 113 and 118 a block of xᵀ·dz1's 112
+# columns (TL_IBLK) starts among the last few inputs, which the AVX2 scan
+# leaves to its scalar loop.
 SHAPES = [(1, 1, 1, 1), (1, 784, 50, 10), (3, 5, 2, 3), (7, 13, 5, 3),
           (100, 784, 50, 10), (257, 30, 17, 4), (33, 64, 33, 2), (40, 20, 100, 25),
-          (9, 57, 6, 3), (11, 118, 9, 4)]
+          (9, 113, 6, 3), (11, 118, 9, 4)]
 
 
 def test_init_is_the_books_bit_for_bit():
