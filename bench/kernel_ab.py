@@ -1,0 +1,87 @@
+"""Time two versions of cnet's TwoLayerNet kernels against each other in one process.
+
+Usage: python bench/kernel_ab.py CSRC_A CSRC_B [--threads 2] [--calls 2000]
+       [--mode recipe|accuracy] [--repeat 3]
+
+CSRC_A and CSRC_B are two copies of the ``csrc`` folder (say, one from
+``git worktree add`` at an older commit, or one with a constant changed). Each
+is compiled with gcc and OpenMP, its public names prefixed (kernel_ab/variant.c),
+into one program (kernel_ab/kernel_ab.c) that calls the two versions in turn on
+the same inputs and prints the median time of each and their ratio B / A.
+
+On a shared machine the load changes from second to second; runs of two builds
+in separate processes, one after the other, then differ by more than the change
+being measured. Calls that alternate within one process meet the same load.
+
+Modes: ``recipe`` is the book's loop (a new batch of 100 MNIST images copied
+out of x_train before each call, gradient, an update of W1 on the calling
+thread, loss); ``accuracy`` counts the correct rows of all 60,000 training
+images. Needs gcc with OpenMP (Linux); the data come from ``load_mnist``, so set
+CNET_MNIST_MIRROR when offline.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_ab")
+FLAGS = ["-O3", "-fno-math-errno", "-fopenmp", "-Wno-unused-function"]
+
+
+def write_data(folder):
+    """x_train (float32), its class indices (int64) and the book's initial weights."""
+    from cnet import reference
+    from cnet.dataset.mnist import load_mnist
+    (x_train, t_train), _ = load_mnist(normalize=True)
+    np.ascontiguousarray(x_train, dtype=np.float32).tofile(os.path.join(folder, "x_train.f32"))
+    t_train.astype(np.int64).tofile(os.path.join(folder, "t_train.i64"))
+    np.random.seed(0)
+    net = reference.TwoLayerNet(784, 50, 10)
+    for key in ("W1", "b1", "W2", "b2"):
+        net.params[key].astype(np.float64).tofile(os.path.join(folder, key + ".f64"))
+
+
+def build(folder, csrc_a, csrc_b, cc):
+    for variant, csrc in (("A", csrc_a), ("B", csrc_b)):
+        if not os.path.isfile(os.path.join(csrc, "two_layer.c")):
+            raise SystemExit("kernel_ab: no two_layer.c in %s" % csrc)
+        subprocess.run([cc, *FLAGS, "-DVARIANT=" + variant, "-I" + csrc, "-c",
+                        os.path.join(HERE, "variant.c"), "-o",
+                        os.path.join(folder, variant + ".o")], check=True)
+    exe = os.path.join(folder, "kernel_ab")
+    subprocess.run([cc, *FLAGS, os.path.join(HERE, "kernel_ab.c"),
+                    os.path.join(folder, "A.o"), os.path.join(folder, "B.o"),
+                    "-o", exe, "-lm"], check=True)
+    return exe
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("csrc_a")
+    ap.add_argument("csrc_b")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--calls", type=int, default=None,
+                    help="calls per variant (default 2000 in recipe mode, 20 in accuracy)")
+    ap.add_argument("--mode", choices=("recipe", "accuracy"), default="recipe")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of the program")
+    ap.add_argument("--cc", default=os.environ.get("CC", "gcc"))
+    args = ap.parse_args(argv)
+    if args.threads < 1 or args.repeat < 1 or (args.calls is not None and args.calls < 1):
+        ap.error("--threads, --calls and --repeat must be >= 1")
+    calls = args.calls or (2000 if args.mode == "recipe" else 20)
+    with tempfile.TemporaryDirectory() as folder:
+        write_data(folder)
+        exe = build(folder, os.path.abspath(args.csrc_a), os.path.abspath(args.csrc_b), args.cc)
+        for _ in range(args.repeat):
+            out = subprocess.run([exe, folder, str(args.threads), str(calls), args.mode],
+                                 check=True, capture_output=True, text=True).stdout
+            sys.stdout.write(out)
+            sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
