@@ -145,13 +145,12 @@ CNET_ALWAYS_INLINE void TL(prefetch_some)(const char **pf, const char *pf_end)
 /* x·W1 for R <= TL_RC rows: a (R, H) OUT, a[r, :] = the gather_rows of row
  * r's n[r] entries, idx + r ld (columns, ascending, each below I) and val +
  * r ld, over M = W1 (rows ldm apart). Meanwhile it prefetches the bytes
- * [pf, pf_end) (TL(prefetch_some); pf NULL: none). The vector tiles take the entries in
- * blocks of W1 rows (columns [0, P), [P, 2P), ...), each block for all R rows
- * in turn: at
- * MNIST's density most of a block's rows then serve the chunk's rows from
- * L1, where row by row each entry read its W1 row from L2 (loss of 100 fresh
- * images on one core: 120 -> 107 us). A row's terms are still summed in
- * ascending e. */
+ * [pf, pf_end) (TL(prefetch_some); pf NULL: none). The vector tiles take the
+ * entries in blocks of W1 rows (columns [0, P), [P, 2P), ...), each block for
+ * all R rows in turn: at MNIST's density most of a block's rows then serve
+ * the chunk's rows from L1, where row by row each entry read its W1 row from
+ * L2 (loss of 100 fresh images on one core: 120 -> 107 us). A row's terms
+ * are still summed in ascending e. */
 CNET_DISPATCH
 static void TL(gather_blocked)(ptrdiff_t R, const ptrdiff_t *n, ptrdiff_t ld, ptrdiff_t I,
                                const int32_t *CNET_RESTRICT idx, const WT *CNET_RESTRICT val,
@@ -458,9 +457,10 @@ static void TL(scratch_at)(TL(scratch) *s, char *base, size_t *off, ptrdiff_t I,
  * (OUT, n[r] of them), their values in xval + r (I + 8) (OUT); unless starts
  * is NULL, starts + r TL_NSTARTS(I) (OUT) holds where each block of TL_IBLK
  * columns starts in that list, and n[r] last. val (TL_RC (I + 8)) is
- * scratch. The gathers prefetch [pf, pf_end) (NULL: nothing). Dense groups of TL_RB rows (at least half non-zero) take
- * dense_rows; the other rows gather the W1 rows of their non-zero inputs.
- * Each a1 is summed over ascending i either way. */
+ * scratch. The gathers prefetch [pf, pf_end) (NULL: nothing). Dense groups
+ * of TL_RB rows (at least half non-zero) take dense_rows; the other rows
+ * gather the W1 rows of their non-zero inputs. Each a1 is summed over
+ * ascending i either way. */
 static void TL(forward)(ptrdiff_t R, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                         const XT *x, ptrdiff_t ldx, const WT *W1, ptrdiff_t ldw,
                         const WT *b1, const TL(head) *hd, int32_t *idx, XT *xval, ptrdiff_t *n,
@@ -549,8 +549,9 @@ static void TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, p
 {
     const ptrdiff_t nblk = (B + TL_RC - 1) / TL_RC;
     /* x larger than a core's cache: accuracy over 60,000 MNIST images on
-     * two threads 34.7 -> 32.1 ms with the prefetch; a loss of 100 images,
-     * whose x was just copied, 60 -> 62 us */
+     * two threads 34.3 -> 32.8 ms with the prefetch (bench/kernel_ab.py
+     * --mode accuracy); a loss of 100 images, whose x was just copied,
+     * 60 -> 62 us */
     const int prefetch = (size_t)B * I * sizeof(XT) > TL_PF_BYTES;
     char *base = tl_aligned(scratch);
     ptrdiff_t n = 0, b;
