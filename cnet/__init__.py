@@ -24,7 +24,27 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 from ._version import __version__  # noqa: E402
-from .config import get_num_threads, set_num_threads, show_config  # noqa: E402
+
+
+def _source_tree_error():
+    """ImportError for ``import cnet`` run inside an unbuilt source checkout."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return ImportError(
+        "cnet is being imported from its source folder %s, where its compiled modules "
+        "are not built. Leave the source folder (cd elsewhere) and start Python again "
+        "to use the installed cnet, or build this copy in place with "
+        "`pip install -e .`." % here)
+
+
+try:
+    from .config import get_num_threads, set_num_threads, show_config  # noqa: E402
+except ImportError as _exc:
+    # Python puts the current folder first on sys.path, so in a checkout
+    # ``import cnet`` finds the uncompiled sources; say so instead of the
+    # circular-import message Python would print.
+    if os.path.isfile(os.path.join(os.path.dirname(os.path.abspath(__file__)), "_config.pyx")):
+        raise _source_tree_error() from None
+    raise
 
 # Public names that live in submodules, imported on first use so that
 # ``import cnet`` stays cheap and one missing optional piece never breaks the rest.
@@ -34,10 +54,20 @@ _LAZY = {
     "load_mnist": "cnet.dataset.mnist",
     "load_fashion_mnist": "cnet.dataset.fashion_mnist",
 }
+# Every public submodule, whether or not this copy has it yet; only those
+# that exist are offered as attributes (see _submodules).
 _SUBMODULES = (
     "functions", "gradient", "reference", "optimizer", "two_layer_net", "dataset",
     "layers", "util", "trainer", "multi_layer_net", "multi_layer_net_extend", "cli",
+    "compat", "training",
 )
+
+
+def _submodules():
+    """The names of ``_SUBMODULES`` that this installed copy holds."""
+    import importlib.util
+    return tuple(name for name in _SUBMODULES
+                 if importlib.util.find_spec("cnet." + name) is not None)
 
 __all__ = ["__version__", "get_num_threads", "set_num_threads", "show_config",
            *_LAZY]
@@ -48,10 +78,10 @@ def __getattr__(name):
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
-    if name in _SUBMODULES:
+    if name in _SUBMODULES and name in _submodules():
         return importlib.import_module("cnet." + name)
     raise AttributeError("module 'cnet' has no attribute %r" % name)
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
+    return sorted(set(globals()) | set(_LAZY) | set(_submodules()))

@@ -6,6 +6,7 @@ checking path runs without the real data. Network traffic goes only to an HTTP
 server on 127.0.0.1 started here; every load names its mirrors explicitly.
 """
 import copy
+import gc
 import dataclasses
 import gzip
 import hashlib
@@ -21,6 +22,7 @@ import textwrap
 import threading
 import time
 import warnings
+import zipfile
 
 import numpy as np
 import pytest
@@ -418,24 +420,17 @@ def test_cache_location_order(tmp_path, monkeypatch):
     assert cache_path(Synthetic().spec, tmp_path) == str(tmp_path / "synthetic.npz")
 
 
-@pytest.mark.parametrize("platform, env, want", [
-    ("linux", {}, ("HOME", ".cache", "cnet")),
-    ("linux", {"XDG_CACHE_HOME": "/xdg"}, ("/xdg", "cnet")),
-    ("linux", {"XDG_CACHE_HOME": "relative"}, ("HOME", ".cache", "cnet")),
-    ("darwin", {"XDG_CACHE_HOME": "/xdg"}, ("HOME", "Library", "Caches", "cnet")),
-    ("win32", {"LOCALAPPDATA": "/local"}, ("/local", "cnet", "Cache")),
-    ("win32", {}, ("HOME", "AppData", "Local", "cnet", "Cache")),
-])
-def test_platform_cache_folder(platform, env, want, monkeypatch, tmp_path):
-    monkeypatch.setattr(sys, "platform", platform)
-    for var in ("XDG_CACHE_HOME", "LOCALAPPDATA"):
-        monkeypatch.delenv(var, raising=False)
-    for var, value in env.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("USERPROFILE", str(tmp_path))
-    parts = [str(tmp_path) if p == "HOME" else p for p in want]
-    assert default_cache_home() == os.path.join(*parts)
+def test_platform_cache_folder(monkeypatch, tmp_path):
+    # The folder is platformdirs' user cache folder for "cnet" (on Linux
+    # $XDG_CACHE_HOME/cnet, else ~/.cache/cnet).
+    import platformdirs
+    assert default_cache_home() == platformdirs.user_cache_dir("cnet", appauthor=False)
+    if sys.platform.startswith("linux"):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+        assert default_cache_home() == str(tmp_path / "xdg" / "cnet")
+        monkeypatch.delenv("XDG_CACHE_HOME")
+        monkeypatch.setenv("HOME", str(tmp_path))
+        assert default_cache_home() == str(tmp_path / ".cache" / "cnet")
 
 
 def test_cached_load_needs_no_mirror(synthetic, tmp_path):
@@ -445,8 +440,9 @@ def test_cached_load_needs_no_mirror(synthetic, tmp_path):
                        verbose=False)
     assert_same(got, book_form(synthetic.arrays, True, True, False))
     with np.load(tmp_path / "synthetic.npz", allow_pickle=False) as npz:
-        assert sorted(npz.files) == sorted(KEYS)
+        assert sorted(npz.files) == sorted(KEYS + ("sha256",))
         assert all(npz[k].dtype == np.uint8 for k in KEYS)
+        assert list(npz["sha256"]) == [synthetic.spec.files[k].sha256 for k in KEYS]
 
 
 def _flip_byte(path, where):
@@ -493,6 +489,94 @@ def test_damaged_cache_is_detected_and_rebuilt(damage, synthetic, tmp_path, caps
     read_cache(path, synthetic.spec)  # rebuilt and valid
 
 
+def _npz_with_absurd_header(path, synthetic):
+    # Every member as cnet writes it, except that x_train's .npy header
+    # declares 2**40 images (about 860 TB) over a few bytes of data.
+    digests = np.array([synthetic.spec.files[k].sha256 for k in KEYS])
+    with zipfile.ZipFile(path, "w") as zf:
+        with zf.open("sha256.npy", "w") as m:
+            np.lib.format.write_array(m, digests)
+        for key in KEYS:
+            with zf.open(key + ".npy", "w") as m:
+                if key == "x_train":
+                    np.lib.format.write_array_header_1_0(
+                        m, {"descr": "|u1", "fortran_order": False, "shape": (2**40, 28, 28)})
+                    m.write(b"\0" * 100)
+                else:
+                    np.lib.format.write_array(m, synthetic.arrays[key])
+
+
+def test_absurd_header_shape_is_damage_and_rebuilt(synthetic, tmp_path, capsys):
+    """A .npy header declaring an absurd shape is refused before any memory is
+    allocated (it used to raise MemoryError and never be rebuilt)."""
+    mirror = synthetic.write_folder(tmp_path / "m")
+    path = str(tmp_path / "c" / "synthetic.npz")
+    os.makedirs(os.path.dirname(path))
+    _npz_with_absurd_header(path, synthetic)
+    with pytest.raises(CacheError, match=r"x_train is uint8 \(1099511627776, 28, 28\)"):
+        read_cache(path, synthetic.spec)
+    got = load_dataset(synthetic.spec, data_home=tmp_path / "c", mirror=mirror, verbose=True)
+    assert_same(got, book_form(synthetic.arrays, True, True, False))
+    assert "is damaged" in capsys.readouterr().err
+    read_cache(path, synthetic.spec)
+
+
+def _in_thread(fn, timeout=30):
+    """Run fn in a daemon thread; fail (instead of hanging) if it blocks."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = fn()
+        except BaseException as exc:  # handed to the test
+            result["error"] = exc
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), "the loader blocked for %d s" % timeout
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="this platform has no FIFOs")
+def test_fifo_named_like_the_cache_is_damage_not_a_hang(synthetic, tmp_path):
+    mirror = synthetic.write_folder(tmp_path / "m")
+    cache = tmp_path / "c"
+    cache.mkdir()
+    os.mkfifo(cache / "synthetic.npz")
+    with pytest.raises(CacheError, match="not a regular file \\(a FIFO\\)"):
+        _in_thread(lambda: read_cache(str(cache / "synthetic.npz"), synthetic.spec))
+    got = _in_thread(lambda: load_dataset(synthetic.spec, data_home=cache, mirror=mirror,
+                                          verbose=False))
+    assert_same(got, book_form(synthetic.arrays, True, True, False))
+    read_cache(str(cache / "synthetic.npz"), synthetic.spec)  # a regular file now
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="this platform has no FIFOs")
+def test_fifo_named_like_an_idx_file_is_refused_not_a_hang(synthetic, tmp_path):
+    mirror = synthetic.write_folder(tmp_path / "m", skip=("t_test",))
+    os.mkfifo(os.path.join(mirror, FILENAMES["t_test"]))
+    with pytest.raises(DatasetDownloadError, match="is not a regular file"):
+        _in_thread(lambda: load_dataset(synthetic.spec, data_home=tmp_path / "c",
+                                        mirror=mirror, verbose=False))
+
+
+@pytest.mark.filterwarnings("error::ResourceWarning")
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("keep", [0.5, 0.999, 10])
+def test_truncated_cache_leaks_no_file_handle(keep, synthetic, tmp_path):
+    path = str(tmp_path / "synthetic.npz")
+    write_cache(path, synthetic.arrays, synthetic.spec)
+    os.truncate(path, int(os.path.getsize(path) * keep) if keep < 1 else keep)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(CacheError):
+            read_cache(path, synthetic.spec)
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
 def test_interrupted_cache_write_leaves_nothing(synthetic, tmp_path, monkeypatch):
     calls = []
 
@@ -517,19 +601,33 @@ def test_unwritable_cache_still_returns_the_data(synthetic, tmp_path):
     assert_same(got, book_form(synthetic.arrays, True, True, False))
 
 
-def test_write_cache_replaces_and_cleans_up(tmp_path):
+def test_write_cache_replaces_and_cleans_up(synthetic, tmp_path):
     path = str(tmp_path / "d" / "x.npz")
-    write_cache(path, {"a": np.arange(3)})
-    write_cache(path, {"a": np.arange(5)})
-    with np.load(path, allow_pickle=False) as npz:
-        np.testing.assert_array_equal(npz["a"], np.arange(5))
+    write_cache(path, synthetic.arrays, synthetic.spec)
+    first = os.stat(path).st_ino
+    write_cache(path, synthetic.arrays, synthetic.spec)
+    assert os.stat(path).st_ino != first  # a new file renamed over the old one
+    got = read_cache(path, synthetic.spec)
+    for key in KEYS:
+        np.testing.assert_array_equal(got[key], synthetic.arrays[key])
     assert tmp_files(tmp_path / "d") == []
     # Left-overs of killed writers are removed once stale.
     stale = tmp_path / "d" / ".x.npz.abc.tmp"
     stale.write_bytes(b"x")
     os.utime(stale, (0, 0))
-    write_cache(path, {"a": np.arange(2)})
+    write_cache(path, synthetic.arrays, synthetic.spec)
     assert not stale.exists()
+
+
+def test_write_cache_checks_what_it_wrote(synthetic, tmp_path):
+    # Arrays that are not the spec's files (one pixel off) never become a cache.
+    arrays = dict(synthetic.arrays)
+    arrays["x_test"] = arrays["x_test"].copy()
+    arrays["x_test"][0, 0, 0] ^= 1
+    path = str(tmp_path / "x.npz")
+    with pytest.raises(CacheError, match="checksum of x_test"):
+        write_cache(path, arrays, synthetic.spec)
+    assert os.listdir(tmp_path) == []
 
 
 _CHILD = textwrap.dedent("""
@@ -587,18 +685,22 @@ def test_reader_never_sees_a_partial_cache(synthetic, tmp_path):
     # A writer process rewrites the cache file over and over; every read here,
     # made while it runs, finds the whole, valid file.
     path = str(tmp_path / "synthetic.npz")
-    write_cache(path, synthetic.arrays)
+    write_cache(path, synthetic.arrays, synthetic.spec)
     arrays_file = tmp_path / "arrays.npz"
     np.savez(arrays_file, **synthetic.arrays)
     ready = tmp_path / "ready"
+    files = {k: [e.filename, list(e.shape), e.sha256] for k, e in synthetic.spec.files.items()}
     writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
-        import sys, numpy as np
+        import json, sys, numpy as np
         from cnet.dataset._cache import write_cache
+        from cnet.dataset._spec import DatasetSpec, IdxFile
+        files = {k: IdxFile(v[0], tuple(v[1]), v[2]) for k, v in json.loads(sys.argv[4]).items()}
+        spec = DatasetSpec(name="synthetic", title="Synthetic", files=files, mirror_env="X")
         arrays = dict(np.load(sys.argv[1], allow_pickle=False))
         open(sys.argv[3], "w").close()
         for _ in range(100):
-            write_cache(sys.argv[2], arrays)
-    """), str(arrays_file), path, str(ready)], cwd=str(tmp_path))
+            write_cache(sys.argv[2], arrays, spec)
+    """), str(arrays_file), path, str(ready), json.dumps(files)], cwd=str(tmp_path))
     reads = 0
     try:
         while not ready.exists() and writer.poll() is None:
@@ -640,7 +742,8 @@ def test_progress_bar_on_a_terminal():
         p.advance(100)
     p.finish("done")
     text = stream.getvalue()
-    assert "\r" in text and "[" in text and "%" in text
+    # tqdm's bar: percentage, sizes, rate and time left, redrawn with \r.
+    assert "\r" in text and "%|" in text and "/1.00k [" in text and "B/s]" in text
     assert text.endswith("cnet: downloading x.gz: done (1.0 kB)\n")
     p.start("reading y.gz", None, "/some/where/y.gz")
     p.advance(5)
@@ -655,7 +758,7 @@ def test_progress_bar_during_a_download(synthetic, tmp_path, http_server, monkey
     text = terminal.getvalue()
     for key in KEYS:
         url = http_server + "/good/" + FILENAMES[key]
-        assert "\r\033[Kcnet: downloading %s [" % FILENAMES[key] in text
+        assert "cnet: downloading %s:" % FILENAMES[key] in text and "%|" in text
         assert "\r\033[Kcnet: downloading %s from %s: done (%s)\n" % (
             FILENAMES[key], url, format_size(len(synthetic.gz[key]))) in text
 

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tools/check_wheel.py wheelhouse/cnet-*.whl [--source .] [--openmp-runtime] [--isa]
+    python tools/check_wheel.py wheelhouse/cnet_dlfs-*.whl [--source .] [--openmp-runtime] [--isa]
 
 Always checked, against the source tree:
 

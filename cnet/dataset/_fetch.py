@@ -15,6 +15,7 @@ import urllib.parse
 import urllib.request
 import zlib
 
+from ._files import NotARegularFileError, open_regular
 from ._idx import IdxFormatError, parse_idx
 
 TIMEOUT_SECONDS = 30
@@ -142,15 +143,18 @@ class Mirror:
             if os.path.exists(plain):
                 path = plain
         try:
-            total = os.path.getsize(path)
-            if total > max_bytes:
-                raise FetchError("%s is %d bytes, more than the %d expected"
-                                 % (path, total, max_bytes))
-            with open(path, "rb") as f:
+            # A FIFO or device named like the file would block or never end.
+            with open_regular(path) as f:
+                total = os.fstat(f.fileno()).st_size
+                if total > max_bytes:
+                    raise FetchError("%s is %d bytes, more than the %d expected"
+                                     % (path, total, max_bytes))
                 progress.start("reading %s" % os.path.basename(path), total, path)
                 data = _read_stream(f, max_bytes, progress, path)
         except FileNotFoundError:
             raise FetchError("%s is missing" % path) from None
+        except NotARegularFileError as exc:
+            raise FetchError(str(exc)) from None
         except FetchError:
             raise
         except OSError as exc:

@@ -82,9 +82,9 @@ def _load_full(spec, data_home, mirror, download, progress):
                          % (spec.title, path, damaged))
     arrays = fetch_all(spec, resolve_mirrors(spec, mirror), progress)
     try:
-        write_cache(path, arrays)
+        write_cache(path, arrays, spec)
         progress.message("cached %s at %s" % (spec.title, path))
-    except OSError as exc:
+    except (OSError, CacheError) as exc:
         # The data are good; a read-only cache folder only costs a later re-download.
         warnings.warn("cnet could not write the %s cache %s (%s); it will be fetched "
                       "again next time" % (spec.title, path, exc), RuntimeWarning,

@@ -1,16 +1,15 @@
-"""Download progress: a bar on a terminal, one line per file otherwise.
+"""Download progress: a tqdm bar on a terminal, one line per file otherwise.
 
 ``verbose=None`` (the loaders' default) means "on unless ``CNET_QUIET`` is set"
 (to anything but ``0``/``false``/``no``/``off``/empty); True or False decide
 outright.
 """
 import os
-import shutil
 import sys
-import time
+
+from tqdm.auto import tqdm
 
 QUIET_ENV = "CNET_QUIET"
-_BAR_WIDTH = 20
 _REDRAW_SECONDS = 0.1
 
 
@@ -30,6 +29,15 @@ def format_size(nbytes):
     return "%d B" % nbytes
 
 
+def is_terminal(stream):
+    """True when ``stream`` is an interactive terminal (a bar can be redrawn)."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except (OSError, ValueError):
+        return False
+
+
 class Progress:
     """Reports what a loader does, to ``stream`` (standard error by default).
 
@@ -38,23 +46,18 @@ class Progress:
     enabled : bool
         False makes every method a no-op.
     stream : file-like, optional
-        Where to write; a terminal gets a redrawn bar, anything else a line
-        per finished file.
+        Where to write; a terminal gets a tqdm bar (size, rate, time left),
+        anything else a line per finished file.
     """
 
     def __init__(self, enabled, stream=None):
         self.enabled = enabled
         self.stream = sys.stderr if stream is None else stream
-        isatty = getattr(self.stream, "isatty", None)
-        try:
-            self.tty = bool(isatty and isatty())
-        except (OSError, ValueError):
-            self.tty = False
+        self.tty = is_terminal(self.stream)
         self._label = None
         self._source = None
-        self._total = None
         self._done = 0
-        self._last_draw = 0.0
+        self._bar = None
 
     def message(self, text):
         """One line of information (a failed mirror, the cache being written)."""
@@ -68,46 +71,43 @@ class Progress:
         ``source`` (a URL or path) is added to the final line; ``total`` is the
         size in bytes when known.
         """
-        self._label, self._total, self._done = label, total, 0
-        self._source = source
-        self._last_draw = 0.0
+        self._close_bar()
+        self._label, self._source, self._done = label, source, 0
         if self.enabled and self.tty:
-            self._draw()
+            try:
+                self._bar = tqdm(total=total, desc="cnet: " + label, unit="B",
+                                 unit_scale=True, unit_divisor=1000, file=self.stream,
+                                 leave=False, mininterval=_REDRAW_SECONDS,
+                                 dynamic_ncols=True, disable=False)
+            except (OSError, ValueError):
+                self._bar = None
 
     def advance(self, nbytes):
         """``nbytes`` more bytes have arrived."""
         self._done += nbytes
-        if self.enabled and self.tty:
-            now = time.monotonic()
-            if now - self._last_draw >= _REDRAW_SECONDS:
-                self._last_draw = now
-                self._draw()
+        if self._bar is not None:
+            try:
+                self._bar.update(nbytes)
+            except (OSError, ValueError):
+                self._bar = None
 
     def finish(self, note="done"):
         """The transfer ended; ``note`` says how (e.g. ``"done"``, ``"failed"``)."""
+        self._close_bar()
         if not self.enabled:
             return
         source = " from %s" % self._source if self._source else ""
         text = "cnet: %s%s: %s (%s)" % (self._label, source, note, format_size(self._done))
-        if self.tty:
-            # Overwrite the bar with the final line.
-            self._write("\r\033[K" + text + "\n")
-        else:
-            self._write(text + "\n")
+        # On a terminal the final line replaces what is left of the bar.
+        self._write(("\r\033[K" if self.tty else "") + text + "\n")
 
-    def _draw(self):
-        if self._total:
-            frac = min(1.0, self._done / self._total)
-            filled = int(round(frac * _BAR_WIDTH))
-            bar = "[%s%s] %3d%% %s / %s" % (
-                "#" * filled, "." * (_BAR_WIDTH - filled), int(frac * 100),
-                format_size(self._done), format_size(self._total))
-        else:
-            bar = "%s" % format_size(self._done)
-        line = "cnet: %s %s" % (self._label, bar)
-        # Wider than the terminal, the line would wrap and \r could not redraw it.
-        width = shutil.get_terminal_size().columns - 1
-        self._write("\r\033[K" + line[:max(width, 20)])
+    def _close_bar(self):
+        if self._bar is not None:
+            bar, self._bar = self._bar, None
+            try:
+                bar.close()
+            except (OSError, ValueError):
+                pass
 
     def _write(self, text):
         try:
