@@ -51,6 +51,9 @@ except ImportError as _exc:
 _LAZY = {
     "TwoLayerNet": "cnet.two_layer_net",
     "SGD": "cnet.optimizer",
+    "MultiLayerNet": "cnet.multi_layer_net",
+    "MultiLayerNetExtend": "cnet.multi_layer_net_extend",
+    "Trainer": "cnet.trainer",
     "load_mnist": "cnet.dataset.mnist",
     "load_fashion_mnist": "cnet.dataset.fashion_mnist",
 }
@@ -58,8 +61,8 @@ _LAZY = {
 # that exist are offered as attributes (see _submodules).
 _SUBMODULES = (
     "functions", "gradient", "reference", "optimizer", "two_layer_net", "dataset",
-    "layers", "util", "trainer", "multi_layer_net", "multi_layer_net_extend", "cli",
-    "compat", "training",
+    "layers", "util", "trainer", "multi_layer_net", "multi_layer_net_extend",
+    "ch05_two_layer_net", "cli", "compat", "training",
 )
 
 

@@ -81,3 +81,127 @@ def sgd_update(object p, object g, double lr, bint step_in_float64):
     cdef const char *gd = <const char *>cnp.PyArray_DATA(ga)
     with nogil:
         kernel(ndim, shape, pd, ps, gd, gs, lr)
+
+
+# --- Momentum, Nesterov, AdaGrad, RMSprop, Adam -------------------------------
+# Each entry takes flat, contiguous, aligned views of one array and its state,
+# of one dtype, checked by cnet.optimizer; n is their common length. The work
+# is cut into fixed blocks spread over threads; every element is updated by
+# one thread with the same arithmetic, so the result does not depend on the
+# thread count.
+
+from cython.parallel cimport prange
+from cython cimport floating
+from cnet._config cimport cnet_threads_for
+
+cdef extern from "cnet_common.h":
+    enum: CNET_PARALLEL_MIN
+
+cdef extern from "optimizer.h" nogil:
+    void momentum_update_f64(double *, const double *, double *, size_t, double, double)
+    void momentum_update_f32(float *, const float *, float *, size_t, float, float)
+    void nesterov_update_f64(double *, const double *, double *, size_t, double, double,
+                             double, double)
+    void nesterov_update_f32(float *, const float *, float *, size_t, float, float,
+                             float, float)
+    void adagrad_update_f64(double *, const double *, double *, size_t, double, double)
+    void adagrad_update_f32(float *, const float *, float *, size_t, float, float)
+    void rmsprop_update_f64(double *, const double *, double *, size_t, double, double,
+                            double, double)
+    void rmsprop_update_f32(float *, const float *, float *, size_t, float, float,
+                            float, float)
+    void adam_update_f64(double *, const double *, double *, double *, size_t, double,
+                         double, double, double, int)
+    void adam_update_f32(float *, const float *, float *, float *, size_t, float, float,
+                         double, float, int)
+
+# Elements per block: large enough that a block's loop dominates its dispatch.
+cdef Py_ssize_t BLOCK = CNET_PARALLEL_MIN
+
+
+cdef inline int _threads(Py_ssize_t n) noexcept nogil:
+    return cnet_threads_for(<size_t>n, CNET_PARALLEL_MIN)
+
+
+def momentum_update(floating[::1] p, const floating[::1] g, floating[::1] v,
+                    double momentum, double lr):
+    """v = momentum * v - lr * g; p += v (see optimizer_impl.h)."""
+    cdef Py_ssize_t n = p.shape[0], nb = (n + BLOCK - 1) // BLOCK, b, i0, cnt
+    if n == 0:
+        return
+    with nogil:
+        for b in prange(nb, num_threads=_threads(n), schedule="static"):
+            i0 = b * BLOCK
+            cnt = min(BLOCK, n - i0)
+            if floating is double:
+                momentum_update_f64(&p[i0], &g[i0], &v[i0], cnt, momentum, lr)
+            else:
+                momentum_update_f32(&p[i0], &g[i0], &v[i0], cnt, <float>momentum,
+                                    <float>lr)
+
+
+def nesterov_update(floating[::1] p, const floating[::1] g, floating[::1] v,
+                    double mm, double c, double momentum, double lr):
+    """p += mm * v; p -= c * g; v *= momentum; v -= lr * g."""
+    cdef Py_ssize_t n = p.shape[0], nb = (n + BLOCK - 1) // BLOCK, b, i0, cnt
+    if n == 0:
+        return
+    with nogil:
+        for b in prange(nb, num_threads=_threads(n), schedule="static"):
+            i0 = b * BLOCK
+            cnt = min(BLOCK, n - i0)
+            if floating is double:
+                nesterov_update_f64(&p[i0], &g[i0], &v[i0], cnt, mm, c, momentum, lr)
+            else:
+                nesterov_update_f32(&p[i0], &g[i0], &v[i0], cnt, <float>mm, <float>c,
+                                    <float>momentum, <float>lr)
+
+
+def adagrad_update(floating[::1] p, const floating[::1] g, floating[::1] h,
+                   double lr, double eps):
+    """h += g * g; p -= lr * g / (sqrt(h) + eps)."""
+    cdef Py_ssize_t n = p.shape[0], nb = (n + BLOCK - 1) // BLOCK, b, i0, cnt
+    if n == 0:
+        return
+    with nogil:
+        for b in prange(nb, num_threads=_threads(n), schedule="static"):
+            i0 = b * BLOCK
+            cnt = min(BLOCK, n - i0)
+            if floating is double:
+                adagrad_update_f64(&p[i0], &g[i0], &h[i0], cnt, lr, eps)
+            else:
+                adagrad_update_f32(&p[i0], &g[i0], &h[i0], cnt, <float>lr, <float>eps)
+
+
+def rmsprop_update(floating[::1] p, const floating[::1] g, floating[::1] h,
+                   double decay, double keep, double lr, double eps):
+    """h *= decay; h += keep * g * g; p -= lr * g / (sqrt(h) + eps)."""
+    cdef Py_ssize_t n = p.shape[0], nb = (n + BLOCK - 1) // BLOCK, b, i0, cnt
+    if n == 0:
+        return
+    with nogil:
+        for b in prange(nb, num_threads=_threads(n), schedule="static"):
+            i0 = b * BLOCK
+            cnt = min(BLOCK, n - i0)
+            if floating is double:
+                rmsprop_update_f64(&p[i0], &g[i0], &h[i0], cnt, decay, keep, lr, eps)
+            else:
+                rmsprop_update_f32(&p[i0], &g[i0], &h[i0], cnt, <float>decay,
+                                   <float>keep, <float>lr, <float>eps)
+
+
+def adam_update(floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,
+                double k1, double k2, double lr_t, double eps, bint wide):
+    """m += k1 * (g - m); v += k2 * (g * g - v); p -= lr_t * m / (sqrt(v) + eps)."""
+    cdef Py_ssize_t n = p.shape[0], nb = (n + BLOCK - 1) // BLOCK, b, i0, cnt
+    if n == 0:
+        return
+    with nogil:
+        for b in prange(nb, num_threads=_threads(n), schedule="static"):
+            i0 = b * BLOCK
+            cnt = min(BLOCK, n - i0)
+            if floating is double:
+                adam_update_f64(&p[i0], &g[i0], &m[i0], &v[i0], cnt, k1, k2, lr_t, eps, wide)
+            else:
+                adam_update_f32(&p[i0], &g[i0], &m[i0], &v[i0], cnt, <float>k1, <float>k2,
+                                lr_t, <float>eps, wide)

@@ -1,15 +1,28 @@
 """The book's optimizers (``common/optimizer.py``) on compiled update loops.
 
-``SGD.update(params, grads)`` changes every array of ``params`` in place with
-exactly the bits of the book's ``params[key] -= lr * grads[key]``.
+``update(params, grads)`` changes every array of ``params`` in place. SGD gives
+exactly the bits of the book's ``params[key] -= lr * grads[key]``; Momentum,
+Nesterov, AdaGrad, RMSprop and Adam give exactly the bits of the book's NumPy
+lines too when a parameter, its gradient and its state share one dtype and
+one contiguous layout (the usual case: one compiled pass per array, no
+temporaries). Any other combination (mixed float32/float64, strided or
+overlapping arrays, NumPy scalars that widen the arithmetic) runs the book's
+NumPy lines themselves, on the state arrays in place. The state (``v``, ``h``,
+``m``) has the parameter's dtype and layout and is created on the first update.
+
+``from cnet.optimizer import *`` also gives ``np``, as the book's module does
+(ch06/optimizer_compare_mnist.py uses ``np`` from that star import alone).
 """
 import numpy as np
 
 from . import _optimizer
 
-__all__ = ["SGD"]
+__all__ = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "np"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+# The book's epsilon of AdaGrad, RMSprop and Adam.
+EPS = 1e-7
 
 
 def _check_keys(params, grads):
@@ -23,9 +36,102 @@ def _check_keys(params, grads):
                          "not in params %s" % (missing, extra))
 
 
+def _check_real(value, name):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        raise TypeError("%s must be a real number, got %s" % (name, type(value).__name__))
+
+
+def _check_pair(key, p, g):
+    """(p, g) checked: p a writeable float32/float64 ndarray, g of p's shape."""
+    if not isinstance(p, np.ndarray):
+        raise TypeError("params[%r] must be a NumPy array to update in place, "
+                        "got %s" % (key, type(p).__name__))
+    if p.dtype not in _FLOATS:
+        raise TypeError("params[%r] must be float32 or float64, got %s" % (key, p.dtype))
+    g = np.asarray(g)
+    if g.shape != p.shape:
+        raise ValueError("grads[%r] has shape %s, params[%r] has shape %s"
+                         % (key, g.shape, key, p.shape))
+    if g.dtype.kind not in "biuf":
+        raise TypeError("grads[%r] must hold real numbers, got dtype %s" % (key, g.dtype))
+    if not p.flags.writeable:
+        raise ValueError("params[%r] is read-only" % key)
+    return p, g
+
+
 def _step_dtype(lr, g):
     """The dtype NumPy computes ``lr * g`` in (a Python float adapts to g's dtype)."""
     return np.multiply(lr, np.empty(0, dtype=g.dtype)).dtype
+
+
+def _flat(a, order):
+    """A 1-D view of a walking its memory in order ("C" or "F"), or None when a
+    cannot be walked so (not contiguous in that order, misaligned, or read-only)."""
+    if not (a.flags.aligned and a.flags.writeable):
+        return None
+    if order == "C" and a.flags.c_contiguous:
+        return a.reshape(-1)
+    if order == "F" and a.flags.f_contiguous:
+        return a.reshape(-1, order="F")
+    return None
+
+
+def _flat_views(p, g, states):
+    """Flat views of p, g and each state array in one memory order, or None when
+    the compiled pass cannot take them (see the module docstring)."""
+    if g.dtype != p.dtype or any(not isinstance(s, np.ndarray) or s.dtype != p.dtype
+                                 or s.shape != p.shape for s in states):
+        return None
+    order = "C" if p.flags.c_contiguous else "F"
+    fp = _flat(p, order)
+    fg = g.reshape(-1, order=order) if g.flags.aligned and (
+        g.flags.c_contiguous if order == "C" else g.flags.f_contiguous) else None
+    if fp is None or fg is None:
+        return None
+    flats = [fp, fg]
+    for s in states:
+        fs = _flat(s, order)
+        if fs is None:
+            return None
+        flats.append(fs)
+    arrays = [p, g, *states]
+    for i in range(len(arrays)):
+        for j in range(i + 1, len(arrays)):
+            if np.may_share_memory(arrays[i], arrays[j]):
+                return None
+    return flats
+
+
+def _keeps_dtype(dtype, *scalars):
+    """True when each scalar times an array of dtype is computed in dtype."""
+    return all(np.result_type(s, dtype) == dtype for s in scalars)
+
+
+class _Stateful:
+    """The common part of the optimizers with per-parameter state."""
+
+    _state_names = ()
+
+    def _state(self, params):
+        """Create the state dicts on the first update (zeros like each parameter)."""
+        for name in self._state_names:
+            if getattr(self, name) is None:
+                setattr(self, name, {key: np.zeros_like(val) for key, val in params.items()})
+        for key, val in params.items():
+            for name in self._state_names:
+                store = getattr(self, name)
+                if key not in store:
+                    store[key] = np.zeros_like(val)
+
+    def _items(self, params, grads):
+        """[(key, p, g)] for each parameter, all checked before any is changed."""
+        _check_keys(params, grads)
+        items = []
+        for key in params.keys():
+            p, g = _check_pair(key, params[key], grads[key])
+            items.append((key, p, g))
+        return items
 
 
 class SGD:
@@ -54,29 +160,235 @@ class SGD:
         """
         _check_keys(params, grads)
         lr = self.lr
-        if isinstance(lr, (bool, np.bool_)) or not isinstance(
-                lr, (int, float, np.integer, np.floating)):
-            raise TypeError("lr must be a real number, got %s" % type(lr).__name__)
+        _check_real(lr, "lr")
         for key in params.keys():
-            p, g = params[key], grads[key]
-            if not isinstance(p, np.ndarray):
-                raise TypeError("params[%r] must be a NumPy array to update in place, "
-                                "got %s" % (key, type(p).__name__))
-            if p.dtype not in _FLOATS:
-                raise TypeError("params[%r] must be float32 or float64, got %s"
-                                % (key, p.dtype))
-            g = np.asarray(g)
-            if g.shape != p.shape:
-                raise ValueError("grads[%r] has shape %s, params[%r] has shape %s"
-                                 % (key, g.shape, key, p.shape))
+            p, g = _check_pair(key, params[key], grads[key])
             step = _step_dtype(lr, g)
             if step not in _FLOATS:
                 raise TypeError("grads[%r] of dtype %s gives lr * grad in %s; only "
                                 "float32 and float64 are supported" % (key, g.dtype, step))
             if g.dtype not in _FLOATS:
                 g = g.astype(step)  # NumPy casts integer gradients the same way
-            if not p.flags.writeable:
-                raise ValueError("params[%r] is read-only" % key)
-            if g is not p and np.may_share_memory(p, g):
-                g = g.copy()
-            _optimizer.sgd_update(p, g, float(lr), step == np.float64)
+            if g is not p and np.may_share_memory(p, g) or not g.flags.aligned:
+                g = g.copy()  # a copy is aligned, and apart from p
+            if p.flags.aligned:
+                _optimizer.sgd_update(p, g, float(lr), step == np.float64)
+            else:
+                # The kernel reads elements through typed pointers, which
+                # must be aligned: update an aligned copy and store it back.
+                q = p.copy()
+                _optimizer.sgd_update(q, g if g is not p else q, float(lr),
+                                      step == np.float64)
+                p[...] = q
+
+
+class Momentum(_Stateful):
+    """Momentum SGD: ``v = momentum * v - lr * grad; W += v``.
+
+    Parameters
+    ----------
+    lr : float, default 0.01
+    momentum : float, default 0.9
+
+    Attributes
+    ----------
+    v : dict of str to ndarray or None
+        The velocity of each parameter (created on the first update).
+    """
+
+    _state_names = ("v",)
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr = lr
+        self.momentum = momentum
+        self.v = None
+
+    def update(self, params, grads):
+        """Update every array of ``params`` in place (see :meth:`SGD.update`)."""
+        lr, momentum = self.lr, self.momentum
+        _check_real(lr, "lr")
+        _check_real(momentum, "momentum")
+        items = self._items(params, grads)
+        self._state(params)
+        for key, p, g in items:
+            v = self.v[key]
+            flats = _flat_views(p, g, [v])
+            if flats is not None and _keeps_dtype(p.dtype, lr, momentum):
+                _optimizer.momentum_update(*flats, float(momentum), float(lr))
+            else:
+                v[...] = momentum * v - lr * g
+                p += v
+
+
+class Nesterov(_Stateful):
+    """Nesterov's accelerated gradient (http://arxiv.org/abs/1212.0901), in the
+    book's form: ``W += momentum**2 * v; W -= (1 + momentum) * lr * grad;
+    v = momentum * v - lr * grad``.
+
+    Parameters
+    ----------
+    lr : float, default 0.01
+    momentum : float, default 0.9
+
+    Attributes
+    ----------
+    v : dict of str to ndarray or None
+    """
+
+    _state_names = ("v",)
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr = lr
+        self.momentum = momentum
+        self.v = None
+
+    def update(self, params, grads):
+        """Update every array of ``params`` in place (see :meth:`SGD.update`)."""
+        lr, momentum = self.lr, self.momentum
+        _check_real(lr, "lr")
+        _check_real(momentum, "momentum")
+        mm = momentum * momentum
+        c = (1 + momentum) * lr
+        items = self._items(params, grads)
+        self._state(params)
+        for key, p, g in items:
+            v = self.v[key]
+            flats = _flat_views(p, g, [v])
+            if flats is not None and _keeps_dtype(p.dtype, lr, momentum, mm, c):
+                _optimizer.nesterov_update(*flats, float(mm), float(c), float(momentum),
+                                           float(lr))
+            else:
+                p += mm * v
+                p -= c * g
+                v *= momentum
+                v -= lr * g
+
+
+class AdaGrad(_Stateful):
+    """AdaGrad: ``h += grad * grad; W -= lr * grad / (sqrt(h) + 1e-7)``.
+
+    Parameters
+    ----------
+    lr : float, default 0.01
+
+    Attributes
+    ----------
+    h : dict of str to ndarray or None
+        The sum of squared gradients of each parameter.
+    """
+
+    _state_names = ("h",)
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+        self.h = None
+
+    def update(self, params, grads):
+        """Update every array of ``params`` in place (see :meth:`SGD.update`)."""
+        lr = self.lr
+        _check_real(lr, "lr")
+        items = self._items(params, grads)
+        self._state(params)
+        for key, p, g in items:
+            h = self.h[key]
+            flats = _flat_views(p, g, [h])
+            if flats is not None and _keeps_dtype(p.dtype, lr):
+                _optimizer.adagrad_update(*flats, float(lr), EPS)
+            else:
+                h += g * g
+                p -= lr * g / (np.sqrt(h) + EPS)
+
+
+class RMSprop(_Stateful):
+    """RMSprop: ``h = decay_rate * h + (1 - decay_rate) * grad * grad;
+    W -= lr * grad / (sqrt(h) + 1e-7)``.
+
+    Parameters
+    ----------
+    lr : float, default 0.01
+    decay_rate : float, default 0.99
+
+    Attributes
+    ----------
+    h : dict of str to ndarray or None
+    """
+
+    _state_names = ("h",)
+
+    def __init__(self, lr=0.01, decay_rate=0.99):
+        self.lr = lr
+        self.decay_rate = decay_rate
+        self.h = None
+
+    def update(self, params, grads):
+        """Update every array of ``params`` in place (see :meth:`SGD.update`)."""
+        lr, decay = self.lr, self.decay_rate
+        _check_real(lr, "lr")
+        _check_real(decay, "decay_rate")
+        keep = 1 - decay
+        items = self._items(params, grads)
+        self._state(params)
+        for key, p, g in items:
+            h = self.h[key]
+            flats = _flat_views(p, g, [h])
+            if flats is not None and _keeps_dtype(p.dtype, lr, decay, keep):
+                _optimizer.rmsprop_update(*flats, float(decay), float(keep), float(lr), EPS)
+            else:
+                h *= decay
+                h += keep * g * g
+                p -= lr * g / (np.sqrt(h) + EPS)
+
+
+class Adam(_Stateful):
+    """Adam (http://arxiv.org/abs/1412.6980v8) in the book's form.
+
+    ``m += (1 - beta1) * (grad - m); v += (1 - beta2) * (grad**2 - v);
+    W -= lr_t * m / (sqrt(v) + 1e-7)`` with
+    ``lr_t = lr * sqrt(1 - beta2**iter) / (1 - beta1**iter)``.
+
+    Parameters
+    ----------
+    lr : float, default 0.001
+    beta1 : float, default 0.9
+    beta2 : float, default 0.999
+
+    Attributes
+    ----------
+    iter : int
+        Updates made so far.
+    m, v : dict of str to ndarray or None
+        First and second moment estimates.
+    """
+
+    _state_names = ("m", "v")
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        self.lr = lr
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.iter = 0
+        self.m = None
+        self.v = None
+
+    def update(self, params, grads):
+        """Update every array of ``params`` in place (see :meth:`SGD.update`)."""
+        for name in ("lr", "beta1", "beta2"):
+            _check_real(getattr(self, name), name)
+        items = self._items(params, grads)
+        self._state(params)
+        self.iter += 1
+        # np.sqrt, as the book: lr_t is a NumPy float64 and takes part in the
+        # dtype NumPy picks for lr_t * m.
+        lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
+        k1, k2 = 1 - self.beta1, 1 - self.beta2
+        for key, p, g in items:
+            m, v = self.m[key], self.v[key]
+            flats = _flat_views(p, g, [m, v])
+            step = np.result_type(lr_t, p.dtype)
+            if flats is not None and _keeps_dtype(p.dtype, k1, k2) and step in _FLOATS:
+                _optimizer.adam_update(*flats, float(k1), float(k2), float(lr_t), EPS,
+                                       step != p.dtype)
+            else:
+                m += k1 * (g - m)
+                v += k2 * (g ** 2 - v)
+                p -= lr_t * m / (np.sqrt(v) + EPS)

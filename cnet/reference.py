@@ -16,6 +16,10 @@ __all__ = [
     "numerical_diff", "_numerical_gradient_1d", "numerical_gradient_2d",
     "numerical_gradient", "gradient_descent",
     "TwoLayerNet", "SGD",
+    "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout", "BatchNormalization",
+    "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam",
+    "smooth_curve", "shuffle_dataset", "conv_output_size",
+    "MultiLayerNet", "MultiLayerNetExtend", "Ch05TwoLayerNet", "Trainer",
 ]
 
 
@@ -242,3 +246,394 @@ class SGD:
     def update(self, params, grads):
         for key in params.keys():
             params[key] -= self.lr * grads[key]
+
+
+# --- common/layers.py ------------------------------------------------------
+# The twins of cnet.layers, cnet.optimizer, cnet.util, cnet.multi_layer_net(_extend),
+# cnet.trainer and cnet.ch05_two_layer_net: the book's formulas, one per line.
+
+class Relu:
+    def __init__(self):
+        self.mask = None
+
+    def forward(self, x):
+        self.mask = x <= 0
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        dout[self.mask] = 0
+        return dout
+
+
+class Sigmoid:
+    def __init__(self):
+        self.out = None
+
+    def forward(self, x):
+        self.out = sigmoid(x)
+        return self.out
+
+    def backward(self, dout):
+        return dout * (1.0 - self.out) * self.out
+
+
+class Affine:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+        self.x = self.original_x_shape = self.dW = self.db = None
+
+    def forward(self, x):
+        self.original_x_shape = x.shape
+        self.x = x.reshape(x.shape[0], -1)
+        return np.dot(self.x, self.W) + self.b
+
+    def backward(self, dout):
+        dx = np.dot(dout, self.W.T)
+        self.dW = np.dot(self.x.T, dout)
+        self.db = np.sum(dout, axis=0)
+        return dx.reshape(*self.original_x_shape)
+
+
+class SoftmaxWithLoss:
+    def __init__(self):
+        self.loss = self.y = self.t = None
+
+    def forward(self, x, t):
+        self.t = t
+        self.y = softmax(x)
+        self.loss = cross_entropy_error(self.y, self.t)
+        return self.loss
+
+    def backward(self, dout=1):
+        batch_size = self.t.shape[0]
+        if self.t.size == self.y.size:
+            return (self.y - self.t) / batch_size
+        dx = self.y.copy()
+        dx[np.arange(batch_size), self.t] -= 1
+        return dx / batch_size
+
+
+class Dropout:
+    def __init__(self, dropout_ratio=0.5):
+        self.dropout_ratio = dropout_ratio
+        self.mask = None
+
+    def forward(self, x, train_flg=True):
+        if train_flg:
+            self.mask = np.random.rand(*x.shape) > self.dropout_ratio
+            return x * self.mask
+        return x * (1.0 - self.dropout_ratio)
+
+    def backward(self, dout):
+        return dout * self.mask
+
+
+class BatchNormalization:
+    def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None):
+        self.gamma, self.beta, self.momentum = gamma, beta, momentum
+        self.running_mean, self.running_var = running_mean, running_var
+        self.input_shape = self.batch_size = self.xc = self.xn = self.std = None
+        self.dgamma = self.dbeta = None
+
+    def forward(self, x, train_flg=True):
+        self.input_shape = x.shape
+        x = x.reshape(x.shape[0], -1)
+        if self.running_mean is None:
+            self.running_mean = np.zeros(x.shape[1])
+            self.running_var = np.zeros(x.shape[1])
+        if train_flg:
+            mu = x.mean(axis=0)
+            xc = x - mu
+            var = np.mean(xc ** 2, axis=0)
+            std = np.sqrt(var + 10e-7)
+            xn = xc / std
+            self.batch_size, self.xc, self.xn, self.std = x.shape[0], xc, xn, std
+            self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mu
+            self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
+        else:
+            xc = x - self.running_mean
+            xn = xc / np.sqrt(self.running_var + 10e-7)
+        return (self.gamma * xn + self.beta).reshape(*self.input_shape)
+
+    def backward(self, dout):
+        dout = dout.reshape(dout.shape[0], -1)
+        dbeta = dout.sum(axis=0)
+        dgamma = np.sum(self.xn * dout, axis=0)
+        dxn = self.gamma * dout
+        dxc = dxn / self.std
+        dstd = -np.sum((dxn * self.xc) / (self.std * self.std), axis=0)
+        dvar = 0.5 * dstd / self.std
+        dxc += (2.0 / self.batch_size) * self.xc * dvar
+        dmu = np.sum(dxc, axis=0)
+        dx = dxc - dmu / self.batch_size
+        self.dgamma, self.dbeta = dgamma, dbeta
+        return dx.reshape(*self.input_shape)
+
+
+# --- common/util.py (dense part) ---------------------------------------------
+
+def smooth_curve(x):
+    window_len = 11
+    s = np.r_[x[window_len - 1:0:-1], x, x[-1:-window_len:-1]]
+    w = np.kaiser(window_len, 2)
+    y = np.convolve(w / w.sum(), s, mode="valid")
+    return y[5:len(y) - 5]
+
+
+def shuffle_dataset(x, t):
+    permutation = np.random.permutation(x.shape[0])
+    return x[permutation], t[permutation]
+
+
+def conv_output_size(input_size, filter_size, stride=1, pad=0):
+    return (input_size + 2 * pad - filter_size) / stride + 1
+
+
+# --- common/optimizer.py (the five after SGD) ---------------------------------
+
+class Momentum:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, None
+
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params.keys():
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+class Nesterov:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, None
+
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params.keys():
+            params[key] += self.momentum * self.momentum * self.v[key]
+            params[key] -= (1 + self.momentum) * self.lr * grads[key]
+            self.v[key] *= self.momentum
+            self.v[key] -= self.lr * grads[key]
+
+
+class AdaGrad:
+    def __init__(self, lr=0.01):
+        self.lr, self.h = lr, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params.keys():
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class RMSprop:
+    def __init__(self, lr=0.01, decay_rate=0.99):
+        self.lr, self.decay_rate, self.h = lr, decay_rate, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params.keys():
+            self.h[key] *= self.decay_rate
+            self.h[key] += (1 - self.decay_rate) * grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class Adam:
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        self.lr, self.beta1, self.beta2 = lr, beta1, beta2
+        self.iter, self.m, self.v = 0, None, None
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = {key: np.zeros_like(val) for key, val in params.items()}
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+        self.iter += 1
+        lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
+        for key in params.keys():
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+# --- common/multi_layer_net.py, common/multi_layer_net_extend.py -------------
+
+def _init_scale(weight_init_std, fan_in):
+    name = str(weight_init_std).lower()
+    if name in ("relu", "he"):
+        return np.sqrt(2.0 / fan_in)
+    if name in ("sigmoid", "xavier"):
+        return np.sqrt(1.0 / fan_in)
+    return weight_init_std
+
+
+class MultiLayerNetExtend:
+    """The book's MultiLayerNetExtend; MultiLayerNet is it without dropout and
+    batch norm (the same layers, draws and formulas)."""
+
+    def __init__(self, input_size, hidden_size_list, output_size, activation="relu",
+                 weight_init_std="relu", weight_decay_lambda=0, use_dropout=False,
+                 dropout_ration=0.5, use_batchnorm=False):
+        self.hidden_layer_num = len(hidden_size_list)
+        self.weight_decay_lambda = weight_decay_lambda
+        self.use_batchnorm = use_batchnorm
+        self.params = {}
+        sizes = [input_size] + list(hidden_size_list) + [output_size]
+        for idx in range(1, len(sizes)):
+            scale = _init_scale(weight_init_std, sizes[idx - 1])
+            self.params["W%d" % idx] = scale * np.random.randn(sizes[idx - 1], sizes[idx])
+            self.params["b%d" % idx] = np.zeros(sizes[idx])
+        act = {"sigmoid": Sigmoid, "relu": Relu}[activation]
+        self.layers = {}
+        for idx in range(1, self.hidden_layer_num + 1):
+            self.layers["Affine%d" % idx] = Affine(self.params["W%d" % idx],
+                                                   self.params["b%d" % idx])
+            if use_batchnorm:
+                self.params["gamma%d" % idx] = np.ones(hidden_size_list[idx - 1])
+                self.params["beta%d" % idx] = np.zeros(hidden_size_list[idx - 1])
+                self.layers["BatchNorm%d" % idx] = BatchNormalization(
+                    self.params["gamma%d" % idx], self.params["beta%d" % idx])
+            self.layers["Activation_function%d" % idx] = act()
+            if use_dropout:
+                self.layers["Dropout%d" % idx] = Dropout(dropout_ration)
+        idx = self.hidden_layer_num + 1
+        self.layers["Affine%d" % idx] = Affine(self.params["W%d" % idx], self.params["b%d" % idx])
+        self.last_layer = SoftmaxWithLoss()
+
+    def predict(self, x, train_flg=False):
+        return self._forward(x, train_flg)
+
+    def _forward(self, x, train_flg):
+        for key, layer in self.layers.items():
+            if "Dropout" in key or "BatchNorm" in key:
+                x = layer.forward(x, train_flg)
+            else:
+                x = layer.forward(x)
+        return x
+
+    def loss(self, x, t, train_flg=False):
+        y = self._forward(x, train_flg)
+        weight_decay = 0
+        for idx in range(1, self.hidden_layer_num + 2):
+            W = self.params["W%d" % idx]
+            weight_decay += 0.5 * self.weight_decay_lambda * np.sum(W ** 2)
+        return self.last_layer.forward(y, t) + weight_decay
+
+    def accuracy(self, x, t):
+        y = np.argmax(self._forward(x, False), axis=1)
+        if t.ndim != 1:
+            t = np.argmax(t, axis=1)
+        return np.sum(y == t) / float(x.shape[0])
+
+    def _keys(self):
+        for idx in range(1, self.hidden_layer_num + 2):
+            yield idx, "W%d" % idx, "b%d" % idx
+
+    def _loss(self, x, t, train_flg):
+        return MultiLayerNetExtend.loss(self, x, t, train_flg)
+
+    def numerical_gradient(self, x, t):
+        loss_W = lambda W: self._loss(x, t, True)  # noqa: E731
+        grads = {}
+        for idx, W, b in self._keys():
+            grads[W] = numerical_gradient(loss_W, self.params[W])
+            grads[b] = numerical_gradient(loss_W, self.params[b])
+            if self.use_batchnorm and idx != self.hidden_layer_num + 1:
+                for key in ("gamma%d" % idx, "beta%d" % idx):
+                    grads[key] = numerical_gradient(loss_W, self.params[key])
+        return grads
+
+    def gradient(self, x, t):
+        self._loss(x, t, True)
+        dout = self.last_layer.backward(1)
+        for layer in reversed(list(self.layers.values())):
+            dout = layer.backward(dout)
+        grads = {}
+        for idx, W, b in self._keys():
+            affine = self.layers["Affine%d" % idx]
+            grads[W] = affine.dW + self.weight_decay_lambda * self.params[W]
+            grads[b] = affine.db
+            if self.use_batchnorm and idx != self.hidden_layer_num + 1:
+                grads["gamma%d" % idx] = self.layers["BatchNorm%d" % idx].dgamma
+                grads["beta%d" % idx] = self.layers["BatchNorm%d" % idx].dbeta
+        return grads
+
+
+class MultiLayerNet(MultiLayerNetExtend):
+    def __init__(self, input_size, hidden_size_list, output_size, activation="relu",
+                 weight_init_std="relu", weight_decay_lambda=0):
+        super().__init__(input_size, hidden_size_list, output_size, activation,
+                         weight_init_std, weight_decay_lambda)
+
+    def predict(self, x):
+        return super().predict(x)
+
+    def loss(self, x, t):
+        return super().loss(x, t)
+
+
+# --- ch05/two_layer_net.py -----------------------------------------------------
+
+class Ch05TwoLayerNet(MultiLayerNet):
+    """The chapter-5 TwoLayerNet: Affine1, Relu1, Affine2, SoftmaxWithLoss, with the
+    book's weight_init_std scale (not He)."""
+
+    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01):
+        super().__init__(input_size, [hidden_size], output_size, "relu", weight_init_std)
+
+
+# --- common/trainer.py ---------------------------------------------------------
+
+class Trainer:
+    def __init__(self, network, x_train, t_train, x_test, t_test, epochs=20,
+                 mini_batch_size=100, optimizer="SGD", optimizer_param={"lr": 0.01},
+                 evaluate_sample_num_per_epoch=None, verbose=True):
+        self.network, self.verbose = network, verbose
+        self.x_train, self.t_train, self.x_test, self.t_test = x_train, t_train, x_test, t_test
+        self.epochs, self.batch_size = epochs, mini_batch_size
+        self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
+        classes = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov,
+                   "adagrad": AdaGrad, "rmsprop": RMSprop, "adam": Adam}
+        self.optimizer = classes[optimizer.lower()](**optimizer_param)
+        self.train_size = x_train.shape[0]
+        self.iter_per_epoch = max(self.train_size / mini_batch_size, 1)
+        self.max_iter = int(epochs * self.iter_per_epoch)
+        self.current_iter = self.current_epoch = 0
+        self.train_loss_list, self.train_acc_list, self.test_acc_list = [], [], []
+
+    def train_step(self):
+        batch_mask = np.random.choice(self.train_size, self.batch_size)
+        x_batch, t_batch = self.x_train[batch_mask], self.t_train[batch_mask]
+        grads = self.network.gradient(x_batch, t_batch)
+        self.optimizer.update(self.network.params, grads)
+        loss = self.network.loss(x_batch, t_batch)
+        self.train_loss_list.append(loss)
+        if self.verbose:
+            print("train loss:" + str(loss))
+        if self.current_iter % self.iter_per_epoch == 0:
+            self.current_epoch += 1
+            x_tr, t_tr, x_te, t_te = self.x_train, self.t_train, self.x_test, self.t_test
+            n = self.evaluate_sample_num_per_epoch
+            if n is not None:
+                x_tr, t_tr, x_te, t_te = x_tr[:n], t_tr[:n], x_te[:n], t_te[:n]
+            train_acc = self.network.accuracy(x_tr, t_tr)
+            test_acc = self.network.accuracy(x_te, t_te)
+            self.train_acc_list.append(train_acc)
+            self.test_acc_list.append(test_acc)
+            if self.verbose:
+                print("=== epoch:" + str(self.current_epoch) + ", train acc:" + str(train_acc)
+                      + ", test acc:" + str(test_acc) + " ===")
+        self.current_iter += 1
+
+    def train(self):
+        for _ in range(self.max_iter):
+            self.train_step()
+        test_acc = self.network.accuracy(self.x_test, self.t_test)
+        if self.verbose:
+            print("=============== Final Test Accuracy ===============")
+            print("test acc:" + str(test_acc))

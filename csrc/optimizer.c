@@ -75,3 +75,21 @@ CNET_SGD_KERNEL(sgd_update_pf_gf_md, float, float, double, double)
 CNET_SGD_KERNEL(sgd_update_pf_gd_md, float, double, double, double)
 CNET_SGD_KERNEL(sgd_update_pd_gf_mf, double, float, float, double)
 CNET_SGD_KERNEL(sgd_update_pd_gf_md, double, float, double, double)
+
+#include <math.h>
+
+#define T double
+#define OPT(name) name##_f64
+#define OPT_SQRT sqrt
+#include "optimizer_impl.h"
+#undef T
+#undef OPT
+#undef OPT_SQRT
+
+#define T float
+#define OPT(name) name##_f32
+#define OPT_SQRT sqrtf
+#include "optimizer_impl.h"
+#undef T
+#undef OPT
+#undef OPT_SQRT

@@ -27,4 +27,26 @@ CNET_SGD_DECLARE(sgd_update_pd_gf_md)
 
 #undef CNET_SGD_DECLARE
 
+/* The other five optimizers (contracts in optimizer_impl.h); _f64 for
+ * float64 arrays, _f32 for float32. */
+void momentum_update_f64(double *p, const double *g, double *v, size_t n, double momentum,
+                         double lr);
+void momentum_update_f32(float *p, const float *g, float *v, size_t n, float momentum,
+                         float lr);
+void nesterov_update_f64(double *p, const double *g, double *v, size_t n, double mm,
+                         double c, double momentum, double lr);
+void nesterov_update_f32(float *p, const float *g, float *v, size_t n, float mm, float c,
+                         float momentum, float lr);
+void adagrad_update_f64(double *p, const double *g, double *h, size_t n, double lr,
+                        double eps);
+void adagrad_update_f32(float *p, const float *g, float *h, size_t n, float lr, float eps);
+void rmsprop_update_f64(double *p, const double *g, double *h, size_t n, double decay,
+                        double keep, double lr, double eps);
+void rmsprop_update_f32(float *p, const float *g, float *h, size_t n, float decay,
+                        float keep, float lr, float eps);
+void adam_update_f64(double *p, const double *g, double *m, double *v, size_t n, double k1,
+                     double k2, double lr_t, double eps, int wide);
+void adam_update_f32(float *p, const float *g, float *m, float *v, size_t n, float k1,
+                     float k2, double lr_t, float eps, int wide);
+
 #endif

@@ -141,3 +141,148 @@ def test_private_kernel_checks_its_arguments():
         _optimizer.sgd_update(np.zeros(3, dtype=int), np.zeros(3), 0.1, True)
     with pytest.raises(TypeError, match="NumPy arrays"):
         _optimizer.sgd_update([0.0], np.zeros(1), 0.1, True)
+
+
+# --- Momentum, Nesterov, AdaGrad, RMSprop, Adam -------------------------------------
+# Each compiled pass rounds every step of the book's NumPy lines as NumPy does
+# (no fused multiply-add, sqrt and division correctly rounded), and the NumPy
+# fallback runs the book's lines themselves, so these comparisons are bit for
+# bit too, over several steps; only mixed float32/float64 pairs (where the book
+# turns float32 state into float64 and cnet keeps the parameter's dtype) are
+# compared to float32 rounding.
+
+from cnet import optimizer as O  # noqa: E402
+
+NAMES = ["Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
+
+
+def run_both(name, shapes, pdt, gdt, steps=5, kwargs=None, layout=None, seed=0):
+    rng = np.random.default_rng(seed)
+    kwargs = kwargs or {}
+    params = {"k%d" % i: rng.normal(size=s).astype(pdt) for i, s in enumerate(shapes)}
+    if layout is not None:
+        params = {k: layout(v) for k, v in params.items()}
+    want = {k: v.copy() for k, v in params.items()}
+    ours, book = getattr(O, name)(**kwargs), getattr(reference, name)(**kwargs)
+    originals = dict(params)
+    for _ in range(steps):
+        grads = {k: (rng.normal(size=v.shape) * 0.1).astype(gdt) for k, v in params.items()}
+        ours.update(params, grads)
+        book.update(want, grads)
+    for k in params:
+        assert params[k] is originals[k]  # in place
+    return params, want, ours
+
+
+def assert_bits(a, b):
+    assert a.dtype == b.dtype
+    np.testing.assert_array_equal(np.atleast_1d(a).view(np.uint8),
+                                  np.atleast_1d(np.ascontiguousarray(b)).view(np.uint8)
+                                  if a.flags.c_contiguous or a.ndim < 2 else
+                                  np.atleast_1d(b).view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+@pytest.mark.parametrize("name", NAMES)
+def test_optimizers_bit_identical_to_the_book(name, dtype):
+    shapes = [(), (1,), (7,), (784, 50), (3, 5, 2), (70001,)]
+    params, want, opt = run_both(name, shapes, dtype, dtype)
+    for k in params:
+        np.testing.assert_array_equal(params[k], want[k])
+        assert_bits(params[k], want[k])
+    state = opt.v if name != "AdaGrad" and name != "RMSprop" else opt.h
+    assert set(state) == set(params) and all(state[k].dtype == dtype for k in state)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("layout", ["F", "strided", "unaligned"])
+def test_optimizers_on_other_layouts(name, layout):
+    def relayout(a):
+        if layout == "F":
+            return np.asfortranarray(a)
+        if layout == "strided":
+            big = np.zeros((a.shape[0] * 2,) + a.shape[1:], a.dtype)
+            big[::2] = a
+            return big[::2]
+        raw = np.zeros(a.nbytes + 1, np.uint8)[1:].view(a.dtype).reshape(a.shape)
+        raw[...] = a
+        return raw
+    params, want, _ = run_both(name, [(12, 9), (5,)], F64, F64, layout=relayout)
+    for k in params:
+        np.testing.assert_array_equal(params[k], want[k])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_optimizers_with_numpy_scalars_and_mixed_dtypes(name):
+    """A NumPy float64 lr widens float32 arithmetic to float64 (NumPy 2): the book's
+    in-place lines round as cnet's fallback does (bit for bit), but the book's
+    Momentum rebinds v to a float64 array where cnet keeps v float32, so there
+    the two agree to float32 rounding only."""
+    kw = {"lr": np.float64(0.01)}
+    params, want, _ = run_both(name, [(6, 4)], F32, F32, kwargs=kw)
+    for k in params:
+        if name == "Momentum":
+            np.testing.assert_allclose(params[k], want[k], rtol=1e-6, atol=1e-7)
+        else:
+            np.testing.assert_array_equal(params[k], want[k])
+    params, want, _ = run_both(name, [(6, 4)], F64, F64, kwargs={"lr": np.float32(0.01)})
+    for k in params:
+        np.testing.assert_array_equal(params[k], want[k])
+    params, want, _ = run_both(name, [(6, 4)], F32, F64)
+    for k in params:
+        np.testing.assert_allclose(params[k], want[k], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_optimizers_same_bits_for_one_and_two_threads(name, restore_threads):
+    import cnet
+    results = []
+    for n in (1, 2):
+        cnet.set_num_threads(n)
+        params, _, _ = run_both(name, [(300, 400)], F64, F64, steps=2, seed=4)
+        results.append(params["k0"])
+    assert_bits(results[0], results[1])
+
+
+def test_optimizer_defaults_and_lazy_state():
+    assert (O.Momentum().lr, O.Momentum().momentum) == (0.01, 0.9)
+    assert (O.Nesterov().lr, O.Nesterov().momentum) == (0.01, 0.9)
+    assert O.AdaGrad().lr == 0.01
+    assert (O.RMSprop().lr, O.RMSprop().decay_rate) == (0.01, 0.99)
+    adam = O.Adam()
+    assert (adam.lr, adam.beta1, adam.beta2, adam.iter, adam.m, adam.v) == (
+        0.001, 0.9, 0.999, 0, None, None)
+    adam.update({"W": np.ones(3)}, {"W": np.ones(3)})
+    assert adam.iter == 1 and adam.m["W"].shape == (3,)
+    ns = {}
+    exec("from cnet.optimizer import *", ns)
+    assert ns["np"] is np and all(n in ns for n in NAMES + ["SGD"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_optimizers_refuse_bad_arguments_before_changing_anything(name):
+    p = {"W": np.ones(3), "b": np.ones(2)}
+    opt = getattr(O, name)()
+    with pytest.raises(ValueError, match=r"grads\['b'\] has shape \(3,\)"):
+        opt.update(p, {"W": np.ones(3), "b": np.ones(3)})
+    with pytest.raises(ValueError, match=r"missing in grads \['b'\]"):
+        opt.update(p, {"W": np.ones(3)})
+    opt.lr = "fast"
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        opt.update(p, {"W": np.ones(3), "b": np.ones(2)})
+    assert (p["W"] == 1).all() and (p["b"] == 1).all()
+
+
+def test_sgd_on_unaligned_arrays():
+    def unaligned(a):
+        raw = np.zeros(a.nbytes + 1, np.uint8)[1:].view(a.dtype).reshape(a.shape)
+        raw[...] = a
+        return raw
+    for pdt, gdt in [(F64, F64), (F32, F32), (F32, F64)]:
+        p, g = random_pair((13, 5), pdt, gdt, seed=9)
+        want = p.copy()
+        want -= 0.1 * g
+        pu, gu = unaligned(p), unaligned(g)
+        assert not pu.flags.aligned and not gu.flags.aligned
+        SGD(0.1).update({"k": pu}, {"k": gu})
+        np.testing.assert_array_equal(pu, want)

@@ -1,0 +1,96 @@
+"""The fully connected layer: out = x·W + b (the book's ``Affine``)."""
+import numpy as np
+
+from ._check import real_array, forward_done
+
+
+class Affine:
+    """out = x·W + b, for a batch x of any number of dimensions.
+
+    x of shape (N, d1, d2, ...) is read as N rows of d1*d2*... features; its
+    shape is restored for dx in backward.
+
+    Parameters
+    ----------
+    W : ndarray, shape (I, O)
+        Weights. Kept by reference: changing the caller's array in place (an
+        optimizer's update) changes the layer's.
+    b : ndarray, shape (O,)
+        Bias, kept by reference as W.
+
+    Attributes
+    ----------
+    W, b : the arrays given (they may be rebound, e.g. by ``load_params``).
+    x : ndarray, shape (N, I)
+        forward's input as rows.
+    original_x_shape : tuple
+        forward's input shape.
+    dW, db : ndarray, shapes (I, O) and (O,)
+        Gradients set by backward.
+    """
+
+    def __init__(self, W, b):
+        self.W = W
+        self.b = b
+        self.x = None
+        self.original_x_shape = None
+        self.dW = None
+        self.db = None
+
+    def _check_params(self, where):
+        W = real_array(self.W, where, "W")
+        b = real_array(self.b, where, "b")
+        if W.ndim != 2:
+            raise ValueError("%s: W must be 2-D (inputs, outputs), got shape %s"
+                             % (where, W.shape))
+        if b.shape != (W.shape[1],):
+            raise ValueError("%s: b has shape %s but W of shape %s needs (%d,)"
+                             % (where, b.shape, W.shape, W.shape[1]))
+        return W, b
+
+    def forward(self, x):
+        """out = x·W + b.
+
+        Parameters
+        ----------
+        x : ndarray, shape (N, ...) with I features per row, real
+
+        Returns
+        -------
+        ndarray, shape (N, O).
+        """
+        W, b = self._check_params("Affine.forward")
+        x = real_array(x, "Affine.forward", "x")
+        if x.ndim == 0:
+            raise ValueError("Affine.forward: x must have a batch axis, got a scalar")
+        self.original_x_shape = x.shape
+        # Features counted from the shape, not -1: an empty batch reshapes too.
+        x = x.reshape(x.shape[0], int(np.prod(x.shape[1:], dtype=np.intp)))
+        if x.shape[1] != W.shape[0]:
+            raise ValueError("Affine.forward: x of shape %s has %d features per row but "
+                             "W of shape %s expects %d"
+                             % (self.original_x_shape, x.shape[1], W.shape, W.shape[0]))
+        self.x = x
+        return np.dot(x, W) + b
+
+    def backward(self, dout):
+        """dx = dout·Wᵀ (x's shape); dW = xᵀ·dout; db = sum of dout over rows.
+
+        Parameters
+        ----------
+        dout : ndarray, shape (N, O)
+
+        Returns
+        -------
+        ndarray, the shape of forward's x.
+        """
+        forward_done(self.x, "Affine.backward")
+        W, _ = self._check_params("Affine.backward")
+        dout = real_array(dout, "Affine.backward", "dout")
+        if dout.shape != (self.x.shape[0], W.shape[1]):
+            raise ValueError("Affine.backward: dout has shape %s, expected %s"
+                             % (dout.shape, (self.x.shape[0], W.shape[1])))
+        dx = np.dot(dout, W.T)
+        self.dW = np.dot(self.x.T, dout)
+        self.db = np.sum(dout, axis=0)
+        return dx.reshape(*self.original_x_shape)

@@ -1,0 +1,61 @@
+"""The output layer: softmax followed by the cross-entropy error."""
+import numpy as np
+
+from ..functions import softmax, cross_entropy_error
+from ._check import real_array, forward_done
+
+
+class SoftmaxWithLoss:
+    """loss = cross_entropy_error(softmax(x), t); dx = (y - t) / N.
+
+    Attributes
+    ----------
+    loss : float
+        forward's result.
+    y : ndarray, x's shape
+        The softmax of forward's x.
+    t : ndarray
+        forward's labels: one-hot (x's shape) or class indices (N,).
+    """
+
+    def __init__(self):
+        self.loss = None
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        """The book's cross-entropy error (with its ``+ 1e-7``) of softmax(x).
+
+        Parameters
+        ----------
+        x : ndarray, shape (N, C) (or (C,) for one sample), real
+        t : ndarray, one-hot labels of x's shape or N integer class indices
+
+        Returns
+        -------
+        float, the mean loss over the batch.
+        """
+        x = real_array(x, "SoftmaxWithLoss.forward", "x")
+        t = real_array(t, "SoftmaxWithLoss.forward", "t")
+        self.t = t
+        self.y = softmax(x)
+        self.loss = cross_entropy_error(self.y, self.t)
+        return self.loss
+
+    def backward(self, dout=1):
+        """dx = (y - t) / N for one-hot t; y with 1 subtracted at t, / N, else.
+
+        N is ``t.shape[0]``, as in the book. ``dout`` is ignored, as in the
+        book (the loss is the end of the network).
+
+        Returns
+        -------
+        ndarray, x's shape.
+        """
+        forward_done(self.y, "SoftmaxWithLoss.backward")
+        batch_size = self.t.shape[0]
+        if self.t.size == self.y.size:
+            return (self.y - self.t) / batch_size
+        dx = self.y.copy()
+        dx[np.arange(batch_size), self.t] -= 1
+        return dx / batch_size

@@ -1,0 +1,209 @@
+"""The book's ``common/multi_layer_net.py``: a fully connected network of any depth.
+
+MultiLayerNet(input_size, hidden_size_list, output_size, activation='relu',
+weight_init_std='relu', weight_decay_lambda=0) builds Affine -> activation
+layers for each hidden size, a last Affine and a SoftmaxWithLoss, with the
+book's layer names, initial weights drawn in the book's order (so
+``np.random.seed`` reproduces the book's network) and L2 weight decay.
+"""
+from collections import OrderedDict
+
+import numpy as np
+
+from .gradient import numerical_gradient as _numerical_gradient
+from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
+
+__all__ = ["MultiLayerNet"]
+
+_ACTIVATIONS = {"sigmoid": Sigmoid, "relu": Relu}
+
+
+def _init_scale(weight_init_std, fan_in):
+    """The book's initial scale: He for 'relu'/'he', Xavier for
+    'sigmoid'/'xavier', else the number given."""
+    name = str(weight_init_std).lower()
+    if name in ("relu", "he"):
+        return np.sqrt(2.0 / fan_in)
+    if name in ("sigmoid", "xavier"):
+        return np.sqrt(1.0 / fan_in)
+    if isinstance(weight_init_std, (bool, np.bool_)) or not isinstance(
+            weight_init_std, (int, float, np.integer, np.floating)):
+        raise ValueError("weight_init_std must be 'relu', 'he', 'sigmoid', 'xavier' or a "
+                         "number, got %r" % (weight_init_std,))
+    return weight_init_std
+
+
+def _sizes(input_size, hidden_size_list, output_size):
+    sizes = [input_size, *hidden_size_list, output_size]
+    for s in sizes:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or s < 1:
+            raise ValueError("layer sizes must be positive integers, got input_size=%r, "
+                             "hidden_size_list=%r, output_size=%r"
+                             % (input_size, hidden_size_list, output_size))
+    return sizes
+
+
+class _DenseNet:
+    """What MultiLayerNet, MultiLayerNetExtend and the chapter-5 TwoLayerNet
+    share: params, an OrderedDict of layers ending in an Affine, a
+    SoftmaxWithLoss, weight decay, gradients by backprop or numerically.
+
+    Subclasses build ``self.layers`` and set ``self._affine_keys`` (the
+    Affine layers' names, in order, matching params W1, b1, W2, ...) and
+    ``self._norm_keys`` (BatchNormalization layers' names, matching gamma1,
+    beta1, ...).
+    """
+
+    _decay_in_grads = True
+
+    def _init_weights(self, sizes, weight_init_std):
+        self.params = {}
+        for idx in range(1, len(sizes)):
+            scale = _init_scale(weight_init_std, sizes[idx - 1])
+            self.params["W%d" % idx] = scale * np.random.randn(sizes[idx - 1], sizes[idx])
+            self.params["b%d" % idx] = np.zeros(sizes[idx])
+
+    def _add_affine(self, idx, key=None):
+        key = key or "Affine%d" % idx
+        self.layers[key] = Affine(self.params["W%d" % idx], self.params["b%d" % idx])
+        self._affine_keys.append(key)
+
+    def _forward(self, x, train_flg):
+        for layer in self.layers.values():
+            if isinstance(layer, (Dropout, BatchNormalization)):
+                x = layer.forward(x, train_flg)
+            else:
+                x = layer.forward(x)
+        return x
+
+    def _weight_decay(self):
+        lam = self.weight_decay_lambda
+        if lam == 0:
+            return 0
+        decay = 0
+        for idx in range(1, len(self._affine_keys) + 1):
+            W = self.params["W%d" % idx]
+            decay += 0.5 * lam * np.sum(W ** 2)
+        return decay
+
+    def _loss(self, x, t, train_flg):
+        y = self._forward(x, train_flg)
+        return self._last_layer().forward(y, t) + self._weight_decay()
+
+    def _last_layer(self):
+        return self.last_layer
+
+    def accuracy(self, x, t):
+        """Share of rows whose largest score is at the label.
+
+        Parameters
+        ----------
+        x : ndarray, shape (N, input_size)
+        t : ndarray, one-hot (N, output_size) or class indices (N,)
+
+        Returns
+        -------
+        float
+        """
+        y = np.argmax(self._forward(x, False), axis=1)
+        t = np.asarray(t)
+        if t.ndim != 1:
+            t = np.argmax(t, axis=1)
+        return np.sum(y == t) / float(x.shape[0])
+
+    def _numerical_gradient(self, x, t, train_flg):
+        loss_W = lambda W: self._loss(x, t, train_flg)  # noqa: E731 (the book's idiom)
+        grads = {}
+        for idx in range(1, len(self._affine_keys) + 1):
+            for key in ("W%d" % idx, "b%d" % idx):
+                grads[key] = _numerical_gradient(loss_W, self.params[key])
+            if idx <= len(self._norm_keys):
+                for key in ("gamma%d" % idx, "beta%d" % idx):
+                    grads[key] = _numerical_gradient(loss_W, self.params[key])
+        return grads
+
+    def _gradient(self, x, t, train_flg):
+        self._loss(x, t, train_flg)
+        dout = self._last_layer().backward(1)
+        for layer in reversed(self.layers.values()):
+            dout = layer.backward(dout)
+        grads = {}
+        lam = self.weight_decay_lambda
+        for idx, key in enumerate(self._affine_keys, 1):
+            affine = self.layers[key]
+            # MultiLayerNet(Extend) add lambda * W even when lambda is 0 (a new
+            # array each time); the chapter-5 network hands out dW itself.
+            grads["W%d" % idx] = affine.dW + lam * affine.W if self._decay_in_grads \
+                else affine.dW
+            grads["b%d" % idx] = affine.db
+            if idx <= len(self._norm_keys):
+                norm = self.layers[self._norm_keys[idx - 1]]
+                grads["gamma%d" % idx] = norm.dgamma
+                grads["beta%d" % idx] = norm.dbeta
+        return grads
+
+
+class MultiLayerNet(_DenseNet):
+    """A fully connected network: (Affine, activation) per hidden layer, Affine,
+    SoftmaxWithLoss.
+
+    Parameters
+    ----------
+    input_size : int
+        Input features (784 for MNIST).
+    hidden_size_list : list of int
+        Units of each hidden layer, e.g. [100, 100, 100].
+    output_size : int
+        Classes (10 for MNIST).
+    activation : {'relu', 'sigmoid'}, default 'relu'
+    weight_init_std : {'relu', 'he', 'sigmoid', 'xavier'} or float, default 'relu'
+        The initial weights' standard deviation: He's sqrt(2 / fan_in) for
+        'relu'/'he', Xavier's sqrt(1 / fan_in) for 'sigmoid'/'xavier'.
+    weight_decay_lambda : float, default 0
+        Strength of the L2 penalty 0.5 * lambda * sum(W**2) added to the loss.
+
+    Attributes
+    ----------
+    params : dict
+        W1, b1, ..., W{L}, b{L} (float64), shared with the Affine layers.
+    layers : OrderedDict
+        'Affine1', 'Activation_function1', ..., 'Affine{L}'.
+    last_layer : SoftmaxWithLoss
+    """
+
+    def __init__(self, input_size, hidden_size_list, output_size, activation="relu",
+                 weight_init_std="relu", weight_decay_lambda=0):
+        self.input_size = input_size
+        self.output_size = output_size
+        self.hidden_size_list = hidden_size_list
+        self.hidden_layer_num = len(hidden_size_list)
+        self.weight_decay_lambda = weight_decay_lambda
+        sizes = _sizes(input_size, hidden_size_list, output_size)
+        if activation not in _ACTIVATIONS:
+            raise ValueError("activation must be 'relu' or 'sigmoid', got %r" % (activation,))
+        self._init_weights(sizes, weight_init_std)
+        self.layers = OrderedDict()
+        self._affine_keys = []
+        self._norm_keys = []
+        for idx in range(1, self.hidden_layer_num + 1):
+            self._add_affine(idx)
+            self.layers["Activation_function%d" % idx] = _ACTIVATIONS[activation]()
+        self._add_affine(self.hidden_layer_num + 1)
+        self.last_layer = SoftmaxWithLoss()
+
+    def predict(self, x):
+        """The scores (N, output_size) before softmax."""
+        return self._forward(x, False)
+
+    def loss(self, x, t):
+        """Cross-entropy loss of the batch plus the weight-decay penalty."""
+        return self._loss(x, t, False)
+
+    def numerical_gradient(self, x, t):
+        """dict W1, b1, ... of the loss's numerical gradient (the book's
+        :func:`cnet.gradient.numerical_gradient`, slow)."""
+        return self._numerical_gradient(x, t, False)
+
+    def gradient(self, x, t):
+        """dict W1, b1, ... of the loss's gradient by backpropagation."""
+        return self._gradient(x, t, False)

@@ -1,0 +1,200 @@
+"""MultiLayerNet, MultiLayerNetExtend, the chapter-5 TwoLayerNet and Trainer
+against the book's (cnet.reference) and numerical gradients; cnet.util.
+
+Tolerances: seeded initial weights are drawn and scaled exactly as the book's
+(bit for bit). Backprop gradients agree with the reference's to 1e-10
+relative (the same formulas; softmax's exp may differ by an ulp). Against
+numerical gradients (the book's h = 1e-4, float64, smooth activations or
+inputs away from ReLU's kink) the truncation error is ~h**2 * f''' ~ 1e-8, so
+rtol 1e-4 with atol 1e-6.
+"""
+import contextlib
+import io
+import re
+
+import numpy as np
+import pytest
+
+from cnet import reference as R
+from cnet.ch05_two_layer_net import TwoLayerNet
+from cnet.multi_layer_net import MultiLayerNet
+from cnet.multi_layer_net_extend import MultiLayerNetExtend
+from cnet.trainer import Trainer
+from cnet.util import conv_output_size, shuffle_dataset, smooth_curve
+
+
+def data(n=20, d=12, classes=5, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, d)), rng.integers(0, classes, n)
+
+
+def pair(make_ours, make_book, seed=1):
+    np.random.seed(seed)
+    ours = make_ours()
+    np.random.seed(seed)
+    book = make_book()
+    for k in book.params:
+        np.testing.assert_array_equal(ours.params[k], book.params[k])
+    assert list(ours.params) == list(book.params)
+    return ours, book
+
+
+NETS = {
+    "ch05": (lambda: TwoLayerNet(12, 7, 5, weight_init_std=1.0),
+             lambda: R.Ch05TwoLayerNet(12, 7, 5, weight_init_std=1.0)),
+    "mln": (lambda: MultiLayerNet(12, [7, 6], 5, activation="sigmoid",
+                                  weight_init_std="xavier", weight_decay_lambda=0.1),
+            lambda: R.MultiLayerNet(12, [7, 6], 5, activation="sigmoid",
+                                    weight_init_std="xavier", weight_decay_lambda=0.1)),
+    "extend-bn": (lambda: MultiLayerNetExtend(12, [7, 6], 5, weight_init_std=0.5,
+                                              weight_decay_lambda=0.05, use_batchnorm=True),
+                  lambda: R.MultiLayerNetExtend(12, [7, 6], 5, weight_init_std=0.5,
+                                                weight_decay_lambda=0.05,
+                                                use_batchnorm=True)),
+    "extend-bn-dropout": (
+        lambda: MultiLayerNetExtend(12, [7, 6], 5, activation="sigmoid", use_batchnorm=True,
+                                    use_dropout=True, dropout_ration=0.3,
+                                    weight_decay_lambda=0.1),
+        lambda: R.MultiLayerNetExtend(12, [7, 6], 5, activation="sigmoid",
+                                      use_batchnorm=True, use_dropout=True,
+                                      dropout_ration=0.3, weight_decay_lambda=0.1)),
+}
+
+
+@pytest.mark.parametrize("labels", ["index", "one-hot"])
+@pytest.mark.parametrize("net", list(NETS))
+def test_gradient_matches_the_book(net, labels):
+    x, t = data()
+    if labels == "one-hot":
+        t = np.eye(5)[t]
+    ours, book = pair(*NETS[net])
+    for _ in range(2):
+        np.random.seed(2)
+        g = ours.gradient(x, t)
+        np.random.seed(2)
+        gb = book.gradient(x, t)
+        assert list(g) == list(gb)
+        for k in g:
+            np.testing.assert_allclose(g[k], gb[k], rtol=1e-10, atol=1e-14, err_msg=k)
+            ours.params[k] -= 0.1 * g[k]
+            book.params[k] -= 0.1 * gb[k]
+    np.testing.assert_allclose(ours.loss(x, t), book.loss(x, t), rtol=1e-12)
+    assert ours.accuracy(x, t) == book.accuracy(x, t)
+
+
+@pytest.mark.parametrize("net", list(NETS))
+def test_gradient_is_the_numerical_gradient(net):
+    x, t = data(n=6, seed=3)
+    ours = NETS[net][0]()
+    if "dropout" in net:
+        # Reseeded before every loss, Dropout draws one mask: the loss is smooth.
+        def numerical():
+            grads = {}
+            for key, W in ours.params.items():
+                grads[key] = np.zeros_like(W)
+                for idx in np.ndindex(*W.shape):
+                    v = W[idx]
+                    fs = []
+                    for h in (1e-4, -1e-4):
+                        W[idx] = v + h
+                        np.random.seed(5)
+                        fs.append(ours.loss(x, t, train_flg=True))
+                    W[idx] = v
+                    grads[key][idx] = (fs[0] - fs[1]) / 2e-4
+            return grads
+        num = numerical()
+    else:
+        num = ours.numerical_gradient(x, t)
+    np.random.seed(5)
+    grads = ours.gradient(x, t)
+    assert sorted(grads) == sorted(num)
+    for k in grads:
+        np.testing.assert_allclose(grads[k], num[k], rtol=1e-4, atol=1e-6, err_msg=k)
+
+
+def test_layers_share_the_params_arrays():
+    net = MultiLayerNetExtend(4, [3], 2, use_batchnorm=True)
+    assert net.layers["Affine1"].W is net.params["W1"]
+    assert net.layers["BatchNorm1"].gamma is net.params["gamma1"]
+    assert list(net.layers) == ["Affine1", "BatchNorm1", "Activation_function1", "Affine2"]
+    net2 = MultiLayerNetExtend(4, [3], 2, use_dropout=True)
+    assert list(net2.layers) == ["Affine1", "Activation_function1", "Dropout1", "Affine2"]
+    ch05 = TwoLayerNet(4, 3, 2)
+    assert list(ch05.layers) == ["Affine1", "Relu1", "Affine2"]
+    assert ch05.layers["Affine2"].b is ch05.params["b2"]
+    assert ch05.lastLayer is not None
+    grads = ch05.gradient(np.ones((2, 4)), np.array([0, 1]))
+    assert grads["W1"] is ch05.layers["Affine1"].dW  # as the book's
+
+
+def _numbers_and_text(out):
+    numbers = [float(v) for v in re.findall(r"-?\d+\.\d+(?:e-?\d+)?", out)]
+    return numbers, re.sub(r"-?\d+\.\d+(?:e-?\d+)?", "#", out)
+
+
+def test_seeded_trainer_prints_the_books_lines():
+    """The same lines as the book's Trainer; numbers agree to rounding (1e-9
+    relative: a short run, where cnet's exp differs from NumPy's by an ulp)."""
+    x, t = data(n=30)
+    outputs = []
+    for make, trainer in ((NETS["extend-bn-dropout"][0], Trainer),
+                          (NETS["extend-bn-dropout"][1], R.Trainer)):
+        np.random.seed(1)
+        net = make()
+        np.random.seed(2)
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            tr = trainer(net, x, t, x[:10], t[:10], epochs=2, mini_batch_size=8,
+                         optimizer="adam", optimizer_param={"lr": 0.01},
+                         evaluate_sample_num_per_epoch=20)
+            tr.train()
+        outputs.append(buf.getvalue())
+    (nums, text), (nums_b, text_b) = map(_numbers_and_text, outputs)
+    assert text == text_b
+    assert "=== epoch:1, train acc:#, test acc:# ===" in text
+    assert text.endswith("=============== Final Test Accuracy ===============\ntest acc:#\n")
+    np.testing.assert_allclose(nums, nums_b, rtol=1e-9)
+    assert len(tr.train_loss_list) == tr.max_iter == 7  # int(2 * 30 / 8)
+
+
+def test_trainer_and_networks_refuse_bad_arguments():
+    x, t = data()
+    net = MultiLayerNet(12, [4], 5)
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        Trainer(net, x, t, x, t, optimizer="lbfgs")
+    with pytest.raises(ValueError, match="x_train has 20 rows but t_train has 19"):
+        Trainer(net, x, t[:-1], x, t)
+    with pytest.raises(ValueError, match="activation must be 'relu' or 'sigmoid'"):
+        MultiLayerNet(12, [4], 5, activation="tanh")
+    with pytest.raises(ValueError, match="weight_init_std must be"):
+        MultiLayerNet(12, [4], 5, weight_init_std="glorot")
+    with pytest.raises(ValueError, match="layer sizes must be positive integers"):
+        MultiLayerNet(12, [0], 5)
+    with pytest.raises(ValueError, match="Affine.forward: x of shape"):
+        net.loss(np.zeros((3, 11)), np.zeros(3, int))
+    net.params["W1"] = np.zeros((12, 4))  # a new array: the layer keeps the old one
+    net.layers["Affine1"].W = np.zeros((13, 4))  # a wrong shape given to the layer
+    with pytest.raises(ValueError, match=r"W of shape \(13, 4\) expects 13"):
+        net.gradient(x, t)
+
+
+def test_util_matches_the_book():
+    curve = np.random.default_rng(0).random(50)
+    np.testing.assert_array_equal(smooth_curve(curve), R.smooth_curve(curve))
+    np.testing.assert_array_equal(smooth_curve(list(curve)), R.smooth_curve(curve))
+    x, t = np.arange(24.0).reshape(6, 4), np.arange(6)
+    np.random.seed(0)
+    xs, ts = shuffle_dataset(x, t)
+    np.random.seed(0)
+    xb, tb = R.shuffle_dataset(x, t)
+    np.testing.assert_array_equal(xs, xb)
+    np.testing.assert_array_equal(ts, tb)
+    x4 = np.arange(48.0).reshape(6, 2, 2, 2)
+    np.random.seed(1)
+    xs4, _ = shuffle_dataset(x4, t)
+    np.random.seed(1)
+    np.testing.assert_array_equal(xs4, R.shuffle_dataset(x4, t)[0])
+    assert conv_output_size(28, 5) == 24.0
+    assert conv_output_size(7, 3, stride=2, pad=1) == R.conv_output_size(7, 3, 2, 1)
+    with pytest.raises(ValueError, match="same first axis"):
+        shuffle_dataset(x, t[:5])
