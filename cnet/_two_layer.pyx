@@ -489,23 +489,29 @@ ctypedef struct _Usual:
     const double *b2
 
 
-cdef bint _usual_call(object x, object t, object params, _Usual *u):
-    """Fill u and return True when the arguments are the book's usual ones:
-    params a dict of float64 arrays W1 (I, H), b1 (H,), W2 (H, O), b2 (O,);
-    x a float32 or float64 batch (B, I), 1 <= B, unit column stride; t
-    float64 (B, O); every array an ndarray (no subclass), aligned, in the
-    machine's byte order, the params and t C-contiguous. False otherwise."""
+cdef object _usual_call(object x, object t, object params, _Usual *u):
+    """Fill u and return the tuple (W1, b1, W2, b2) when the arguments are the
+    book's usual ones: params a dict of float64 arrays W1 (I, H), b1 (H,),
+    W2 (H, O), b2 (O,); x a float32 or float64 batch (B, I), 1 <= B, unit
+    column stride; t float64 (B, O); every array an ndarray (no subclass),
+    aligned, in the machine's byte order, the params and t C-contiguous. None
+    otherwise.
+
+    u holds raw pointers only: the caller keeps the returned tuple (and x
+    and t) alive until the kernel returns, because another thread may
+    replace params["W1"] while the GIL is released, which would free the
+    array u points into."""
     if type(x) is not np.ndarray or not _exact(t, cnp.NPY_DOUBLE, 2):
-        return False
+        return None
     w = _params_as_made(params, cnp.NPY_DOUBLE)
     if w is None:
-        return False
+        return None
     W1, b1, W2, b2 = w
     cdef cnp.ndarray xa = <cnp.ndarray>x
     cdef int xt = cnp.PyArray_TYPE(xa)
     if ((xt != cnp.NPY_FLOAT and xt != cnp.NPY_DOUBLE) or cnp.PyArray_NDIM(xa) != 2
             or not cnp.PyArray_ISALIGNED(xa) or not cnp.PyArray_ISNOTSWAPPED(xa)):
-        return False
+        return None
     u.nI = cnp.PyArray_DIMS(<cnp.ndarray>W1)[0]
     u.nH = cnp.PyArray_DIMS(<cnp.ndarray>W1)[1]
     u.nO = cnp.PyArray_DIMS(<cnp.ndarray>W2)[1]
@@ -517,7 +523,7 @@ cdef bint _usual_call(object x, object t, object params, _Usual *u):
             or cnp.PyArray_DIMS(<cnp.ndarray>t)[1] != u.nO
             or _shape_problem(u.nI, u.nH, u.nO, cnp.PyArray_DIMS(xa)[1], xs[0], xs[1], item,
                               u.nH, u.nH, u.nO) != SHAPES_OK):
-        return False
+        return None
     u.ldx = xs[0] // item
     u.x64 = xt == cnp.NPY_DOUBLE
     u.x = cnp.PyArray_DATA(xa)
@@ -526,7 +532,7 @@ cdef bint _usual_call(object x, object t, object params, _Usual *u):
     u.b1 = <const double *>cnp.PyArray_DATA(<cnp.ndarray>b1)
     u.W2 = <const double *>cnp.PyArray_DATA(<cnp.ndarray>W2)
     u.b2 = <const double *>cnp.PyArray_DATA(<cnp.ndarray>b2)
-    return True
+    return w
 
 
 cdef void _argmax_rows(const double *t, Py_ssize_t B, Py_ssize_t O, Py_ssize_t *out) noexcept nogil:
@@ -552,7 +558,9 @@ cdef object _on_classes(object x, object t, object params, bint count_correct):
     arguments (_usual_call); None for any others. A label row's class is its
     argmax (_argmax_rows)."""
     cdef _Usual u
-    if not _usual_call(x, t, params, &u):
+    # held until the kernel returns (see _usual_call)
+    held = _usual_call(x, t, params, &u)
+    if held is None:
         return None
     cdef int nt = cnet_threads_for(u.nB, ROWS_PER_THREAD)
     cdef Py_ssize_t count = 0
@@ -617,7 +625,9 @@ def fast_gradient(x, t, params):
         ``W2``, ``b2``, ``W1``, ``b1``: new float64 arrays shaped like the params.
     """
     cdef _Usual u
-    if not _usual_call(x, t, params, &u):
+    # held until the kernel returns (see _usual_call)
+    held = _usual_call(x, t, params, &u)
+    if held is None:
         return None
     cdef cnp.npy_intp dims[2]
     dims[0] = u.nI

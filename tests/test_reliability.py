@@ -1,0 +1,86 @@
+"""Reliability promises of RELIABILITY.md: memory safety under threads, thread
+bounds, Ctrl-C, non-finite values, unaligned arrays.
+
+Tests that could crash the interpreter (a use-after-free, an OpenMP abort)
+run their body in a child process, so that a crash fails the test with the
+child's exit status instead of killing the test run.
+"""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import cnet
+from cnet import reference
+from cnet.two_layer_net import TwoLayerNet
+
+
+def run_child(code, timeout=120, **env):
+    """Run code in a fresh interpreter (in a scratch folder, so the installed
+    cnet is imported, not the source tree's); return the CompletedProcess."""
+    full_env = dict(os.environ, **env)
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=full_env,
+                          capture_output=True, text=True, timeout=timeout,
+                          cwd=os.path.dirname(os.path.abspath(__file__)) + "/..")
+
+
+def _child_cwd(tmp_path):
+    return str(tmp_path)
+
+
+# --- item 1: arrays kept alive while the GIL is released -------------------
+
+SWAP_PARAMS = """
+import sys, threading, time
+import numpy as np
+from cnet.two_layer_net import TwoLayerNet
+
+np.random.seed(0)
+net = TwoLayerNet(784, 50, 10)
+x = np.random.rand(100, 784).astype(np.float32)
+x[x < 0.8] = 0
+t = np.eye(10)[np.random.randint(0, 10, 100)]
+stop = time.monotonic() + {seconds}
+done = []
+
+def swap():
+    # replaces the arrays (the old ones are freed at once) as fast as it can
+    while time.monotonic() < stop:
+        for k in ("W1", "b1", "W2", "b2"):
+            net.params[k] = net.params[k] - 0.0
+
+def call(method):
+    n = 0
+    while time.monotonic() < stop:
+        method(x, t)
+        n += 1
+    done.append(n)
+
+threads = [threading.Thread(target=swap)] + [
+    threading.Thread(target=call, args=(m,)) for m in (net.gradient, net.loss, net.accuracy)]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join()
+print("calls", sum(done))
+"""
+
+
+def test_params_replaced_by_another_thread_during_a_call(tmp_path):
+    """Before the fix, fast_loss/fast_gradient/fast_accuracy dropped their
+    references to params' arrays before releasing the GIL: another thread
+    assigning params["W1"] freed the array mid-call (a segfault 4 runs in 5).
+    The child must run to its end with exit status 0."""
+    # glibc then returns every freed array to the system at once (no
+    # dynamic threshold), so a read of a freed W1 faults instead of reading
+    # stale memory; ASan (tools/sanitize.sh) reports it in any case.
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
+    res = subprocess.run([sys.executable, "-c", SWAP_PARAMS.format(seconds=1.5)], env=env,
+                         capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
+    assert res.returncode == 0, (res.returncode, res.stderr[-2000:])
+    assert int(res.stdout.split()[-1]) > 0
