@@ -7,18 +7,24 @@ optimisation and, when the compiler supports it, OpenMP.
 Environment switches (build time):
 
 CNET_DISABLE_OPENMP=1   build single-threaded even if the compiler has OpenMP.
+CNET_REQUIRE_OPENMP=1   stop with an error (and the compiler's message) when
+                        OpenMP cannot be used, instead of building
+                        single-threaded with a warning. CI and
+                        tools/sanitize.sh set it.
 CNET_NATIVE=1           add -march=native (local builds only, never for wheels).
+
+The OpenMP probe compiles and links with the flags the extensions get (CFLAGS,
+CPPFLAGS, LDFLAGS included), so that a build with e.g.
+CFLAGS="-fsanitize=address" probes what it will build.
 """
 import os
 import sys
 import glob
+import shlex
 import shutil
 import tempfile
 import textwrap
 
-import numpy
-from Cython.Build import cythonize
-from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -58,10 +64,25 @@ def _openmp_flag_candidates(compiler):
     return [(["-fopenmp"], ["-fopenmp"])]
 
 
-def _probe_openmp(compiler, compile_args, link_args):
-    """True when a small OpenMP program compiles and links with these flags.
+def _env_args(*names):
+    """The words of these environment variables (e.g. CFLAGS), in order."""
+    words = []
+    for name in names:
+        words += shlex.split(os.environ.get(name, ""))
+    return words
 
-    It is not run: a cross-compiling build (macOS arm64 from x86_64) could not.
+
+def _probe_openmp(compiler, compile_args, link_args):
+    """None when a small OpenMP program compiles and links with these flags,
+    else the error message.
+
+    The compile step uses the compiler as the extensions do (Python's CFLAGS
+    and the environment's CFLAGS and CPPFLAGS are part of it). The link step
+    of an executable does not get the environment's CFLAGS and LDFLAGS from
+    setuptools (the extensions' shared-object link does), so they are added
+    here: without them -fsanitize=address in CFLAGS made the probe fail and
+    the build silently drop OpenMP. The program is not run: a
+    cross-compiling build (macOS arm64 from x86_64) could not.
     """
     tmp = tempfile.mkdtemp(prefix="cnet-omp-")
     try:
@@ -70,10 +91,11 @@ def _probe_openmp(compiler, compile_args, link_args):
             f.write(OPENMP_PROBE)
         objs = compiler.compile([src], output_dir=tmp, extra_postargs=compile_args)
         exe = os.path.join(tmp, "probe")
-        compiler.link_executable(objs, exe, extra_postargs=link_args)
-        return True
-    except Exception:
-        return False
+        extra = [] if compiler.compiler_type == "msvc" else _env_args("CFLAGS", "LDFLAGS")
+        compiler.link_executable(objs, exe, extra_preargs=extra, extra_postargs=link_args)
+        return None
+    except Exception as e:  # CompileError, LinkError: the message says why
+        return str(e).strip() or type(e).__name__
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -96,18 +118,30 @@ class BuildExt(build_ext):
                 opt.append("-march=native")
 
         omp_compile, omp_link, omp_used = [], [], False
+        required = _env_flag("CNET_REQUIRE_OPENMP")
         if _env_flag("CNET_DISABLE_OPENMP"):
+            if required:
+                raise SystemExit("cnet: CNET_REQUIRE_OPENMP and CNET_DISABLE_OPENMP "
+                                 "are both set")
             print("cnet: OpenMP disabled by CNET_DISABLE_OPENMP; building single-threaded")
         else:
+            errors = []
             for c_args, l_args in _openmp_flag_candidates(cc):
-                if _probe_openmp(cc, c_args, l_args):
+                error = _probe_openmp(cc, c_args, l_args)
+                if error is None:
                     omp_compile, omp_link, omp_used = c_args, l_args, True
                     break
+                errors.append("%s: %s" % (" ".join(c_args), error))
             if omp_used:
                 print("cnet: building with OpenMP (%s)" % " ".join(omp_compile))
+            elif required:
+                raise SystemExit("cnet: CNET_REQUIRE_OPENMP is set but OpenMP cannot be "
+                                 "used with this compiler and these flags:\n"
+                                 + "\n".join(errors))
             else:
-                print("cnet: WARNING: this compiler has no usable OpenMP; "
-                      "building single-threaded")
+                print("cnet: WARNING: this compiler has no usable OpenMP; building "
+                      "single-threaded (set CNET_REQUIRE_OPENMP=1 to make this an "
+                      "error). The probe said:\n" + "\n".join(errors))
 
         compiler_name = cc.compiler_type
         exe = getattr(cc, "compiler", None)
@@ -124,6 +158,9 @@ class BuildExt(build_ext):
 
 
 def _extensions():
+    import numpy
+    from setuptools import Extension
+
     exts = []
     # A changed header rebuilds every module (setuptools does not scan #includes).
     headers = sorted(glob.glob(os.path.join("csrc", "*.h")))
@@ -149,11 +186,17 @@ def _extensions():
     return exts
 
 
-setup(
-    ext_modules=cythonize(
-        _extensions(),
-        compiler_directives={"language_level": "3"},
-        include_path=["cnet"],
-    ),
-    cmdclass={"build_ext": BuildExt},
-)
+# Guarded so that tests can import the probe without building (pip and
+# python -m build run this file as __main__).
+if __name__ == "__main__":
+    from Cython.Build import cythonize
+    from setuptools import setup
+
+    setup(
+        ext_modules=cythonize(
+            _extensions(),
+            compiler_directives={"language_level": "3"},
+            include_path=["cnet"],
+        ),
+        cmdclass={"build_ext": BuildExt},
+    )

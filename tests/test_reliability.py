@@ -84,3 +84,53 @@ def test_params_replaced_by_another_thread_during_a_call(tmp_path):
                          capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
     assert res.returncode == 0, (res.returncode, res.stderr[-2000:])
     assert int(res.stdout.split()[-1]) > 0
+
+
+# --- item 8: the OpenMP probe builds with the build's own flags -------------
+
+SETUP_PY = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "setup.py")
+
+
+def _load_setup():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cnet_setup_under_test", SETUP_PY)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # defines the helpers; setup() runs only as __main__
+    return mod
+
+
+@pytest.mark.skipif(not os.path.exists(SETUP_PY), reason="no setup.py beside the tests")
+@pytest.mark.skipif(sys.platform != "linux", reason="GCC's sanitizers: Linux builds")
+def test_openmp_probe_uses_cflags(monkeypatch, tmp_path):
+    """With CFLAGS=-fsanitize=address,undefined (the sanitizer build), the
+    probe compiled with the sanitizer but linked without it and failed, so the
+    build went single-threaded without a word. It must now succeed."""
+    pytest.importorskip("setuptools", reason="setuptools is not installed in this venv")
+    from setuptools._distutils.ccompiler import new_compiler
+    from setuptools._distutils.sysconfig import customize_compiler
+
+    setup_mod = _load_setup()
+    monkeypatch.setenv("CFLAGS", "-fsanitize=address,undefined")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    cc = new_compiler()
+    customize_compiler(cc)
+    assert setup_mod._probe_openmp(cc, ["-fopenmp"], ["-fopenmp"]) is None
+
+
+@pytest.mark.skipif(not os.path.exists(SETUP_PY), reason="no setup.py beside the tests")
+@pytest.mark.skipif(sys.platform != "linux", reason="GCC flags: Linux builds")
+def test_openmp_probe_reports_why(monkeypatch, tmp_path):
+    """A flag the linker cannot honour makes the probe fail with the
+    compiler's message (which CNET_REQUIRE_OPENMP=1 turns into an error)."""
+    pytest.importorskip("setuptools", reason="setuptools is not installed in this venv")
+    from setuptools._distutils.ccompiler import new_compiler
+    from setuptools._distutils.sysconfig import customize_compiler
+
+    setup_mod = _load_setup()
+    monkeypatch.setenv("LDFLAGS", "-lcnet_no_such_library")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    cc = new_compiler()
+    customize_compiler(cc)
+    error = setup_mod._probe_openmp(cc, ["-fopenmp"], ["-fopenmp"])
+    assert error and "cnet_no_such_library" in error or "exit status" in error
