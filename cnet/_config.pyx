@@ -7,6 +7,11 @@ def get_num_threads():
     return cnet_get_num_threads()
 
 
+def max_threads():
+    """Most threads a kernel starts (cnet_max_threads in config.h)."""
+    return cnet_max_threads()
+
+
 def set_num_threads(int n):
     """Set the OpenMP thread count for later calls (n >= 1, checked by the caller)."""
     cnet_set_num_threads(n)

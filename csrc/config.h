@@ -9,13 +9,32 @@
 #include <omp.h>
 #endif
 
+/* Most threads a cnet kernel starts: 4 per CPU OpenMP sees, at least 64
+ * (and never above OpenMP's thread limit). More only slow the kernels down,
+ * and far more make OpenMP fail to create them, which ends the process with
+ * no Python exception; OMP_NUM_THREADS or threadpoolctl asking for more are
+ * held to this. 1 without OpenMP. */
+CNET_INLINE int cnet_max_threads(void)
+{
+#ifdef _OPENMP
+    int procs = omp_get_num_procs(), limit = omp_get_thread_limit();
+    int cap = procs > 16 ? 4 * (procs < 1 << 20 ? procs : 1 << 20) : 64;
+    return limit >= 1 && limit < cap ? limit : cap;
+#else
+    return 1;
+#endif
+}
+
 /* Thread count used by every parallel kernel: OpenMP's own ICV, so
- * OMP_NUM_THREADS, cnet.set_num_threads and threadpoolctl all govern it.
- * 1 without OpenMP. */
+ * OMP_NUM_THREADS, cnet.set_num_threads and threadpoolctl all govern it,
+ * held to cnet_max_threads. OpenMP keeps it per OS thread: a new thread
+ * starts from OMP_NUM_THREADS (or the CPU count), not from what another
+ * thread set. 1 without OpenMP. */
 CNET_INLINE int cnet_get_num_threads(void)
 {
 #ifdef _OPENMP
-    return omp_get_max_threads();
+    int n = omp_get_max_threads(), cap = cnet_max_threads();
+    return n < cap ? n : cap;
 #else
     return 1;
 #endif

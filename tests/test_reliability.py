@@ -134,3 +134,67 @@ def test_openmp_probe_reports_why(monkeypatch, tmp_path):
     customize_compiler(cc)
     error = setup_mod._probe_openmp(cc, ["-fopenmp"], ["-fopenmp"])
     assert error and "cnet_no_such_library" in error or "exit status" in error
+
+
+# --- item 4: thread counts bounded, per-thread setting defined ---------------
+
+def test_set_num_threads_bounded(restore_threads):
+    """set_num_threads(10**6) was accepted; OpenMP then failed to create the
+    threads and ended the process with status 1 and no Python exception."""
+    cap = cnet.config.max_threads()
+    if not cnet.config.config_info()["openmp"]:
+        pytest.skip("built without OpenMP: every count is ignored")
+    assert cap >= 64
+    cnet.set_num_threads(cap)
+    assert cnet.get_num_threads() == cap
+    for bad in (cap + 1, 10**6, 2**40):
+        with pytest.raises(ValueError, match=r"n must be <= %d" % cap):
+            cnet.set_num_threads(bad)
+    assert cnet.get_num_threads() == cap  # a refused count changes nothing
+
+
+def test_huge_omp_num_threads_is_held_to_the_bound(tmp_path):
+    """OMP_NUM_THREADS beyond the bound (which Python code cannot refuse) is
+    held to max_threads(): the kernels run instead of ending the process."""
+    code = """
+        import numpy as np, cnet
+        from cnet.two_layer_net import TwoLayerNet
+        net = TwoLayerNet(20, 7, 3)
+        x = np.random.rand(5000, 20)
+        print(cnet.get_num_threads() == cnet.config.max_threads(),
+              net.accuracy(x, np.zeros(5000, dtype=np.intp)) >= 0)
+    """
+    res = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                         text=True, timeout=120, cwd=str(tmp_path),
+                         env=dict(os.environ, OMP_NUM_THREADS="1000000"))
+    assert res.returncode == 0, (res.returncode, res.stderr[-2000:])
+    assert res.stdout.split() == ["True", "True"]
+
+
+def test_new_python_thread_starts_from_the_process_default(restore_threads):
+    """The documented rule: set_num_threads applies to the calling thread; a
+    thread started later sees the start-up default (OMP_NUM_THREADS or the CPU
+    count), and may set its own count without touching the caller's."""
+    import threading
+
+    if not cnet.config.config_info()["openmp"]:
+        pytest.skip("built without OpenMP: the count is always 1")
+    seen = []
+
+    def look(set_to=None):
+        seen.append(cnet.get_num_threads())
+        if set_to is not None:
+            cnet.set_num_threads(set_to)
+            seen.append(cnet.get_num_threads())
+
+    th = threading.Thread(target=look)
+    th.start()
+    th.join()
+    default = seen.pop()
+    mine = 1 if default != 1 else 2
+    cnet.set_num_threads(mine)
+    th = threading.Thread(target=look, args=(3,))
+    th.start()
+    th.join()
+    assert seen == [default, 3]
+    assert cnet.get_num_threads() == mine
