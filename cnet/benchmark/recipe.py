@@ -8,9 +8,10 @@ each implementation this way so peak memory is measured per implementation.
 import argparse
 import json
 import sys
-import time
 
 import numpy as np
+
+from ..training import train
 
 IMPLS = ("cnet", "reference", "torch")
 
@@ -28,8 +29,9 @@ def make_net(impl, dtype="float64", seed=0, sizes=(784, 50, 10)):
             raise ValueError("the reference computes in float64 only, as the book does")
         return reference.TwoLayerNet(*sizes)
     if impl == "cnet":
-        from cnet.two_layer_net import TwoLayerNet
-        return TwoLayerNet(*sizes, dtype=np.dtype(dtype))
+        from ..training import build_network
+        return build_network("ch04", hidden=sizes[1], input_size=sizes[0],
+                             output_size=sizes[2], dtype=dtype, seed=seed)
     if impl == "torch":
         import torch
         from .torch_net import TorchTwoLayerNet
@@ -40,39 +42,17 @@ def make_net(impl, dtype="float64", seed=0, sizes=(784, 50, 10)):
 
 def train_ch04(network, x_train, t_train, x_test, t_test, iters_num=10000,
                batch_size=100, learning_rate=0.1, numerical=False, seed=0, log=None):
-    """The book's loop, line for line: returns losses, accuracies and the loop's time.
+    """The book's loop (:func:`cnet.training.train`): losses, accuracies, the loop's time.
 
     Batches come from ``np.random.choice`` after ``np.random.seed(seed)``, so
     every implementation sees the same batches.
     """
-    np.random.seed(seed)
-    train_size = x_train.shape[0]
-    train_loss_list, train_acc_list, test_acc_list = [], [], []
-    iter_per_epoch = max(train_size / batch_size, 1)
-    t0 = time.perf_counter()
-    for i in range(iters_num):
-        batch_mask = np.random.choice(train_size, batch_size)
-        x_batch = x_train[batch_mask]
-        t_batch = t_train[batch_mask]
-        if numerical:
-            grad = network.numerical_gradient(x_batch, t_batch)
-        else:
-            grad = network.gradient(x_batch, t_batch)
-        for key in ("W1", "b1", "W2", "b2"):
-            network.params[key] -= learning_rate * grad[key]
-        loss = network.loss(x_batch, t_batch)
-        train_loss_list.append(float(loss))
-        if i % iter_per_epoch == 0:
-            train_acc = network.accuracy(x_train, t_train)
-            test_acc = network.accuracy(x_test, t_test)
-            train_acc_list.append(float(train_acc))
-            test_acc_list.append(float(test_acc))
-            if log is not None:
-                log("train acc, test acc | " + str(train_acc) + ", " + str(test_acc))
-    seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "iters": iters_num, "loss_first": train_loss_list[0],
-            "loss_last": train_loss_list[-1], "train_acc": train_acc_list,
-            "test_acc": test_acc_list}
+    run = train(network, x_train, t_train, x_test, t_test, iters=iters_num,
+                batch_size=batch_size, lr=learning_rate,
+                grad="numerical" if numerical else "backprop", seed=seed, log=log)
+    return {"seconds": run.seconds, "iters": run.iters_done,
+            "loss_first": run.train_loss[0], "loss_last": run.train_loss[-1],
+            "train_acc": run.train_acc, "test_acc": run.test_acc}
 
 
 def peak_rss_bytes():

@@ -124,6 +124,8 @@ def fetch_all(spec, mirrors, progress):
     """The four checked arrays of ``spec``, each from the first mirror that has it.
 
     A mirror that cannot be reached at all is not asked for the remaining files.
+    A mirror's failure is reported (through ``progress``) when another mirror
+    then provides the file; when none does, the exception lists them all.
 
     Raises
     ------
@@ -135,6 +137,7 @@ def fetch_all(spec, mirrors, progress):
     unreachable = set()
     for key in KEYS:
         entry = spec.files[key]
+        failed = []
         for m in mirrors:
             if m.location in unreachable:
                 continue
@@ -145,14 +148,15 @@ def fetch_all(spec, mirrors, progress):
                                      % (entry.filename, int(array.max()), spec.title,
                                         spec.num_classes))
                 arrays[key] = array
+                for text in failed:
+                    progress.message(text)
                 break
             except (FetchError, ChecksumError) as exc:
                 reason = str(exc)
                 attempts.append((m.location, entry.filename, reason))
                 if getattr(exc, "unreachable", False):
                     unreachable.add(m.location)
-                if len(mirrors) > 1:
-                    progress.message("%s from %s failed: %s" % (entry.filename, m, reason))
+                failed.append("%s from %s failed: %s" % (entry.filename, m, reason))
         else:
             raise DatasetDownloadError(_download_failure(spec, mirrors, attempts), attempts)
     return arrays
