@@ -11,8 +11,9 @@ Always checked, against the source tree:
 * no tests, Cython or C sources, byte code or build folders are shipped.
 
 ``--openmp-runtime``: the OpenMP runtime is vendored by the repair tool
-(``cnet.libs/libgomp*`` from auditwheel, ``cnet/.dylibs/libomp*`` from delocate,
-``cnet.libs/vcomp140*`` from delvewheel).
+(``<dist>.libs/libgomp*`` from auditwheel, ``cnet/.dylibs/libomp*`` from delocate,
+``<dist>.libs/vcomp140*`` from delvewheel; ``<dist>`` is the distribution's name,
+``cnet_dlfs``, which those tools name their folder after).
 
 ``--isa`` (x86-64 Linux wheels; needs binutils' objdump and readelf): the code
 assumes only baseline x86-64. Every function of cnet's own extension modules is
@@ -54,9 +55,9 @@ LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 SHIPPED_NEVER = ("tests/*", "*.pyx", "*.pxd", "*.c", "*.h", "*.pyc", "*/__pycache__/*",
                  "build/*")
 RUNTIME_BY_PLATFORM = (
-    ("linux", "cnet.libs/libgomp*"),
+    ("linux", "cnet_dlfs.libs/libgomp*"),
     ("macosx", "cnet/.dylibs/libomp*"),
-    ("win", "cnet.libs/vcomp140*"),
+    ("win", "cnet_dlfs.libs/vcomp140*"),
 )
 
 
