@@ -2,6 +2,7 @@
  *
  * The includer defines XT (input element type), WT (weight and compute type),
  * TL(name) (appends the pair's suffix), TL_NZ (tl_nonzero_index_* for XT),
+ * TL_ALL (tl_all_index_* for XT), TL_NONFINITE (tl_any_nonfinite_* for WT),
  * TL_EXP (the inline exp of functions.h for WT), TL_LOG (libm's log for WT),
  * and where the compiler has vector types TL_VEC (a 32-byte vector of WT that
  * may be unaligned) and TL_VL (its number of lanes).
@@ -10,6 +11,14 @@
  * Every sum over inputs or batch rows runs in ascending index order, whatever
  * path (sparse or dense) or thread computes it, so the bits never depend on
  * the thread count.
+ *
+ * Zero inputs are skipped only where the product they skip is zero: when W1
+ * holds an inf or NaN, or dz1 does, the lists of non-zero inputs list every
+ * input instead (TL_ALL), so that 0 * inf = NaN reaches the sums as in the
+ * book's NumPy. W1 is checked by the threads while they work (TL_CHECK values
+ * at a time, no barrier), dz1 through its column sums gb1 (a sum is finite
+ * only if every term is); a call that finds an inf or NaN is run again with
+ * every input listed.
  */
 
 #ifdef TL_VEC
@@ -456,8 +465,8 @@ static void TL(scratch_at)(TL(scratch) *s, char *base, size_t *off, ptrdiff_t I,
  * first O columns. Row r's non-zero columns are listed in idx + r (I + 8)
  * (OUT, n[r] of them), their values in xval + r (I + 8) (OUT); unless starts
  * is NULL, starts + r TL_NSTARTS(I) (OUT) holds where each block of TL_IBLK
- * columns starts in that list, and n[r] last. val (TL_RC (I + 8)) is
- * scratch. The gathers prefetch [pf, pf_end) (NULL: nothing). Dense groups
+ * columns starts in that list, and n[r] last; with all set, every column
+ * is listed, zeros too (TL_ALL). val (TL_RC (I + 8)) is scratch. The gathers prefetch [pf, pf_end) (NULL: nothing). Dense groups
  * of TL_RB rows (at least half non-zero) take dense_rows; the other rows
  * gather the W1 rows of their non-zero inputs. Each a1 is summed over
  * ascending i either way. */
@@ -465,13 +474,14 @@ static void TL(forward)(ptrdiff_t R, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                         const XT *x, ptrdiff_t ldx, const WT *W1, ptrdiff_t ldw,
                         const WT *b1, const TL(head) *hd, int32_t *idx, XT *xval, ptrdiff_t *n,
                         int32_t *starts, WT *val, WT *z1, WT *y, const char *pf,
-                        const char *pf_end)
+                        const char *pf_end, int all)
 {
     ptrdiff_t r, g, e, sparse[TL_RC] = {0};
     int dense[TL_RC];
     for (r = 0; r < R; r++) {
         int32_t *st = starts ? starts + r * TL_NSTARTS(I) : NULL;
-        n[r] = TL_NZ(I, x + r * ldx, idx + r * (I + 8), xval + r * (I + 8), st);
+        n[r] = all ? TL_ALL(I, x + r * ldx, idx + r * (I + 8), xval + r * (I + 8), st)
+                   : TL_NZ(I, x + r * ldx, idx + r * (I + 8), xval + r * (I + 8), st);
         if (st)
             st[TL_NSTARTS(I) - 1] = (int32_t)n[r];
     }
@@ -538,14 +548,16 @@ size_t TL(forward_scratch)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O, i
 }
 
 /* The forward pass over B rows in chunks of TL_RC rows split over nthreads
- * threads, then per row: TL_PREDICT: out (B, O) OUT = y; TL_LOSS: *out OUT =
+ * threads (every input listed when all is set; else W1 is checked and 1
+ * returned, with the outputs not to be used, when it holds an inf or NaN),
+ * then per row: TL_PREDICT: out (B, O) OUT = y; TL_LOSS: *out OUT =
  * -sum_b log(y[b, t[b]] + 1e-7) / B, the per-row terms summed in row order;
  * TL_COUNT_CORRECT: *count OUT = the rows whose argmax of y (the first
  * maximum, as np.argmax) is t[b]. scratch: tl_forward_scratch bytes. */
-static void TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
-                              const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
-                              const WT *W1, const WT *b1, const WT *W2, const WT *b2,
-                              WT *out, ptrdiff_t *count, int nthreads, void *scratch)
+static int TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
+                             const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
+                             const WT *W1, const WT *b1, const WT *W2, const WT *b2,
+                             WT *out, ptrdiff_t *count, int nthreads, void *scratch, int all)
 {
     const ptrdiff_t nblk = (B + TL_RC - 1) / TL_RC;
     /* x larger than a core's cache: accuracy over 60,000 MNIST images on
@@ -553,15 +565,18 @@ static void TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, p
      * --mode accuracy); a loss of 100 images, whose x was just copied,
      * 60 -> 62 us */
     const int prefetch = (size_t)B * I * sizeof(XT) > TL_PF_BYTES;
+    const size_t nW1 = (size_t)I * (size_t)H;
+    const ptrdiff_t nchk = all ? 0 : (ptrdiff_t)((nW1 + TL_CHECK - 1) / TL_CHECK);
     char *base = tl_aligned(scratch);
     ptrdiff_t n = 0, b;
+    int w1_bad = 0;
     size_t threads, per_thread;
     TL(head) hd;
     WT *logs, *W1p, sum = 0;
     nthreads = tl_threads(nthreads);
     TL(forward_layout)(base, B, I, H, O, nthreads, &hd, &logs, &W1p, &threads, &per_thread);
     TL(head_fill)(&hd, H, O, W2, b2);
-#pragma omp parallel num_threads(nthreads) reduction(+ : n)
+#pragma omp parallel num_threads(nthreads) reduction(+ : n) reduction(| : w1_bad)
     {
         TL(scratch) s;
         ptrdiff_t q, r, k, j, nz[TL_RC];
@@ -569,6 +584,12 @@ static void TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, p
         const WT *W = W1p ? W1p : W1;
         const ptrdiff_t ldw = W1p ? TL_HD(H) : H;
         TL(scratch_at)(&s, base, &off, I, H, hd.Op, 1);
+        /* W1's check, read by no one before the region ends */
+#pragma omp for schedule(static) nowait
+        for (q = 0; q < nchk; q++)
+            w1_bad |= TL_NONFINITE(nW1 - (size_t)q * TL_CHECK < TL_CHECK
+                                       ? nW1 - (size_t)q * TL_CHECK : TL_CHECK,
+                                   W1 + (size_t)q * TL_CHECK);
         if (W1p) {
             /* (the barrier at the loop's end: all of it copied before use) */
 #pragma omp for schedule(static)
@@ -590,7 +611,7 @@ static void TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, p
             const int pf = prefetch && qn < nblk;
             TL(forward)(R, I, H, O, x + q * TL_RC * ldx, ldx, W, ldw, b1, &hd, s.idx, s.xval,
                         nz, NULL, s.val, s.z1, s.y, pf ? (const char *)xn : NULL,
-                        pf ? (const char *)(xn + (TL_ROWS(qn, B) - 1) * ldx + I) : NULL);
+                        pf ? (const char *)(xn + (TL_ROWS(qn, B) - 1) * ldx + I) : NULL, all);
             for (r = 0; r < R; r++) {
                 const ptrdiff_t row = q * TL_RC + r;
                 const WT *yr = s.y + r * hd.Op;
@@ -611,6 +632,8 @@ static void TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, p
             }
         }
     }
+    if (w1_bad)
+        return 1;
     if (what == TL_LOSS) {
         for (b = 0; b < B; b++)
             sum += logs[b];
@@ -618,6 +641,7 @@ static void TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, p
     }
     if (count)
         *count = n;
+    return 0;
 }
 
 /* y (B,O) OUT = predict(x); see two_layer.h for the shapes. */
@@ -625,8 +649,10 @@ void TL(predict)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                  const XT *x, ptrdiff_t ldx, const WT *W1, const WT *b1,
                  const WT *W2, const WT *b2, WT *y, int nthreads, void *scratch)
 {
-    TL(forward_batch)(TL_PREDICT, B, I, H, O, x, ldx, NULL, W1, b1, W2, b2, y, NULL,
-                      nthreads, scratch);
+    if (TL(forward_batch)(TL_PREDICT, B, I, H, O, x, ldx, NULL, W1, b1, W2, b2, y, NULL,
+                          nthreads, scratch, 0))
+        TL(forward_batch)(TL_PREDICT, B, I, H, O, x, ldx, NULL, W1, b1, W2, b2, y, NULL,
+                          nthreads, scratch, 1);
 }
 
 /* *loss OUT = -sum_b log(y[b, t[b]] + 1e-7) / B, the book's cross-entropy of
@@ -636,8 +662,10 @@ void TL(loss)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
               const WT *W1, const WT *b1, const WT *W2, const WT *b2,
               WT *loss, int nthreads, void *scratch)
 {
-    TL(forward_batch)(TL_LOSS, B, I, H, O, x, ldx, t, W1, b1, W2, b2, loss, NULL, nthreads,
-                      scratch);
+    if (TL(forward_batch)(TL_LOSS, B, I, H, O, x, ldx, t, W1, b1, W2, b2, loss, NULL, nthreads,
+                          scratch, 0))
+        TL(forward_batch)(TL_LOSS, B, I, H, O, x, ldx, t, W1, b1, W2, b2, loss, NULL, nthreads,
+                          scratch, 1);
 }
 
 /* *count OUT = number of rows whose argmax(predict(x)) equals t[b]. */
@@ -646,8 +674,10 @@ void TL(correct)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                  const WT *W1, const WT *b1, const WT *W2, const WT *b2,
                  ptrdiff_t *count, int nthreads, void *scratch)
 {
-    TL(forward_batch)(TL_COUNT_CORRECT, B, I, H, O, x, ldx, t, W1, b1, W2, b2, NULL, count,
-                      nthreads, scratch);
+    if (TL(forward_batch)(TL_COUNT_CORRECT, B, I, H, O, x, ldx, t, W1, b1, W2, b2, NULL,
+                          count, nthreads, scratch, 0))
+        TL(forward_batch)(TL_COUNT_CORRECT, B, I, H, O, x, ldx, t, W1, b1, W2, b2, NULL,
+                          count, nthreads, scratch, 1);
 }
 
 /* Batch rows per pass of the gradient (bounds its lists at any batch size). */
@@ -776,19 +806,21 @@ size_t TL(gradient_scratch)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O, 
            TL_ALIGN;
 }
 
-/* Backpropagation (the book's gradient): gW1 (I,H), gb1 (H), gW2 (H,O),
- * gb2 (O) OUT. Labels: t_dense (B,O) when not NULL (dy = (y - t) / B exactly
- * as the book with any t), else class indices t (B) (one-hot rows implied).
- * scratch: tl_gradient_scratch bytes. */
-void TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
-                  const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
-                  const WT *t_dense, const WT *W1, const WT *b1,
-                  const WT *W2, const WT *b2, WT *gW1, WT *gb1, WT *gW2,
-                  WT *gb2, int nthreads, void *scratch)
+/* TL(gradient) with every input listed when all is set; else 1 is
+ * returned, with the outputs not to be used, when W1 or dz1 holds an inf or
+ * NaN. */
+static int TL(gradient_pass)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
+                             const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
+                             const WT *t_dense, const WT *W1, const WT *b1,
+                             const WT *W2, const WT *b2, WT *gW1, WT *gb1, WT *gW2,
+                             WT *gb2, int nthreads, void *scratch, int all)
 {
     const ptrdiff_t niblk = (I + TL_IBLK - 1) / TL_IBLK;
     const ptrdiff_t njblk = (H + TL_RB - 1) / TL_RB;
     const WT batch_num = (WT)B;
+    const size_t nW1 = (size_t)I * (size_t)H;
+    const ptrdiff_t nchk = all ? 0 : (ptrdiff_t)((nW1 + TL_CHECK - 1) / TL_CHECK);
+    int w1_bad = 0;
     char *base = tl_aligned(scratch);
     ptrdiff_t Op, j, k;
     WT *z1, *dz1, *dy, *gW2p;
@@ -804,7 +836,7 @@ void TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
     dy = z1 + B * H;
     gW2p = dy + B * Op;
     /* j and k are loop counters in each thread */
-#pragma omp parallel num_threads(nthreads) private(j, k)
+#pragma omp parallel num_threads(nthreads) private(j, k) reduction(| : w1_bad)
     {
         TL(scratch) s;
         TL(lists) L;
@@ -812,6 +844,12 @@ void TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
         size_t off = threads + (size_t)cnet_thread_num() * per_thread;
         TL(scratch_at)(&s, base, &off, I, H, Op, 0);
         TL(lists_at)(&L, base, &off);
+        /* W1's check, read by no one before the region ends */
+#pragma omp for schedule(static) nowait
+        for (q = 0; q < nchk; q++)
+            w1_bad |= TL_NONFINITE(nW1 - (size_t)q * TL_CHECK < TL_CHECK
+                                       ? nW1 - (size_t)q * TL_CHECK : TL_CHECK,
+                                   W1 + (size_t)q * TL_CHECK);
         /* TL_GCHUNK rows at a time: their forward pass, dy and dz1 (each row
          * by one thread), then their share of gW1 = xᵀ·dz1 (each row of gW1
          * by one thread) */
@@ -826,7 +864,7 @@ void TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                 TL(forward)(R, I, H, O, x + row0 * ldx, ldx, W1, H, b1, &hd,
                             rl + q * TL_RC * (I + 8), rv + q * TL_RC * (I + 8), nz,
                             rs + q * TL_RC * TL_NSTARTS(I), s.val, z1 + row0 * H, s.y, NULL,
-                            NULL);
+                            NULL, all);
                 TL(backward_rows)(R, H, O, &hd, s.y, z1 + row0 * H,
                                   t_dense ? t_dense + row0 * O : NULL, t ? t + row0 : NULL,
                                   batch_num, dy + row0 * Op, dz1 + row0 * TL_HD(H));
@@ -861,8 +899,29 @@ void TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                     gb1[j] += dz1[b * TL_HD(H) + j];
         }
     }
+    /* dz1 held an inf or NaN if gb1 does (or a sum overflowed: a needless,
+     * harmless second pass) */
+    if (w1_bad || (!all && TL_NONFINITE((size_t)H, gb1)))
+        return 1;
     for (j = 0; j < H; j++)
         memcpy(gW2 + j * O, gW2p + j * Op, sizeof(WT) * (size_t)O);
+    return 0;
+}
+
+/* Backpropagation (the book's gradient): gW1 (I,H), gb1 (H), gW2 (H,O),
+ * gb2 (O) OUT. Labels: t_dense (B,O) when not NULL (dy = (y - t) / B exactly
+ * as the book with any t), else class indices t (B) (one-hot rows implied).
+ * scratch: tl_gradient_scratch bytes. */
+void TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
+                  const XT *x, ptrdiff_t ldx, const ptrdiff_t *t,
+                  const WT *t_dense, const WT *W1, const WT *b1,
+                  const WT *W2, const WT *b2, WT *gW1, WT *gb1, WT *gW2,
+                  WT *gb2, int nthreads, void *scratch)
+{
+    if (TL(gradient_pass)(B, I, H, O, x, ldx, t, t_dense, W1, b1, W2, b2, gW1, gb1, gW2, gb2,
+                          nthreads, scratch, 0))
+        TL(gradient_pass)(B, I, H, O, x, ldx, t, t_dense, W1, b1, W2, b2, gW1, gb1, gW2, gb2,
+                          nthreads, scratch, 1);
 }
 
 #undef TL_ROWS

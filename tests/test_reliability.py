@@ -200,3 +200,92 @@ def test_new_python_thread_starts_from_the_process_default(restore_threads):
     th.join()
     assert seen == [default, 3]
     assert cnet.get_num_threads() == mine
+
+
+# --- item 3: non-finite values propagate as in the book's NumPy --------------
+
+def _pair(I, H, O, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    net = TwoLayerNet(I, H, O, dtype=dtype)
+    ref = reference.TwoLayerNet(I, H, O)
+    for k, shape in (("W1", (I, H)), ("b1", (H,)), ("W2", (H, O)), ("b2", (O,))):
+        net.params[k] = rng.normal(0, 0.5, shape).astype(dtype)
+        ref.params[k] = net.params[k].astype(np.float64)
+    return net, ref
+
+
+def _same_nonfinite(got, want):
+    """Same places hold NaN, +inf, -inf; finite values close. The point here
+    is where non-finite values go: rtol 1e-3 covers float32 compute (the
+    exact tolerances are test_two_layer_net's)."""
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.isposinf(got), np.isposinf(want))
+    np.testing.assert_array_equal(np.isneginf(got), np.isneginf(want))
+    fin = np.isfinite(want)
+    np.testing.assert_allclose(got[fin], want[fin], rtol=1e-3, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("B", [3, 100, 600])  # 600: the padded W1 copy of large batches
+@pytest.mark.parametrize("dtype,xdtype", [(np.float64, np.float32), (np.float64, np.float64),
+                                          (np.float32, np.float32)])
+def test_nonfinite_weight_at_a_zero_input(bad, B, dtype, xdtype):
+    """W1[0, 0] = inf with x[:, 0] = 0: the book computes 0 * inf = NaN in
+    x·W1, so every probability row is NaN; the sparse path skipped the zero
+    input and gave finite probabilities. Only some rows have x[:, 1] = 0 too,
+    where W1[1, 2] is NaN, so rows differ."""
+    I, H, O = 30, 7, 4
+    net, ref = _pair(I, H, O, dtype)
+    rng = np.random.default_rng(1)
+    x = (rng.random((B, I)) * (rng.random((B, I)) < 0.4)).astype(xdtype)
+    x[:, 0] = 0
+    t = rng.integers(0, O, B)
+    T = np.eye(O)[t]
+    for p in (net, ref):
+        p.params["W1"][0, 0] = bad
+    with np.errstate(all="ignore"):
+        _same_nonfinite(net.predict(x), ref.predict(x))
+        for labels in (T, t):
+            _same_nonfinite(net.loss(x, labels), ref.loss(x, labels))
+            assert net.accuracy(x, labels) == ref.accuracy(x, labels)
+            got, want = net.gradient(x, labels), ref.gradient(x, labels)
+            for k in ("W1", "b1", "W2", "b2"):
+                _same_nonfinite(got[k], want[k])
+
+
+@pytest.mark.parametrize("B", [5, 130])  # 130: two passes of the gradient
+def test_nonfinite_dz1_reaches_gradient_of_zero_inputs(B):
+    """A NaN label row makes that row's dz1 NaN; the book's xᵀ·dz1 then puts
+    NaN in every row of gW1, also where x is 0, which the sparse path
+    skipped. W1 stays finite: only the row's dz1 says so."""
+    I, H, O = 20, 6, 3
+    net, ref = _pair(I, H, O)
+    rng = np.random.default_rng(2)
+    x = rng.random((B, I)) * (rng.random((B, I)) < 0.3)
+    T = np.eye(O)[rng.integers(0, O, B)]
+    T[B // 2, 1] = np.nan
+    with np.errstate(all="ignore"):
+        got, want = net.gradient(x, T), ref.gradient(x, T)
+    for k in ("W1", "b1", "W2", "b2"):
+        _same_nonfinite(got[k], want[k])
+    assert np.isnan(got["W1"]).all()
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan, 1e300, -1e300])
+def test_nonfinite_and_huge_inputs(value):
+    """Non-finite and huge inputs (not weights) took the same path before;
+    kept as a guard: inf * 0-weight = NaN, 1e300 * w overflows to inf."""
+    I, H, O, B = 12, 5, 3, 9
+    net, ref = _pair(I, H, O)
+    net.params["W1"][3, :2] = 0.0
+    ref.params["W1"][3, :2] = 0.0
+    x = np.random.default_rng(3).random((B, I))
+    x[::2, 3] = value
+    t = np.arange(B) % O
+    with np.errstate(all="ignore"):
+        _same_nonfinite(net.predict(x), ref.predict(x))
+        got, want = net.gradient(x, t), ref.gradient(x, t)
+    for k in ("W1", "b1", "W2", "b2"):
+        _same_nonfinite(got[k], want[k])
