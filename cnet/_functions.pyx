@@ -35,12 +35,34 @@ cdef extern from "functions.h" nogil:
                         size_t n)
     void cnet_unary_f16(int op, const uint16_t *x, Py_ssize_t xs, uint16_t *y,
                         Py_ssize_t ys, size_t n)
-    void cnet_softmax_f64(const double *x, Py_ssize_t xrs, Py_ssize_t xcs, double *y,
-                          Py_ssize_t yrs, Py_ssize_t ycs, size_t R, size_t C)
-    void cnet_softmax_f32(const float *x, Py_ssize_t xrs, Py_ssize_t xcs, float *y,
-                          Py_ssize_t yrs, Py_ssize_t ycs, size_t R, size_t C)
-    void cnet_softmax_f16(const uint16_t *x, Py_ssize_t xrs, Py_ssize_t xcs, uint16_t *y,
-                          Py_ssize_t yrs, Py_ssize_t ycs, size_t R, size_t C)
+    double cnet_softmax_ce_f64(size_t R, size_t C, const double *x, Py_ssize_t xrs,
+                               Py_ssize_t xcs, double *y, Py_ssize_t yrs, Py_ssize_t ycs,
+                               const Py_ssize_t *lab, const double *t, Py_ssize_t trs,
+                               Py_ssize_t tcs, double *dy, Py_ssize_t dyrs, Py_ssize_t dycs,
+                               double N, double acc)
+    double cnet_softmax_ce_f32(size_t R, size_t C, const float *x, Py_ssize_t xrs,
+                               Py_ssize_t xcs, float *y, Py_ssize_t yrs, Py_ssize_t ycs,
+                               const Py_ssize_t *lab, const float *t, Py_ssize_t trs,
+                               Py_ssize_t tcs, float *dy, Py_ssize_t dyrs, Py_ssize_t dycs,
+                               double N, double acc)
+    void cnet_softmax_ce_dy_f64(size_t R, size_t C, const double *y, Py_ssize_t yrs,
+                                Py_ssize_t ycs, const Py_ssize_t *lab, const double *t,
+                                Py_ssize_t trs, Py_ssize_t tcs, double *dy, Py_ssize_t dyrs,
+                                Py_ssize_t dycs, double N)
+    void cnet_softmax_ce_dy_f32(size_t R, size_t C, const float *y, Py_ssize_t yrs,
+                                Py_ssize_t ycs, const Py_ssize_t *lab, const float *t,
+                                Py_ssize_t trs, Py_ssize_t tcs, float *dy, Py_ssize_t dyrs,
+                                Py_ssize_t dycs, double N)
+    double cnet_ce_sum_f64(size_t R, const double *p, Py_ssize_t prs, Py_ssize_t pcs,
+                           const Py_ssize_t *lab, double acc)
+    double cnet_ce_sum_f32(size_t R, const float *p, Py_ssize_t prs, Py_ssize_t pcs,
+                           const Py_ssize_t *lab, double acc)
+    double cnet_ce_sum_f16(size_t R, const uint16_t *p, Py_ssize_t prs, Py_ssize_t pcs,
+                           const Py_ssize_t *lab, double acc)
+    void cnet_softmax_f16(size_t R, size_t C, const uint16_t *x, Py_ssize_t xrs,
+                          Py_ssize_t xcs, uint16_t *y, Py_ssize_t yrs, Py_ssize_t ycs)
+    double cnet_softmax_ce_f16(size_t R, size_t C, const uint16_t *x, Py_ssize_t xrs,
+                               Py_ssize_t xcs, const Py_ssize_t *lab, double acc)
     double cnet_row_max_f64(const double *x, Py_ssize_t xcs, size_t C)
     float cnet_row_max_f32(const float *x, Py_ssize_t xcs, size_t C)
     double cnet_softmax_block_f64(const double *x, Py_ssize_t xcs, double *y, Py_ssize_t ycs,
@@ -49,15 +71,6 @@ cdef extern from "functions.h" nogil:
                                  size_t C, float m)
     void cnet_row_div_f64(double *y, Py_ssize_t ycs, size_t C, double s)
     void cnet_row_div_f32(float *y, Py_ssize_t ycs, size_t C, float s)
-    double cnet_softmax_ce_sum_f64(const double *x, Py_ssize_t xrs, Py_ssize_t xcs,
-                                   const Py_ssize_t *lab, size_t R, size_t C)
-    double cnet_softmax_ce_sum_f32(const float *x, Py_ssize_t xrs, Py_ssize_t xcs,
-                                   const Py_ssize_t *lab, size_t R, size_t C)
-    double cnet_softmax_ce_sum_f16(const uint16_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
-                                   const Py_ssize_t *lab, size_t R, size_t C)
-    double cnet_ce_term_f64(double p)
-    float cnet_ce_term_f32(float p)
-    float cnet_ce_term_f16(float p)
 
 # Loops that only move memory (relu, relu_grad, sums of squares, picking one
 # entry per row) gain from a second thread only on much larger inputs than
@@ -278,13 +291,13 @@ def half_roundtrip(cnp.ndarray bits, cnp.ndarray floats, cnp.ndarray out_bits):
         o[i] = cnet_float_to_half(f[i])
 
 
-# --- softmax -------------------------------------------------------------------
+# --- softmax and the fused softmax + cross-entropy + dy -------------------------
 
 cdef bint _softmax_long_row(const real_t *x, Py_ssize_t xcs, real_t *y, Py_ssize_t ycs,
                             Py_ssize_t C, int nt) noexcept nogil:
     """Softmax of one long row (float64 or float32), its column blocks split
     across nt threads: block maxima, then the blocks' exp sums, added in block
-    order, then the division; the same bits as cnet_softmax_* on the row.
+    order, then the division; the same bits as cnet_softmax_ce_* on the row.
     False (nothing done) when the scratch space cannot be allocated."""
     cdef Py_ssize_t nb = (C + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
     cdef Py_ssize_t b, c0, cnt
@@ -329,50 +342,92 @@ cdef bint _softmax_long_row(const real_t *x, Py_ssize_t xcs, real_t *y, Py_ssize
     return True
 
 
-cdef void _softmax_real(const real_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
+cdef inline double _softmax_ce_block(Py_ssize_t R, Py_ssize_t C,
+                                     const real_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
+                                     real_t *y, Py_ssize_t yrs, Py_ssize_t ycs,
+                                     const Py_ssize_t *lab,
+                                     const real_t *t, Py_ssize_t trs, Py_ssize_t tcs,
+                                     real_t *dy, Py_ssize_t dyrs, Py_ssize_t dycs,
+                                     double N) noexcept nogil:
+    """The fused kernel on R rows (float16: softmax, or the loss alone)."""
+    if real_t is double:
+        return cnet_softmax_ce_f64(R, C, x, xrs, xcs, y, yrs, ycs, lab, t, trs, tcs,
+                                   dy, dyrs, dycs, N, 0.0)
+    elif real_t is float:
+        return cnet_softmax_ce_f32(R, C, x, xrs, xcs, y, yrs, ycs, lab, t, trs, tcs,
+                                   dy, dyrs, dycs, N, 0.0)
+    else:
+        if y != NULL:
+            cnet_softmax_f16(R, C, x, xrs, xcs, y, yrs, ycs)
+            return 0.0
+        return cnet_softmax_ce_f16(R, C, x, xrs, xcs, lab, 0.0)
+
+
+cdef double _softmax_ce(Py_ssize_t R, Py_ssize_t C,
+                        const real_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
                         real_t *y, Py_ssize_t yrs, Py_ssize_t ycs,
-                        Py_ssize_t R, Py_ssize_t C) noexcept nogil:
-    """Softmax of each of R rows: rows split across threads in blocks, or,
-    when there are fewer rows than threads, each row's columns."""
-    cdef Py_ssize_t rows = 1 + CNET_REDUCE_BLOCK // (C if C > 0 else 1)
+                        const Py_ssize_t *lab,
+                        const real_t *t, Py_ssize_t trs, Py_ssize_t tcs,
+                        real_t *dy, Py_ssize_t dyrs, Py_ssize_t dycs,
+                        double N, double *partial) noexcept nogil:
+    """The fused kernel over R rows of C (arguments as cnet_softmax_ce_*), rows
+    split across threads in fixed blocks. With lab, blocks of CNET_REDUCE_BLOCK
+    rows, whose loss partials (partial: one per block) are added in block
+    order: the blocks of _ce_sum, so that softmax_loss and
+    cross_entropy_error(softmax) agree to the bit. Without lab, blocks of about
+    CNET_REDUCE_BLOCK elements, or a long row's columns when there are fewer
+    rows than threads. Returns the sum of the loss terms (0 without lab)."""
+    cdef Py_ssize_t rows = CNET_REDUCE_BLOCK if lab != NULL else 1 + CNET_REDUCE_BLOCK // C
     cdef Py_ssize_t nb = (R + rows - 1) // rows
     cdef Py_ssize_t b, r0, cnt, r
+    cdef double part, total = 0.0
     cdef int nt = cnet_threads_for(<size_t>(R * C), CNET_PARALLEL_MIN)
     if real_t is not uint16_t:
-        if nt > 1 and R < nt and C > CNET_REDUCE_BLOCK:
+        if lab == NULL and nt > 1 and R < nt and C > CNET_REDUCE_BLOCK:
             for r in range(R):
                 if not _softmax_long_row(x + r * xrs, xcs, y + r * yrs, ycs, C, nt):
                     break
             else:
-                return
+                return 0.0
     for b in prange(nb, num_threads=nt, schedule='static'):
         r0 = b * rows
         cnt = R - r0
         if cnt > rows:
             cnt = rows
-        if real_t is double:
-            cnet_softmax_f64(x + r0 * xrs, xrs, xcs, y + r0 * yrs, yrs, ycs, cnt, C)
-        elif real_t is float:
-            cnet_softmax_f32(x + r0 * xrs, xrs, xcs, y + r0 * yrs, yrs, ycs, cnt, C)
-        else:
-            cnet_softmax_f16(x + r0 * xrs, xrs, xcs, y + r0 * yrs, yrs, ycs, cnt, C)
+        part = _softmax_ce_block(cnt, C, x + r0 * xrs, xrs, xcs,
+                                 y + r0 * yrs if y != NULL else NULL, yrs, ycs,
+                                 lab + r0 if lab != NULL else NULL,
+                                 t + r0 * trs if t != NULL else NULL, trs, tcs,
+                                 dy + r0 * dyrs if dy != NULL else NULL, dyrs, dycs, N)
+        if lab != NULL:
+            partial[b] = part
+    if lab != NULL:
+        for b in range(nb):
+            total += partial[b]
+    return total
 
 
 def softmax(cnp.ndarray x, cnp.ndarray y, Py_ssize_t R, Py_ssize_t C,
             Py_ssize_t xrs, Py_ssize_t xcs, Py_ssize_t yrs, Py_ssize_t ycs):
-    """y = softmax(x) along rows: x (R, C) IN, y (R, C) OUT, one float dtype."""
+    """y = softmax(x) along rows: x (R, C) IN, y (R, C) OUT, one float dtype,
+    C >= 1; the fused kernel without a loss."""
     cdef char *xp = _data(x)
     cdef char *yp = _data(y)
     cdef int size = x.descr.itemsize
+    if R == 0:
+        return
     if size == 8:
         with nogil:
-            _softmax_real(<double *>xp, xrs, xcs, <double *>yp, yrs, ycs, R, C)
+            _softmax_ce(R, C, <double *>xp, xrs, xcs, <double *>yp, yrs, ycs, NULL,
+                        NULL, 0, 0, NULL, 0, 0, 1.0, NULL)
     elif size == 4:
         with nogil:
-            _softmax_real(<float *>xp, xrs, xcs, <float *>yp, yrs, ycs, R, C)
+            _softmax_ce(R, C, <float *>xp, xrs, xcs, <float *>yp, yrs, ycs, NULL,
+                        NULL, 0, 0, NULL, 0, 0, 1.0, NULL)
     else:
         with nogil:
-            _softmax_real(<uint16_t *>xp, xrs, xcs, <uint16_t *>yp, yrs, ycs, R, C)
+            _softmax_ce(R, C, <uint16_t *>xp, xrs, xcs, <uint16_t *>yp, yrs, ycs, NULL,
+                        NULL, 0, 0, NULL, 0, 0, 1.0, NULL)
 
 
 # --- labels --------------------------------------------------------------------
@@ -468,50 +523,36 @@ def labels(cnp.ndarray t, Py_ssize_t N, Py_ssize_t C, bint onehot,
 
 # --- losses --------------------------------------------------------------------
 
-cdef inline double _ce_term(const real_t *y, Py_ssize_t ycs, Py_ssize_t k) noexcept nogil:
-    """log(y[k] + 1e-7) of one row y, in y's precision."""
+cdef inline double _ce_sum_block(Py_ssize_t R, const real_t *p, Py_ssize_t prs,
+                                 Py_ssize_t pcs, const Py_ssize_t *lab) noexcept nogil:
     if real_t is double:
-        return cnet_ce_term_f64(y[k * ycs])
+        return cnet_ce_sum_f64(R, p, prs, pcs, lab, 0.0)
     elif real_t is float:
-        return cnet_ce_term_f32(y[k * ycs])
+        return cnet_ce_sum_f32(R, p, prs, pcs, lab, 0.0)
     else:
-        return cnet_ce_term_f16(cnet_half_to_float(y[k * ycs]))
-
-
-cdef inline double _softmax_ce_rows(const real_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
-                                    const Py_ssize_t *lab, Py_ssize_t R,
-                                    Py_ssize_t C) noexcept nogil:
-    if real_t is double:
-        return cnet_softmax_ce_sum_f64(x, xrs, xcs, lab, R, C)
-    elif real_t is float:
-        return cnet_softmax_ce_sum_f32(x, xrs, xcs, lab, R, C)
-    else:
-        return cnet_softmax_ce_sum_f16(x, xrs, xcs, lab, R, C)
+        return cnet_ce_sum_f16(R, p, prs, pcs, lab, 0.0)
 
 
 cdef double _ce_sum(const real_t *y, Py_ssize_t yrs, Py_ssize_t ycs, Py_ssize_t C,
                     const Py_ssize_t *lab, Py_ssize_t N, bint from_logits,
                     double *partial) noexcept nogil:
-    """Sum over rows of the cross-entropy term; rows summed in blocks of
-    CNET_REDUCE_BLOCK (partial holds one sum per block), blocks in order."""
+    """Sum over rows of the cross-entropy term of y (or of softmax(y) with
+    from_logits); rows summed in blocks of CNET_REDUCE_BLOCK (partial holds one
+    sum per block), blocks in order."""
     cdef Py_ssize_t nb = (N + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
-    cdef Py_ssize_t b, i, i1
-    cdef double acc, total = 0.0
-    cdef int nt = cnet_threads_for(<size_t>N * C, CNET_PARALLEL_MIN) if from_logits \
-        else cnet_threads_for(<size_t>N, MEMORY_BOUND_MIN)
+    cdef Py_ssize_t b, i0, cnt
+    cdef double total = 0.0
+    cdef int nt
+    if from_logits:
+        return _softmax_ce(N, C, y, yrs, ycs, <real_t *>NULL, 0, 0, lab,
+                           <real_t *>NULL, 0, 0, <real_t *>NULL, 0, 0, <double>N, partial)
+    nt = cnet_threads_for(<size_t>N, MEMORY_BOUND_MIN)
     for b in prange(nb, num_threads=nt, schedule='static'):
-        acc = 0.0
-        i1 = (b + 1) * CNET_REDUCE_BLOCK
-        if i1 > N:
-            i1 = N
-        if from_logits:
-            acc = _softmax_ce_rows(y + b * CNET_REDUCE_BLOCK * yrs, yrs, ycs,
-                                   lab + b * CNET_REDUCE_BLOCK,
-                                   i1 - b * CNET_REDUCE_BLOCK, C)
-        else:
-            for i in range(b * CNET_REDUCE_BLOCK, i1):
-                acc = acc + _ce_term(y + i * yrs, ycs, lab[i])
-        partial[b] = acc
+        i0 = b * CNET_REDUCE_BLOCK
+        cnt = N - i0
+        if cnt > CNET_REDUCE_BLOCK:
+            cnt = CNET_REDUCE_BLOCK
+        partial[b] = _ce_sum_block(cnt, y + i0 * yrs, yrs, ycs, lab + i0)
     for b in range(nb):
         total += partial[b]
     return total
@@ -660,3 +701,256 @@ def sse_sum(cnp.ndarray y, cnp.ndarray t, Py_ssize_t R, Py_ssize_t C,
                                  partial)
     free(partial)
     return total
+
+
+# --- checked entries: labels, and SoftmaxWithLoss's forward and backward --------
+
+def class_labels(y2, t, func):
+    """Class index (intp, (N,)) of each row of y2 (N, C) from t: one-hot rows
+    of y2's shape (the argmax of each row, first maximum, as np.argmax), or N
+    integer indices (negative ones count from the end). Checks t and raises
+    the errors of cnet.functions, naming func."""
+    N, C = y2.shape
+    t = np.asarray(t)
+    if t.shape == y2.shape:
+        onehot = True
+        if t.dtype.kind not in "biuf" or t.dtype.itemsize > 8:
+            raise TypeError("%s: one-hot t must be real numbers, got dtype %s"
+                            % (func, t.dtype))
+        if t.dtype.kind == "f" and t.dtype.itemsize == 2:
+            t = t.astype(np.float32)  # exact; the label kernels have no half loop
+    elif t.shape == (N,) or (N == 1 and t.ndim == 0):
+        t = t.reshape(N)
+        onehot = False
+        if t.dtype.kind not in "iu":
+            raise TypeError("%s: index labels t must be integers, got dtype %s"
+                            % (func, t.dtype))
+    else:
+        raise ValueError("%s: t of shape %s fits y of shape %s neither as one-hot "
+                         "labels (shape %s) nor as class indices (shape (%d,))"
+                         % (func, t.shape, y2.shape, y2.shape, N))
+    t, ts = kernel_view(t)
+    lab, bad = labels(t, N, C, onehot, ts[0], ts[1] if onehot else 0)
+    if bad:
+        i = int(np.flatnonzero(lab < 0)[0])
+        raise ValueError("%s: t[%d] = %s is not a class index for y with %d columns "
+                         "(expected 0 <= t < %d, or -%d <= t < 0 counted from the end)"
+                         % (func, i, t[i], C, C, C))
+    return lab
+
+
+def elem_strides(a):
+    """Strides of ndarray a in elements, or None when a kernel cannot walk a
+    directly (misaligned data, or strides that are not whole elements)."""
+    size = a.dtype.itemsize
+    if not a.flags.aligned or any(s % size for s in a.strides):
+        return None
+    return [s // size for s in a.strides]
+
+
+def kernel_view(a):
+    """(a, strides): ndarray a, or when a kernel cannot read it in place
+    (misaligned, byte-swapped, strides not whole elements) an aligned native
+    C-ordered copy, with its element strides."""
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    s = elem_strides(a)
+    if s is None:
+        a = np.array(a, order="C")  # a fresh array is aligned
+        s = elem_strides(a)
+    return a, s
+
+
+def _float_rows(a, name, func, dtype=None, writeable=False):
+    """a checked as an (N, C) or (C,) float64/float32 ndarray (of dtype, when
+    given) that a kernel may read (and write, with writeable) in place."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError("%s: %s must be a NumPy array, got %s" % (func, name, type(a).__name__))
+    want = "float64 or float32" if dtype is None else str(dtype)
+    if a.dtype.kind != "f" or a.dtype.itemsize not in (4, 8) or (
+            dtype is not None and a.dtype != dtype):
+        raise TypeError("%s: %s must be %s, got dtype %s" % (func, name, want, a.dtype))
+    if a.ndim not in (1, 2):
+        raise ValueError("%s: %s must be 2-D (batch, classes) or 1-D (one sample), got "
+                         "shape %s" % (func, name, a.shape))
+    if writeable:
+        if not a.flags.writeable:
+            raise ValueError("%s: %s is read-only; it must be a writeable output array"
+                             % (func, name))
+        if not a.dtype.isnative or elem_strides(a) is None:
+            raise ValueError("%s: %s must be aligned, in native byte order, with strides "
+                             "of whole elements, to be written in place" % (func, name))
+        return a, elem_strides(a)
+    return kernel_view(a)
+
+
+def _loss_target(x2, t, func, want_values):
+    """(lab, tv, ts): the classes of t for the rows of x2 (N, C), and, when
+    want_values and t is one-hot, t's values in x2's dtype with their strides
+    (the book's dx uses them), else None."""
+    t = np.asarray(t)
+    lab = class_labels(x2, t, func)
+    if want_values and t.shape == x2.shape:
+        tv, ts = kernel_view(np.asarray(t, dtype=x2.dtype))
+        return lab, tv, ts
+    return lab, None, None
+
+
+def _two_dim(a, name, func):
+    # The book's backward divides by t.shape[0], which for one 1-D sample is
+    # its class count: cnet asks for the (1, C) batch rather than guess.
+    if a.ndim != 2:
+        raise ValueError("%s: %s must be 2-D (batch, classes) for dx, got shape %s; "
+                         "pass one sample as shape (1, C)" % (func, name, a.shape))
+
+
+def _same_shape(a, name, x, xname, func):
+    if a.shape != x.shape:
+        raise ValueError("%s: %s must have %s's shape %s, got %s"
+                         % (func, name, xname, x.shape, a.shape))
+
+
+def softmax_loss_forward(x, t, y, dx=None):
+    """The book's SoftmaxWithLoss.forward (and, with dx, its backward) in one
+    pass over the rows: the fused softmax + cross-entropy (+ 1e-7) + dy kernel.
+
+    Parameters
+    ----------
+    x : ndarray, (N, C) or (C,), float64 or float32, IN
+        Scores, any strides.
+    t : array_like, IN
+        One-hot labels of x's shape (the class is each row's argmax, first
+        maximum, as np.argmax) or class indices: (N,) integers (a scalar when
+        x is 1-D); negative indices count from the end.
+    y : ndarray, x's shape and dtype, OUT
+        softmax(x) along rows, written in place (any strides, aligned).
+    dx : ndarray or None, x's shape and dtype, OUT
+        When given (x 2-D only), also ``(y - t) / N`` as the book's backward:
+        t's values (in x's dtype) for one-hot t, ``y`` with 1 subtracted at
+        the class for indices.
+
+    Returns
+    -------
+    NumPy scalar of x's dtype: ``-sum_i log(y[i, t_i] + 1e-7) / N``, the
+    book's loss (NaN for N = 0, without the book's warning).
+    """
+    func = "softmax_loss_forward"
+    x, xs = _float_rows(x, "x", func)
+    y, ys = _float_rows(y, "y", func, x.dtype, writeable=True)
+    _same_shape(y, "y", x, "x", func)
+    if dx is not None:
+        dx, ds = _float_rows(dx, "dx", func, x.dtype, writeable=True)
+        _same_shape(dx, "dx", x, "x", func)
+        _two_dim(x, "x", func)
+    if x.ndim == 1:
+        x, y = x.reshape(1, -1), y.reshape(1, -1)
+        xs, ys = [0] + xs, [0] + ys
+        t = np.asarray(t)
+        if t.size == x.size:
+            t = t.reshape(x.shape)
+    N, C = x.shape
+    if C == 0:
+        raise ValueError("%s: x has no classes (shape %s)" % (func, x.shape))
+    lab, tv, ts = _loss_target(x, t, func, dx is not None)
+    if N == 0:
+        return x.dtype.type(np.nan)
+    total = _softmax_ce_entry(x, xs, y, ys, lab, tv, ts, dx, ds if dx is not None else None)
+    return x.dtype.type(-total / N)
+
+
+def softmax_loss_backward(y, t, dx):
+    """The book's SoftmaxWithLoss.backward (dout = 1): dx = (y - t) / N.
+
+    Parameters
+    ----------
+    y : ndarray, (N, C), float64 or float32, IN
+        The softmax rows the forward pass wrote.
+    t : array_like, IN
+        The labels given to the forward pass: one-hot rows (their values are
+        used, in y's dtype) or class indices (1 is subtracted at the class).
+    dx : ndarray, y's shape and dtype, OUT (may be y itself)
+
+    Returns
+    -------
+    dx
+    """
+    func = "softmax_loss_backward"
+    y, ys = _float_rows(y, "y", func)
+    dx, ds = _float_rows(dx, "dx", func, y.dtype, writeable=True)
+    _same_shape(dx, "dx", y, "y", func)
+    _two_dim(y, "y", func)
+    N, C = y.shape
+    lab, tv, ts = _loss_target(y, t, func, True)
+    if N and C:
+        _softmax_ce_dy_entry(y, ys, lab, tv, ts, dx, ds)
+    return dx
+
+
+cdef double _softmax_ce_entry(cnp.ndarray x, xs, cnp.ndarray y, ys, cnp.ndarray lab,
+                              object tv, object ts, object dx, object ds) except? -1.0:
+    """The fused kernel on checked arrays (element strides xs, ys, ts, ds);
+    tv None for index labels, dx None for no dy. Returns the loss sum."""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1]
+    cdef Py_ssize_t nb = (N + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
+    cdef Py_ssize_t xrs = xs[0], xcs = xs[1], yrs = ys[0], ycs = ys[1]
+    cdef Py_ssize_t trs = 0, tcs = 0, drs = 0, dcs = 0
+    cdef char *xp = _data(x)
+    cdef char *yp = _data(y)
+    cdef char *tp = NULL
+    cdef char *dp = NULL
+    cdef const Py_ssize_t *lp = <Py_ssize_t *>_data(lab)
+    cdef double total = 0.0
+    cdef double *partial
+    cdef bint f64 = x.descr.itemsize == 8
+    if tv is not None:
+        tp, trs, tcs = _data(tv), ts[0], ts[1]
+    if dx is not None:
+        dp, drs, dcs = _data(dx), ds[0], ds[1]
+    partial = <double *>malloc(nb * sizeof(double))
+    if partial == NULL:
+        raise MemoryError()
+    with nogil:
+        if f64:
+            total = _softmax_ce(N, C, <double *>xp, xrs, xcs, <double *>yp, yrs, ycs, lp,
+                                <double *>tp, trs, tcs, <double *>dp, drs, dcs, <double>N,
+                                partial)
+        else:
+            total = _softmax_ce(N, C, <float *>xp, xrs, xcs, <float *>yp, yrs, ycs, lp,
+                                <float *>tp, trs, tcs, <float *>dp, drs, dcs, <double>N,
+                                partial)
+    free(partial)
+    return total
+
+
+cdef int _softmax_ce_dy_entry(cnp.ndarray y, ys, cnp.ndarray lab, object tv, object ts,
+                              cnp.ndarray dx, ds) except -1:
+    """dx = (y - t) / N on checked arrays; rows split across threads."""
+    cdef Py_ssize_t N = y.shape[0], C = y.shape[1]
+    cdef Py_ssize_t yrs = ys[0], ycs = ys[1], drs = ds[0], dcs = ds[1]
+    cdef Py_ssize_t trs = 0, tcs = 0
+    cdef Py_ssize_t rows = 1 + CNET_REDUCE_BLOCK // C
+    cdef Py_ssize_t nb = (N + rows - 1) // rows
+    cdef Py_ssize_t b, r0, cnt
+    cdef char *yp = _data(y)
+    cdef char *dp = _data(dx)
+    cdef char *tp = NULL
+    cdef const Py_ssize_t *lp = <Py_ssize_t *>_data(lab)
+    cdef bint f64 = y.descr.itemsize == 8
+    cdef int nt = cnet_threads_for(<size_t>(N * C), MEMORY_BOUND_MIN)
+    if tv is not None:
+        tp, trs, tcs = _data(tv), ts[0], ts[1]
+    with nogil:
+        for b in prange(nb, num_threads=nt, schedule='static'):
+            r0 = b * rows
+            cnt = N - r0
+            if cnt > rows:
+                cnt = rows
+            if f64:
+                cnet_softmax_ce_dy_f64(cnt, C, <double *>yp + r0 * yrs, yrs, ycs, lp + r0,
+                                       <double *>tp + r0 * trs if tp != NULL else NULL,
+                                       trs, tcs, <double *>dp + r0 * drs, drs, dcs, <double>N)
+            else:
+                cnet_softmax_ce_dy_f32(cnt, C, <float *>yp + r0 * yrs, yrs, ycs, lp + r0,
+                                       <float *>tp + r0 * trs if tp != NULL else NULL,
+                                       trs, tcs, <float *>dp + r0 * drs, drs, dcs, <double>N)
+    return 0

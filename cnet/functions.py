@@ -70,13 +70,7 @@ def _as_float(x):
     return x if x.dtype == rdt else x.astype(rdt)
 
 
-def _elem_strides(a):
-    """Strides of a in elements, or None when a kernel cannot walk a directly
-    (misaligned data, or strides that are not whole elements)."""
-    size = a.dtype.itemsize
-    if not a.flags.aligned or any(s % size for s in a.strides):
-        return None
-    return [s // size for s in a.strides]
+_elem_strides = _k.elem_strides
 
 
 def _rows(shape, strides):
@@ -326,6 +320,8 @@ def sum_squared_error(y, t):
         except ValueError:
             raise ValueError("sum_squared_error: y of shape %s and t of shape %s do not "
                              "match (nor broadcast)" % (y.shape, t.shape)) from None
+    if y.size == 0:
+        return rdt.type(0.0)  # the book's 0.5 * np.sum of nothing
     ys, ts = _elem_strides(y), _elem_strides(t)
     if ys is not None and ys == ts and (y.flags.c_contiguous or y.flags.f_contiguous):
         # One layout, contiguous: a single flat walk.
@@ -351,7 +347,7 @@ def _walk_rows(a):
     s = _elem_strides(a)
     rows = None if s is None else _rows(a.shape[:-1], s[:-1])
     if rows is None:
-        a = np.ascontiguousarray(a)
+        a = np.array(a, order="C")  # a fresh array is aligned and nests
         s = _elem_strides(a)
         rows = _rows(a.shape[:-1], s[:-1])
     return a, rows[1], s[-1]
@@ -361,42 +357,6 @@ def _walk_rows(a):
 # code calls the same formula squared_error. Both names give the book's result.
 mean_squared_error = sum_squared_error
 squared_error = sum_squared_error
-
-
-def _labels(y2, t, func):
-    """Class index (intp, (N,)) of each row of y2 (N, C) from t: one-hot rows
-    of y2's shape, or N integer indices (negative ones count from the end)."""
-    N, C = y2.shape
-    if t.shape == y2.shape:
-        onehot = True
-        if t.dtype.kind not in "biuf" or t.dtype.itemsize > 8:
-            raise TypeError("%s: one-hot t must be real numbers, got dtype %s"
-                            % (func, t.dtype))
-        if t.dtype.kind == "f" and t.dtype.itemsize == 2:
-            t = t.astype(np.float32)  # exact; the label kernels have no half loop
-    elif t.shape == (N,) or (N == 1 and t.ndim == 0):
-        t = t.reshape(N)
-        onehot = False
-        if t.dtype.kind not in "iu":
-            raise TypeError("%s: index labels t must be integers, got dtype %s"
-                            % (func, t.dtype))
-    else:
-        raise ValueError("%s: t of shape %s fits y of shape %s neither as one-hot "
-                         "labels (shape %s) nor as class indices (shape (%d,))"
-                         % (func, t.shape, y2.shape, y2.shape, N))
-    if not t.dtype.isnative:
-        t = t.astype(t.dtype.newbyteorder("="))
-    ts = _elem_strides(t)
-    if ts is None:
-        t = np.ascontiguousarray(t)
-        ts = _elem_strides(t)
-    lab, bad = _k.labels(t, N, C, onehot, ts[0], ts[1] if onehot else 0)
-    if bad:
-        i = int(np.flatnonzero(lab < 0)[0])
-        raise ValueError("%s: t[%d] = %s is not a class index for y with %d columns "
-                         "(expected 0 <= t < %d, or -%d <= t < 0 counted from the end)"
-                         % (func, i, t[i], C, C, C))
-    return lab
 
 
 def _batch_loss(y, t, func, from_logits):
@@ -420,13 +380,10 @@ def _batch_loss(y, t, func, from_logits):
     N, C = y.shape
     if C == 0:
         raise ValueError("%s: y has no classes (shape %s)" % (func, y.shape))
-    lab = _labels(y, t, func)
+    lab = _k.class_labels(y, t, func)
     if N == 0:
         return y.dtype.type(np.nan)  # the book's 0 / 0, without its warning
-    ys = _elem_strides(y)
-    if ys is None:
-        y = np.ascontiguousarray(y)
-        ys = _elem_strides(y)
+    y, ys = _k.kernel_view(y)
     total = _k.ce_sum(y, N, C, ys[0], ys[1], lab, from_logits)
     return y.dtype.type(-total / N)
 

@@ -12,7 +12,7 @@ import numpy as np
 __all__ = [
     "identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu",
     "relu_grad", "softmax", "sum_squared_error", "mean_squared_error", "squared_error",
-    "cross_entropy_error", "softmax_loss",
+    "cross_entropy_error", "softmax_loss", "softmax_loss_forward", "softmax_loss_backward",
     "numerical_diff", "_numerical_gradient_1d", "numerical_gradient_2d",
     "numerical_gradient", "gradient_descent",
     "TwoLayerNet", "SGD",
@@ -637,3 +637,25 @@ class Trainer:
         if self.verbose:
             print("=============== Final Test Accuracy ===============")
             print("test acc:" + str(test_acc))
+
+
+# --- the fused softmax + cross-entropy + dy (cnet._functions) ---------------
+# The book's SoftmaxWithLoss (common/layers.py) as two plain functions: the
+# twins of cnet._functions.softmax_loss_forward and softmax_loss_backward.
+
+def softmax_loss_forward(x, t):
+    """(y, loss): the book's SoftmaxWithLoss.forward, y = softmax(x)."""
+    y = softmax(x)
+    return y, cross_entropy_error(y, t)
+
+
+def softmax_loss_backward(y, t):
+    """dx of the book's SoftmaxWithLoss.backward with dout = 1."""
+    y = np.asarray(y)
+    t = np.asarray(t)
+    batch_size = t.shape[0]
+    if t.size == y.size:
+        return (y - t) / batch_size
+    dx = y.copy()
+    dx[np.arange(batch_size), t] -= 1
+    return dx / batch_size

@@ -1,0 +1,114 @@
+/* The one vectorisable exp of cnet (float64 and float32) and the book's
+ * cross-entropy log term. Every kernel that needs exp or log takes it from here.
+ * Includers must compile with -fno-trapping-math (the pragma at the top of
+ * functions.c and two_layer.c) so that GCC if-converts the clamps. */
+#ifndef CNET_EXP_LOG_H
+#define CNET_EXP_LOG_H
+
+#include <math.h>
+#include <string.h>
+#include "cnet_common.h"
+
+/* Helpers that must be inlined into each SIMD clone of their callers, to run
+ * with that clone's instruction set. */
+#if defined(__GNUC__)
+#define CNET_ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define CNET_ALWAYS_INLINE CNET_INLINE
+#endif
+
+/* --- exp --------------------------------------------------------------------
+ * exp(x) = 2^n * exp(r), n = round(x / ln2), |r| <= ln2 / 2. exp(r) is its
+ * Taylor series: for float64 to degree 13 (next term < 5e-18 relative), for
+ * float32 to degree 8 evaluated in double (next term < 3e-10), so both stay
+ * within 1 ulp. Overflow gives +inf, underflow 0 (subnormals kept), NaN
+ * stays NaN. Written without branches or tables so that loops calling it
+ * vectorise; GCC needs -fno-trapping-math (or the pragma at the top of
+ * functions.c) in the including file to if-convert the clamps. */
+
+#define CNET_LOG2E 0x1.71547652b82fep+0
+#define CNET_LN2_HI 0x1.62e42feep-1        /* few bits: n * LN2_HI is exact */
+#define CNET_LN2_LO 0x1.a39ef35793c76p-33
+#define CNET_ROUND_SHIFT 0x1.8p52          /* adding it rounds to an integer */
+
+CNET_INLINE int64_t cnet_bits_f64(double d)
+{
+    int64_t i;
+    memcpy(&i, &d, 8);
+    return i;
+}
+
+CNET_INLINE double cnet_from_bits_f64(int64_t i)
+{
+    double d;
+    memcpy(&d, &i, 8);
+    return d;
+}
+
+/* 2^k for an integer-valued double k in [-1022, 1023] (for a NaN k, some
+ * number: the caller's result is NaN anyway). Unsigned: no overflow. */
+CNET_INLINE double cnet_pow2i(double k)
+{
+    uint64_t ki = (uint64_t)cnet_bits_f64(k + CNET_ROUND_SHIFT) -
+                  (uint64_t)cnet_bits_f64(CNET_ROUND_SHIFT);
+    return cnet_from_bits_f64((int64_t)((ki + 1023u) << 52));
+}
+
+CNET_ALWAYS_INLINE double cnet_exp_inline_f64(double x)
+{
+    double xc, n, n1, r, r2, r4, p;
+    /* Clamp so that n stays in range; the quiet comparisons keep NaN, which
+     * then flows through r. Past the clamps the result is already inf
+     * (x > 709.79) or 0 (x < -745.2). */
+    xc = isgreater(x, 710.0) ? 710.0 : x;
+    xc = isless(xc, -746.0) ? -746.0 : xc;
+    r = xc;
+    n = (xc * CNET_LOG2E + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
+    r = (r - n * CNET_LN2_HI) - n * CNET_LN2_LO;
+    /* p = sum_k r^k / (k + 2)! for k = 0..11 by Estrin's scheme: 5 dependent
+     * multiply-adds deep instead of Horner's 11, so the core overlaps more
+     * of the exps of a loop (exp was bound by that chain's latency). */
+    r2 = r * r;
+    r4 = r2 * r2;
+    p = ((1.0 / 2.0 + r * (1.0 / 6.0)) + r2 * (1.0 / 24.0 + r * (1.0 / 120.0))) +
+        r4 * ((1.0 / 720.0 + r * (1.0 / 5040.0)) + r2 * (1.0 / 40320.0 + r * (1.0 / 362880.0))) +
+        (r4 * r4) * ((1.0 / 3628800.0 + r * (1.0 / 39916800.0)) +
+                     r2 * (1.0 / 479001600.0 + r * (1.0 / 6227020800.0)));
+    p = 1.0 + (r + r2 * p);
+    /* 2^n in two factors so that both are normal numbers: the first product
+     * is exact and the second rounds once, also into the subnormal range. */
+    n1 = (n * 0.5 + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
+    return (p * cnet_pow2i(n1)) * cnet_pow2i(n - n1);
+}
+
+CNET_ALWAYS_INLINE float cnet_exp_inline_f32(float x)
+{
+    double xc, n, r, p;
+    xc = isgreater(x, 100.0f) ? 100.0 : (double)x; /* exp(100) overflows float */
+    xc = isless(xc, -110.0) ? -110.0 : xc;          /* exp(-110) rounds to 0 */
+    r = xc;
+    n = (xc * CNET_LOG2E + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
+    r = (r - n * CNET_LN2_HI) - n * CNET_LN2_LO;
+    p = 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = 1.0 + (r + (r * r) * p);
+    return (float)(p * cnet_pow2i(n)); /* |n| <= 159: 2^n is a normal double */
+}
+
+/* The same, as functions (for tests through cnet._functions.exp). */
+double cnet_exp_f64(double x);
+float cnet_exp_f32(float x);
+
+/* The book's cross-entropy term of one picked probability p: log(p + 1e-7),
+ * with 1e-7 and the result rounded to the working type as NumPy does (for
+ * float16: 1e-7 is 2^-23, the sum and the log each rounded to half). */
+CNET_INLINE double cnet_ce_term_f64(double p) { return log(p + 1e-7); }
+CNET_INLINE float cnet_ce_term_f32(float p) { return logf(p + 1e-7f); }
+float cnet_ce_term_f16(float p);
+
+#endif
