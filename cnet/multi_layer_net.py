@@ -125,8 +125,15 @@ class _DenseNet:
     def _gradient(self, x, t, train_flg):
         self._loss(x, t, train_flg)
         dout = self._last_layer().backward(1)
-        for layer in reversed(self.layers.values()):
+        layers = list(self.layers.values())
+        for layer in reversed(layers[1:]):
             dout = layer.backward(dout)
+        # The first layer's dx (an input-sized product) is never read: its
+        # Affine computes only dW and db.
+        if isinstance(layers[0], Affine):
+            layers[0]._backward_params_only(dout)
+        else:
+            layers[0].backward(dout)
         grads = {}
         lam = self.weight_decay_lambda
         for idx, key in enumerate(self._affine_keys, 1):

@@ -309,3 +309,95 @@ def test_star_import_gives_the_books_names():
                  "BatchNormalization", "softmax", "cross_entropy_error", "sigmoid"):
         assert callable(ns[name]), name
     assert ns["np"] is np
+
+
+# --- the compiled kernels behind Affine, Relu and Sigmoid ----------------------------
+
+def mnist_like(rng, shape, dtype):
+    """Mostly zeros, as MNIST's pixels (and runs of them)."""
+    x = rng.random(shape).astype(dtype)
+    x[x < 0.75] = 0
+    x[:, :16] = 0
+    return x
+
+
+@pytest.mark.parametrize("dtypes", [(F32, F64), (F64, F64), (F32, F32), (F64, F32)], ids=str)
+@pytest.mark.parametrize("O", [1, 3, 4, 8, 10, 50, 53, 100, 130])
+def test_affine_kernels_match_numpy(dtypes, O):
+    """Every output width (below, at and between vector widths, more than one
+    register tile) and every (x, W) dtype pair, against np.dot: sums in another
+    order, so rtol 1e-12 (float64) / 1e-5 (float32)."""
+    xdt, wdt = dtypes
+    rng = np.random.default_rng(O)
+    x = mnist_like(rng, (37, 61), xdt)
+    W, b = rng.normal(size=(61, O)).astype(wdt), rng.normal(size=O).astype(wdt)
+    layer = L.Affine(W, b)
+    out = layer.forward(x)
+    want = np.dot(x, W) + b
+    assert out.dtype == want.dtype
+    t = dict(rtol=1e-12, atol=1e-12) if want.dtype == F64 else dict(rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out, want, **t)
+    dout = rng.normal(size=out.shape).astype(out.dtype)
+    layer.backward(dout)
+    np.testing.assert_allclose(layer.dW, np.dot(x.T, dout), **t)
+    np.testing.assert_allclose(layer.db, dout.sum(axis=0), **t)
+
+
+def test_affine_non_finite_values_propagate_as_in_the_book():
+    """Zero inputs are left out of the products only when that cannot change the
+    result: an inf or NaN in W (forward) or dout (dW) makes 0 * inf = NaN in the
+    book's dense product, and so in cnet's."""
+    x = np.zeros((3, 4))
+    x[0, 1] = 1.0
+    W = np.ones((4, 2))
+    W[2, 0] = np.inf
+    W[3, 1] = np.nan
+    layer, book = L.Affine(W, np.zeros(2)), R.Affine(W, np.zeros(2))
+    with np.errstate(invalid="ignore"):
+        want = book.forward(x)
+        np.testing.assert_array_equal(layer.forward(x), want)
+        assert np.isnan(want).all()
+        dout = np.ones((3, 2))
+        dout[1, 0] = np.inf
+        layer.backward(dout)
+        book.backward(dout)
+    np.testing.assert_array_equal(layer.dW, book.dW)
+    x2 = np.array([[np.nan, 0.0, np.inf, 1.0]])
+    W2 = np.arange(8.0).reshape(4, 2)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(L.Affine(W2, np.zeros(2)).forward(x2),
+                                      R.Affine(W2, np.zeros(2)).forward(x2))
+
+
+def test_affine_same_bits_for_one_and_two_threads(restore_threads):
+    import cnet
+    rng = np.random.default_rng(12)
+    x = mnist_like(rng, (300, 784), F32)
+    W, b = rng.normal(size=(784, 50)), rng.normal(size=50)
+    dout = rng.normal(size=(300, 50))
+    results = []
+    for n in (1, 2):
+        cnet.set_num_threads(n)
+        layer = L.Affine(W, b)
+        results.append((layer.forward(x), layer.backward(dout), layer.dW, layer.db))
+    for a, c in zip(*results):
+        assert a.tobytes() == c.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_activation_kernels_match_the_book_bit_for_bit(dtype):
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(70001,)).astype(dtype)
+    x[::7] = 0
+    x[1] = -0.0
+    x[2] = np.nan
+    relu, book = L.Relu(), R.Relu()
+    np.testing.assert_array_equal(relu.forward(x), book.forward(x.copy()))
+    np.testing.assert_array_equal(relu.mask, book.mask)
+    dout = rng.normal(size=x.shape).astype(dtype)
+    np.testing.assert_array_equal(relu.backward(dout.copy()), book.backward(dout.copy()))
+    sig, sbook = L.Sigmoid(), R.Sigmoid()
+    sig.forward(x)
+    sbook.out = sig.out  # the same forward, so the backward's bits can be compared
+    got, want = sig.backward(dout), sbook.backward(dout)
+    assert got.tobytes() == want.tobytes()

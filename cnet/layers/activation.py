@@ -1,8 +1,19 @@
 """Activation layers: Relu and Sigmoid (the book's ``common/layers.py``)."""
 import numpy as np
 
+from .. import _activation
 from ..functions import sigmoid
 from ._check import real_array, same_shape, forward_done
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _flat(a):
+    """A flat view of a for the kernels (C-contiguous, aligned, float32 or
+    float64), else None."""
+    if a.dtype in _FLOATS and a.flags.c_contiguous and a.flags.aligned:
+        return a.reshape(-1)
+    return None
 
 
 class Relu:
@@ -29,9 +40,15 @@ class Relu:
         ndarray, x's shape and dtype (a new array; x is not changed).
         """
         x = real_array(x, "Relu.forward", "x")
-        self.mask = x <= 0
-        out = x.copy()
-        out[self.mask] = 0
+        flat = _flat(x)
+        if flat is None:
+            self.mask = x <= 0
+            out = x.copy()
+            out[self.mask] = 0
+            return out
+        out = np.empty_like(x)
+        self.mask = np.empty(x.shape, np.bool_)
+        _activation.relu_forward(flat, out.reshape(-1), self.mask.reshape(-1).view(np.uint8))
         return out
 
     def backward(self, dout):
@@ -50,7 +67,11 @@ class Relu:
         forward_done(self.mask, "Relu.backward")
         dout = real_array(dout, "Relu.backward", "dout")
         same_shape(dout, self.mask, "Relu.backward", "dout", "forward's x")
-        dout[self.mask] = 0
+        flat = _flat(dout)
+        if flat is not None and dout.flags.writeable and self.mask.flags.c_contiguous:
+            _activation.relu_backward(flat, self.mask.reshape(-1).view(np.uint8))
+        else:
+            dout[self.mask] = 0
         return dout
 
 
@@ -94,4 +115,10 @@ class Sigmoid:
         forward_done(self.out, "Sigmoid.backward")
         dout = real_array(dout, "Sigmoid.backward", "dout")
         same_shape(dout, self.out, "Sigmoid.backward", "dout", "forward's output")
-        return dout * (1.0 - self.out) * self.out
+        out = self.out
+        fd, fo = _flat(dout), _flat(out)
+        if fd is None or fo is None or dout.dtype != out.dtype:
+            return dout * (1.0 - out) * out
+        dx = np.empty_like(out)
+        _activation.sigmoid_backward(fd, fo, dx.reshape(-1))
+        return dx

@@ -1,7 +1,23 @@
 """The fully connected layer: out = x·W + b (the book's ``Affine``)."""
 import numpy as np
 
+from .. import _affine
 from ._check import real_array, forward_done
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+# (input dtype, weight dtype) pairs with a compiled path; NumPy computes each
+# in the weights' dtype. A float64 input with float32 weights (computed in
+# float64 by NumPy) goes to np.dot.
+_COMPILED = {(_F32, _F64), (_F64, _F64), (_F32, _F32)}
+
+
+def _compiled_ok(x, W, b):
+    """True when the compiled kernels can read x (N, I), W and b in place."""
+    return ((x.dtype, W.dtype) in _COMPILED and b.dtype == W.dtype
+            and W.flags.c_contiguous and W.flags.aligned
+            and b.flags.c_contiguous and b.flags.aligned
+            and x.flags.aligned and (x.shape[1] <= 1 or x.strides[1] == x.itemsize)
+            and x.strides[0] % x.itemsize == 0 and x.strides[0] >= 0)
 
 
 class Affine:
@@ -71,7 +87,14 @@ class Affine:
                              "W of shape %s expects %d"
                              % (self.original_x_shape, x.shape[1], W.shape, W.shape[0]))
         self.x = x
-        return np.dot(x, W) + b
+        if not _compiled_ok(x, W, b):
+            return np.dot(x, W) + b
+        out = np.empty((x.shape[0], W.shape[1]), W.dtype)
+        # MNIST rows are mostly zeros: their rows of W are left out, which is
+        # exact unless W holds inf or NaN (0 * inf is NaN in the book's product).
+        _affine.forward(x, x.strides[0] // x.itemsize, W, b, out,
+                        _affine.finite(W.reshape(-1)), False)
+        return out
 
     def backward(self, dout):
         """dx = dout·Wᵀ (x's shape); dW = xᵀ·dout; db = sum of dout over rows.
@@ -91,6 +114,31 @@ class Affine:
             raise ValueError("Affine.backward: dout has shape %s, expected %s"
                              % (dout.shape, (self.x.shape[0], W.shape[1])))
         dx = np.dot(dout, W.T)
-        self.dW = np.dot(self.x.T, dout)
-        self.db = np.sum(dout, axis=0)
+        self._grad_params(W, dout)
         return dx.reshape(*self.original_x_shape)
+
+    def _grad_params(self, W, dout):
+        """dW = xᵀ·dout and db = column sums of dout (dout checked)."""
+        x = self.x
+        if (_compiled_ok(x, W, self.b) and dout.dtype == W.dtype
+                and dout.flags.c_contiguous and dout.flags.aligned):
+            self.dW = np.empty(W.shape, W.dtype)
+            self.db = np.empty(W.shape[1], W.dtype)
+            # Zero inputs are left out unless dout holds inf or NaN (0 * inf).
+            _affine.grad_w(x, x.strides[0] // x.itemsize, dout, self.dW, self.db,
+                           _affine.finite(dout.reshape(-1)))
+        else:
+            self.dW = np.dot(x.T, dout)
+            self.db = np.sum(dout, axis=0)
+
+    def _backward_params_only(self, dout):
+        """dW and db as backward sets them, without dx: for a network's first
+        layer, whose dx nobody reads."""
+        forward_done(self.x, "Affine.backward")
+        W, _ = self._check_params("Affine.backward")
+        dout = real_array(dout, "Affine.backward", "dout")
+        if dout.shape != (self.x.shape[0], W.shape[1]):
+            raise ValueError("Affine.backward: dout has shape %s, expected %s"
+                             % (dout.shape, (self.x.shape[0], W.shape[1])))
+        self._grad_params(W, dout)
+

@@ -1,0 +1,70 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Compiled kernels of the activation layers (private; cnet.layers.Relu, Sigmoid).
+
+Every entry takes flat, C-contiguous, aligned arrays of one float dtype,
+checked by cnet.layers.activation. Large arrays are cut into fixed blocks
+spread over threads; each element is computed alone, so results do not
+depend on the thread count.
+"""
+from cython.parallel cimport prange
+from cython cimport floating
+
+from cnet._config cimport cnet_threads_for
+
+cdef extern from "cnet_common.h":
+    enum: CNET_PARALLEL_MIN
+
+cdef extern from "activation.h" nogil:
+    void relu_forward_f64(const double *x, double *out, unsigned char *mask, size_t n)
+    void relu_forward_f32(const float *x, float *out, unsigned char *mask, size_t n)
+    void relu_backward_f64(double *dout, const unsigned char *mask, size_t n)
+    void relu_backward_f32(float *dout, const unsigned char *mask, size_t n)
+    void sigmoid_backward_f64(const double *dout, const double *out, double *dx, size_t n)
+    void sigmoid_backward_f32(const float *dout, const float *out, float *dx, size_t n)
+
+cdef Py_ssize_t BLOCK = CNET_PARALLEL_MIN
+
+
+def relu_forward(const floating[::1] x, floating[::1] out, unsigned char[::1] mask):
+    """mask = x <= 0; out = x with the masked entries 0."""
+    cdef Py_ssize_t n = x.shape[0], nb = (n + BLOCK - 1) // BLOCK, blk, i0, cnt
+    if n == 0:
+        return
+    with nogil:
+        for blk in prange(nb, num_threads=cnet_threads_for(n, BLOCK), schedule="static"):
+            i0 = blk * BLOCK
+            cnt = min(BLOCK, n - i0)
+            if floating is double:
+                relu_forward_f64(&x[i0], &out[i0], &mask[i0], cnt)
+            else:
+                relu_forward_f32(&x[i0], &out[i0], &mask[i0], cnt)
+
+
+def relu_backward(floating[::1] dout, const unsigned char[::1] mask):
+    """dout[mask] = 0 in place."""
+    cdef Py_ssize_t n = dout.shape[0], nb = (n + BLOCK - 1) // BLOCK, blk, i0, cnt
+    if n == 0:
+        return
+    with nogil:
+        for blk in prange(nb, num_threads=cnet_threads_for(n, BLOCK), schedule="static"):
+            i0 = blk * BLOCK
+            cnt = min(BLOCK, n - i0)
+            if floating is double:
+                relu_backward_f64(&dout[i0], &mask[i0], cnt)
+            else:
+                relu_backward_f32(&dout[i0], &mask[i0], cnt)
+
+
+def sigmoid_backward(const floating[::1] dout, const floating[::1] out, floating[::1] dx):
+    """dx = dout * (1 - out) * out."""
+    cdef Py_ssize_t n = dout.shape[0], nb = (n + BLOCK - 1) // BLOCK, blk, i0, cnt
+    if n == 0:
+        return
+    with nogil:
+        for blk in prange(nb, num_threads=cnet_threads_for(n, BLOCK), schedule="static"):
+            i0 = blk * BLOCK
+            cnt = min(BLOCK, n - i0)
+            if floating is double:
+                sigmoid_backward_f64(&dout[i0], &out[i0], &dx[i0], cnt)
+            else:
+                sigmoid_backward_f32(&dout[i0], &out[i0], &dx[i0], cnt)

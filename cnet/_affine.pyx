@@ -1,0 +1,147 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Compiled kernels of the fully connected layer (private; cnet.layers.Affine).
+
+Arguments arrive checked by cnet.layers.affine: x (B, I) with unit column
+stride, W (I, O), b (O,), dout and the outputs C-contiguous, dtypes one of
+the pairs below. Work is split over threads by rows of the output, each row
+computed whole by one thread, so results do not depend on the thread count.
+
+Dimension letters: B batch rows, I inputs, O outputs.
+"""
+from cython.parallel cimport prange, parallel, threadid
+from libc.stdlib cimport malloc, free
+cimport numpy as cnp
+
+from cnet._config cimport cnet_threads_for
+
+cnp.import_array()
+
+cdef extern from "affine.h" nogil:
+    int affine_finite_xf_wd(const double *a, Py_ssize_t n)
+    int affine_finite_xd_wd(const double *a, Py_ssize_t n)
+    int affine_finite_xf_wf(const float *a, Py_ssize_t n)
+    void affine_forward_rows_xf_wd(const float *x, Py_ssize_t xs, const double *W,
+                                   const double *b, double *out, Py_ssize_t r0,
+                                   Py_ssize_t r1, Py_ssize_t I, Py_ssize_t O, int skip_zeros,
+                                   int relu, int *idx, double *val, double *sums)
+    void affine_forward_rows_xd_wd(const double *x, Py_ssize_t xs, const double *W,
+                                   const double *b, double *out, Py_ssize_t r0,
+                                   Py_ssize_t r1, Py_ssize_t I, Py_ssize_t O, int skip_zeros,
+                                   int relu, int *idx, double *val, double *sums)
+    void affine_forward_rows_xf_wf(const float *x, Py_ssize_t xs, const float *W,
+                                   const float *b, float *out, Py_ssize_t r0,
+                                   Py_ssize_t r1, Py_ssize_t I, Py_ssize_t O, int skip_zeros,
+                                   int relu, int *idx, float *val, float *sums)
+    void affine_grad_w_cols_xf_wd(const float *x, Py_ssize_t xs, const double *dout,
+                                  double *dW, Py_ssize_t B, Py_ssize_t k0, Py_ssize_t k1,
+                                  Py_ssize_t O, int skip_zeros)
+    void affine_grad_w_cols_xd_wd(const double *x, Py_ssize_t xs, const double *dout,
+                                  double *dW, Py_ssize_t B, Py_ssize_t k0, Py_ssize_t k1,
+                                  Py_ssize_t O, int skip_zeros)
+    void affine_grad_w_cols_xf_wf(const float *x, Py_ssize_t xs, const float *dout,
+                                  float *dW, Py_ssize_t B, Py_ssize_t k0, Py_ssize_t k1,
+                                  Py_ssize_t O, int skip_zeros)
+    void affine_grad_b_xf_wd(const double *dout, double *db, Py_ssize_t B, Py_ssize_t O)
+    void affine_grad_b_xf_wf(const float *dout, float *db, Py_ssize_t B, Py_ssize_t O)
+
+ctypedef fused wfloat:
+    float
+    double
+
+# Multiply-adds per thread below which one thread does the whole product.
+cdef Py_ssize_t MIN_WORK = 200000
+# Rows of the output per unit of work handed to a thread.
+cdef Py_ssize_t ROWS = 8
+# Columns of x (rows of dW) per unit of work of the weight gradient.
+cdef Py_ssize_t COLS = 64
+
+
+def finite(const wfloat[::1] a):
+    """True when every entry of a is finite."""
+    cdef bint ok
+    with nogil:
+        if wfloat is double:
+            ok = affine_finite_xd_wd(&a[0], a.shape[0]) if a.shape[0] else True
+        else:
+            ok = affine_finite_xf_wf(&a[0], a.shape[0]) if a.shape[0] else True
+    return ok
+
+
+def forward(cnp.ndarray x, Py_ssize_t xs, const wfloat[:, ::1] W,
+            const wfloat[::1] b, wfloat[:, ::1] out, bint skip_zeros, bint relu):
+    """out = x·W + b (ReLU applied when relu), see affine_impl.h.
+
+    x : (B, I) float32 (or float64 with float64 W), rows xs elements apart,
+        unit column stride, aligned, IN
+    W : (I, O), IN; b : (O,), IN; out : (B, O), OUT
+    skip_zeros : leave out zero inputs (only when W is finite)
+    """
+    cdef Py_ssize_t B = out.shape[0], I = W.shape[0], O = W.shape[1]
+    cdef Py_ssize_t nblk = (B + ROWS - 1) // ROWS, blk, r0, r1
+    cdef int nt = cnet_threads_for(<size_t>(B * I * O // (5 if skip_zeros else 1)), MIN_WORK)
+    cdef int *idx
+    cdef wfloat *val
+    cdef wfloat *sums
+    cdef bint x32 = x.descr.type_num == cnp.NPY_FLOAT
+    cdef const float *xf = <const float *>cnp.PyArray_DATA(x)
+    cdef const double *xd = <const double *>cnp.PyArray_DATA(x)
+    if wfloat is float and not x32:
+        raise TypeError("float64 input with float32 weights has no compiled path")
+    if B == 0:
+        return
+    with nogil, parallel(num_threads=nt):
+        idx = <int *>malloc(I * sizeof(int) + 1)
+        val = <wfloat *>malloc(I * sizeof(wfloat) + 1)
+        sums = <wfloat *>malloc(O * sizeof(wfloat) + 1)
+        if idx != NULL and val != NULL and sums != NULL:
+            for blk in prange(nblk, schedule="static"):
+                r0 = blk * ROWS
+                r1 = min(r0 + ROWS, B)
+                if wfloat is double:
+                    if x32:
+                        affine_forward_rows_xf_wd(xf, xs, &W[0, 0], &b[0], &out[0, 0], r0,
+                                                  r1, I, O, skip_zeros, relu, idx, val, sums)
+                    else:
+                        affine_forward_rows_xd_wd(xd, xs, &W[0, 0], &b[0], &out[0, 0], r0,
+                                                  r1, I, O, skip_zeros, relu, idx, val, sums)
+                else:
+                    affine_forward_rows_xf_wf(xf, xs, &W[0, 0], &b[0], &out[0, 0], r0,
+                                              r1, I, O, skip_zeros, relu, idx, val, sums)
+        free(idx)
+        free(val)
+        free(sums)
+
+
+def grad_w(cnp.ndarray x, Py_ssize_t xs, const wfloat[:, ::1] dout,
+           wfloat[:, ::1] dW, wfloat[::1] db, bint skip_zeros):
+    """dW = xᵀ·dout and db = column sums of dout (see affine_impl.h).
+
+    x : (B, I) as for forward, IN; dout : (B, O), IN; dW : (I, O), OUT;
+    db : (O,), OUT. skip_zeros: leave out zero inputs (only when dout is finite).
+    """
+    cdef Py_ssize_t B = dout.shape[0], I = dW.shape[0], O = dW.shape[1]
+    cdef Py_ssize_t nblk = (I + COLS - 1) // COLS, blk, k0, k1
+    cdef int nt = cnet_threads_for(<size_t>(B * I * O // (5 if skip_zeros else 1)), MIN_WORK)
+    cdef bint x32 = x.descr.type_num == cnp.NPY_FLOAT
+    cdef const float *xf = <const float *>cnp.PyArray_DATA(x)
+    cdef const double *xd = <const double *>cnp.PyArray_DATA(x)
+    cdef const wfloat *dp = &dout[0, 0] if B else NULL
+    if wfloat is float and not x32:
+        raise TypeError("float64 input with float32 weights has no compiled path")
+    if I == 0 or O == 0:
+        return
+    with nogil:
+        for blk in prange(nblk, num_threads=nt, schedule="static"):
+            k0 = blk * COLS
+            k1 = min(k0 + COLS, I)
+            if wfloat is double:
+                if x32:
+                    affine_grad_w_cols_xf_wd(xf, xs, dp, &dW[0, 0], B, k0, k1, O, skip_zeros)
+                else:
+                    affine_grad_w_cols_xd_wd(xd, xs, dp, &dW[0, 0], B, k0, k1, O, skip_zeros)
+            else:
+                affine_grad_w_cols_xf_wf(xf, xs, dp, &dW[0, 0], B, k0, k1, O, skip_zeros)
+        if wfloat is double:
+            affine_grad_b_xf_wd(dp, &db[0], B, O)
+        else:
+            affine_grad_b_xf_wf(dp, &db[0], B, O)
