@@ -153,3 +153,19 @@ def test_cli_bench_rejects_unknown_workload(no_full_mnist, tmp_path):
     res = _run_cli(["bench", "--only", "nonsense", "--out", str(tmp_path / "o")],
                    no_full_mnist, tmp_path)
     assert res.returncode == 2 and "unknown workload" in res.stderr
+
+
+def test_layer_workloads_run_and_report(no_full_mnist, tmp_path):
+    """The chapter-5/6 workloads run (quick, on the sample) and give one row
+    per implementation and case, each with a positive time."""
+    out = tmp_path / "out"
+    res = _run_cli(["bench", "--quick", "--only", "extend_trainer,optimizer_update",
+                    "--no-torch", "--out", str(out)], no_full_mnist, tmp_path)
+    assert res.returncode == 0, res.stderr
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert {(r["workload"], r["impl"]) for r in rows} >= {
+        ("extend_trainer", "reference"), ("extend_trainer", "cnet float64"),
+        ("optimizer_update", "reference"), ("optimizer_update", "cnet float64")}
+    assert {r["case"] for r in rows if r["workload"] == "optimizer_update"} == {
+        "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"}
+    assert all(r["seconds"] > 0 for r in rows)

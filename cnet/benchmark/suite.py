@@ -331,6 +331,10 @@ WORKLOADS = {
     "scaling": scaling,
 }
 
+# The dense-layer workloads (chapters 5 and 6) live in their own module.
+from .layers import WORKLOADS as _LAYER_WORKLOADS  # noqa: E402
+WORKLOADS.update(_LAYER_WORKLOADS)
+
 
 def machine_description():
     """Facts about the machine and the installation, for the report."""

@@ -1,8 +1,11 @@
 """The output layer: softmax followed by the cross-entropy error."""
 import numpy as np
 
+from .. import _functions
 from ..functions import softmax, cross_entropy_error
 from ._check import real_array, forward_done
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class SoftmaxWithLoss:
@@ -38,8 +41,13 @@ class SoftmaxWithLoss:
         x = real_array(x, "SoftmaxWithLoss.forward", "x")
         t = real_array(t, "SoftmaxWithLoss.forward", "t")
         self.t = t
-        self.y = softmax(x)
-        self.loss = cross_entropy_error(self.y, self.t)
+        if x.dtype in _FLOATS and x.ndim == 2:
+            # The fused kernel: softmax rows and the loss in one pass.
+            self.y = np.empty_like(x, order="C")
+            self.loss = _functions.softmax_loss_forward(x, t, self.y)
+        else:
+            self.y = softmax(x)
+            self.loss = cross_entropy_error(self.y, self.t)
         return self.loss
 
     def backward(self, dout=1):
@@ -53,6 +61,9 @@ class SoftmaxWithLoss:
         ndarray, x's shape.
         """
         forward_done(self.y, "SoftmaxWithLoss.backward")
+        y, t = self.y, self.t
+        if y.dtype in _FLOATS and y.ndim == 2 and t.shape[:1] == y.shape[:1]:
+            return _functions.softmax_loss_backward(y, t, np.empty_like(y))
         batch_size = self.t.shape[0]
         if self.t.size == self.y.size:
             return (self.y - self.t) / batch_size
