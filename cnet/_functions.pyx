@@ -121,7 +121,13 @@ ctypedef fused label_t:
     double
 
 
-cdef inline char *_data(cnp.ndarray a):
+cdef inline char *_data(cnp.ndarray a) except NULL:
+    """a's data pointer for a kernel. The callers hand over only aligned arrays
+    (kernel_view copies the rest); a misaligned one would be undefined
+    behaviour in C, so this last guard refuses it instead."""
+    if not cnp.PyArray_ISALIGNED(a):
+        raise RuntimeError("cnet._functions: a misaligned array reached a kernel "
+                           "(shape %s, dtype %s); this is a bug in cnet" % ((<object>a).shape, (<object>a).dtype))
     return <char *>cnp.PyArray_DATA(a)
 
 

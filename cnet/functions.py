@@ -54,6 +54,10 @@ def _real_array(x, func, name, negated=False):
                         "or float64), got dtype %s" % (func, name, a.dtype))
     if not a.dtype.isnative:
         a = a.astype(a.dtype.newbyteorder("="))
+    elif not a.flags.aligned:
+        # (np.frombuffer at an odd offset, a packed record field): C may not
+        # read it in place; a copy in the same memory order is aligned.
+        a = np.array(a, order="K")
     return a
 
 

@@ -521,3 +521,73 @@ def test_softmax_loss_of_a_long_row_equals_the_two_pass_loss(threads, restore_th
         k = int(np.argmax(X))
         assert F.softmax_loss(X, k).tobytes() == F.cross_entropy_error(F.softmax(X), k).tobytes()
         assert_close(F.softmax_loss(X, k), _reference(R.softmax_loss, X, k))
+
+
+# --- valid but unusual arrays: unaligned, packed record fields, empty views -------
+
+def _unaligned(a):
+    """a copied to memory that starts one byte past an aligned address, as
+    np.frombuffer(buf, offset=1) gives (0-d arrays too)."""
+    a = np.asarray(a)
+    buf = np.zeros(a.nbytes + 1, np.uint8)
+    out = np.frombuffer(buf.data, dtype=a.dtype, count=a.size, offset=1).reshape(a.shape)
+    out[...] = a
+    assert not out.flags.aligned or a.dtype.itemsize == 1
+    return out
+
+
+def _packed_field(a):
+    """a as the field of a packed record array (a uint8 before it): strides
+    that are not a multiple of the item size, misaligned data."""
+    a = np.asarray(a)
+    rec = np.zeros(a.shape, dtype=np.dtype([("tag", "u1"), ("v", a.dtype)], align=False))
+    rec["v"] = a
+    return rec["v"]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.int32])
+@pytest.mark.parametrize("shape", [(), (1,), (7,), (3, 5)])
+@pytest.mark.parametrize("make", [_unaligned, _packed_field], ids=["unaligned", "packed"])
+def test_unaligned_inputs_match_reference(dtype, shape, make):
+    """No misaligned pointer reaches C: cnet._functions refuses one with a
+    RuntimeError, so each public function must hand over an aligned view or
+    copy and still give the reference's result."""
+    rng = np.random.default_rng(12)
+    x = make(_values(shape, dtype, rng))
+    for name in ELEMENTWISE + ["softmax"]:
+        assert_close(getattr(F, name)(x), _reference(getattr(R, name), np.array(x)))
+    y = make(_values(shape, dtype, rng))
+    assert_close(F.sum_squared_error(x, y), _reference(R.sum_squared_error, np.array(x),
+                                                       np.array(y)))
+    if len(shape) == 2 and dtype != np.int32:
+        p = make(_probs(*shape, dtype, rng))
+        k = rng.integers(0, shape[1], shape[0])
+        for t in (make(k), make(np.eye(shape[1])[k]), k):
+            assert_close(F.cross_entropy_error(p, t),
+                         _reference(R.cross_entropy_error, np.array(p), np.array(t)))
+            assert_close(F.softmax_loss(x, t),
+                         _reference(R.softmax_loss, np.array(x), np.array(t)))
+
+
+def test_misaligned_arrays_are_refused_by_the_kernels():
+    x = _unaligned(np.zeros(4))
+    with pytest.raises(RuntimeError, match="misaligned array reached a kernel"):
+        K.unary(K.SIGMOID, x, np.empty(4), 1, 4, 0, 1, 0, 1)
+
+
+@pytest.mark.parametrize("view", [(slice(0), slice(0)), (slice(None), slice(0)),
+                                  (slice(0), slice(None), slice(None, None, 2))])
+def test_empty_views_match_reference(view):
+    """Empty views with strides that nest no rows (the book's NumPy code
+    returns 0.0 for their sum of squares, empty arrays elementwise)."""
+    base = np.random.default_rng(13).standard_normal((3, 3, 3))
+    x = base[view]
+    assert x.size == 0
+    for func in (F.sum_squared_error, F.mean_squared_error):
+        got = func(x, base.copy()[view])
+        assert got == 0.0 and type(got) is np.float64
+    assert_close(F.sum_squared_error(x, 1.5), _reference(R.sum_squared_error, x, 1.5))
+    for name in ELEMENTWISE:
+        assert_close(getattr(F, name)(x), _reference(getattr(R, name), x))
+    if x.shape[-1]:
+        assert_close(F.softmax(x), _reference(R.softmax, x))
