@@ -69,8 +69,8 @@ cdef extern from "functions.h" nogil:
                                   size_t C, double m)
     float cnet_softmax_block_f32(const float *x, Py_ssize_t xcs, float *y, Py_ssize_t ycs,
                                  size_t C, float m)
-    void cnet_row_div_f64(double *y, Py_ssize_t ycs, size_t C, double s)
-    void cnet_row_div_f32(float *y, Py_ssize_t ycs, size_t C, float s)
+    void cnet_row_scale_f64(double *y, Py_ssize_t ycs, size_t C, double s)
+    void cnet_row_scale_f32(float *y, Py_ssize_t ycs, size_t C, float s)
 
 # Loops that only move memory (relu, relu_grad, sums of squares, picking one
 # entry per row) gain from a second thread only on much larger inputs than
@@ -341,9 +341,9 @@ cdef bint _softmax_long_row(const real_t *x, Py_ssize_t xcs, real_t *y, Py_ssize
         c0 = b * CNET_REDUCE_BLOCK
         cnt = _block_len(c0, C)
         if real_t is double:
-            cnet_row_div_f64(y + c0 * ycs, ycs, cnt, s)
+            cnet_row_scale_f64(y + c0 * ycs, ycs, cnt, s)
         elif real_t is float:
-            cnet_row_div_f32(y + c0 * ycs, ycs, cnt, s)
+            cnet_row_scale_f32(y + c0 * ycs, ycs, cnt, s)
     free(part)
     return True
 

@@ -8,11 +8,11 @@
  *
  * Every softmax row is formed one way, whichever entry computes it:
  * m = max_j x_j (NaN if any is NaN, as np.max), e_j = exp(x_j - m),
- * s = sum_j e_j, y_j = e_j / s. The sum cuts the row into blocks of
+ * s = sum_j e_j, y_j = e_j * (1 / s). The sum cuts the row into blocks of
  * CNET_REDUCE_BLOCK columns, sums each block in CNET_LANES interleaved partial
  * sums combined in a fixed order and adds the block sums in order; so softmax,
  * the fused loss, and a long row split across threads (the row pieces at the
- * end) give the same bits. Every kernel is serial: the caller splits rows.
+ * end) give the same bits. float16 keeps the book's division. Every kernel is serial: the caller splits rows.
  */
 #ifndef CNET_SOFTMAX_H
 #define CNET_SOFTMAX_H
@@ -21,6 +21,11 @@
 #include <stdint.h>
 
 #define CNET_LANES 8
+
+/* Rows of at most CNET_SOFTMAX_SHORT columns are formed CNET_SOFTMAX_CHUNK
+ * entries at a time, their exps in one flat loop. */
+#define CNET_SOFTMAX_SHORT 256
+#define CNET_SOFTMAX_CHUNK 2048
 
 /* The fused kernel, for R rows of C >= 1:
  *   x   (R, C) IN   scores;
@@ -76,7 +81,7 @@ double cnet_softmax_ce_f16(size_t R, size_t C, const uint16_t *x, ptrdiff_t xrs,
 /* The pieces of one long row (C,), for splitting it across threads:
  * cnet_row_max_*: max of x IN (NaN if any is NaN); cnet_softmax_block_*: for
  * C <= CNET_REDUCE_BLOCK, y = exp(x - m) OUT and its sum (returned);
- * cnet_row_div_*: y /= s IN/OUT. A row cut into blocks of CNET_REDUCE_BLOCK,
+ * cnet_row_scale_*: y *= 1 / s IN/OUT. A row cut into blocks of CNET_REDUCE_BLOCK,
  * its block sums added in order, gives the bits of cnet_softmax_ce_*. */
 double cnet_row_max_f64(const double *x, ptrdiff_t xcs, size_t C);
 float cnet_row_max_f32(const float *x, ptrdiff_t xcs, size_t C);
@@ -84,7 +89,7 @@ double cnet_softmax_block_f64(const double *x, ptrdiff_t xcs, double *y, ptrdiff
                               size_t C, double m);
 float cnet_softmax_block_f32(const float *x, ptrdiff_t xcs, float *y, ptrdiff_t ycs,
                              size_t C, float m);
-void cnet_row_div_f64(double *y, ptrdiff_t ycs, size_t C, double s);
-void cnet_row_div_f32(float *y, ptrdiff_t ycs, size_t C, float s);
+void cnet_row_scale_f64(double *y, ptrdiff_t ycs, size_t C, double s);
+void cnet_row_scale_f32(float *y, ptrdiff_t ycs, size_t C, float s);
 
 #endif

@@ -92,20 +92,63 @@ CNET_ALWAYS_INLINE T SM(row_sum)(const T *x, ptrdiff_t xcs, T *y, ptrdiff_t ycs,
     return s;
 }
 
-/* y_j = y_j / s, the book's division (not a product with 1 / s). */
-CNET_ALWAYS_INLINE void SM(row_div_s)(T *y, ptrdiff_t ycs, size_t C, T s)
+/* y_j = y_j * (1 / s): a product with the reciprocal, as PyTorch's softmax
+ * forms it, rather than the book's division (within an ulp of it; division
+ * costs more than the whole memory traffic of a row). */
+CNET_ALWAYS_INLINE void SM(row_scale_s)(T *y, ptrdiff_t ycs, size_t C, T s)
 {
+    T inv = (T)1 / s;
     size_t j;
     for (j = 0; j < C; j++)
-        y[(ptrdiff_t)j * ycs] = y[(ptrdiff_t)j * ycs] / s;
+        y[(ptrdiff_t)j * ycs] = y[(ptrdiff_t)j * ycs] * inv;
 }
 
-CNET_ALWAYS_INLINE void SM(row_div)(T *y, ptrdiff_t ycs, size_t C, T s)
+CNET_ALWAYS_INLINE void SM(row_scale)(T *y, ptrdiff_t ycs, size_t C, T s)
 {
     if (ycs == 1)
-        SM(row_div_s)(y, 1, C, s);
+        SM(row_scale_s)(y, 1, C, s);
     else
-        SM(row_div_s)(y, ycs, C, s);
+        SM(row_scale_s)(y, ycs, C, s);
+}
+
+/* s = the sum of the stored e_j of one packed row (C <= CNET_REDUCE_BLOCK), in
+ * block_sum's order, so that the two give the same bits. */
+CNET_ALWAYS_INLINE T SM(stored_sum)(const T *e, size_t C)
+{
+    T acc[CNET_LANES] = {0}, s;
+    size_t j = 0, k;
+    for (; j + CNET_LANES <= C; j += CNET_LANES)
+        for (k = 0; k < CNET_LANES; k++)
+            acc[k] += e[j + k];
+    s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; j < C; j++)
+        s += e[j];
+    return s;
+}
+
+/* Softmax of R short rows (C <= CNET_SOFTMAX_SHORT) into packed rows y (R, C)
+ * OUT (row r at y + r * C): x - m of every row first, then exp over all R * C
+ * entries in one flat loop (whole vectors, where a row of 10 would leave most
+ * lanes idle), then each row's sum and scale. */
+CNET_ALWAYS_INLINE void SM(softmax_packed)(size_t R, size_t C, const T *x, ptrdiff_t xrs,
+                                           ptrdiff_t xcs, T *CNET_RESTRICT y)
+{
+    size_t r, j, n = R * C;
+    for (r = 0; r < R; r++) {
+        const T *xr = x + (ptrdiff_t)r * xrs;
+        T *yr = y + r * C;
+        T m = SM(row_max)(xr, xcs, C);
+        if (xcs == 1)
+            for (j = 0; j < C; j++)
+                yr[j] = xr[j] - m;
+        else
+            for (j = 0; j < C; j++)
+                yr[j] = xr[(ptrdiff_t)j * xcs] - m;
+    }
+    for (j = 0; j < n; j++)
+        y[j] = EXP_T(y[j]);
+    for (r = 0; r < R; r++)
+        SM(row_scale_s)(y + r * C, 1, C, SM(stored_sum)(y + r * C, C));
 }
 
 /* One row of dy = (y - t) / n: t's row when t is given, else the one-hot of
@@ -131,6 +174,39 @@ CNET_ALWAYS_INLINE void SM(dy_row)(const T *y, ptrdiff_t ycs, ptrdiff_t k, const
         SM(dy_row_s)(y, ycs, k, t, tcs, dy, dycs, C, n);
 }
 
+/* The fused kernel for rows of C <= CNET_SOFTMAX_SHORT: chunks of rows go
+ * through softmax_packed, straight into y when its rows are packed, else into
+ * a chunk buffer on the stack (copied to y, or only picked from). */
+CNET_ALWAYS_INLINE double SM(softmax_ce_short)(size_t R, size_t C, const T *x, ptrdiff_t xrs,
+                                               ptrdiff_t xcs, T *y, ptrdiff_t yrs,
+                                               ptrdiff_t ycs, const ptrdiff_t *lab,
+                                               const T *t, ptrdiff_t trs, ptrdiff_t tcs,
+                                               T *dy, ptrdiff_t dyrs, ptrdiff_t dycs,
+                                               double N, double acc)
+{
+    T buf[CNET_SOFTMAX_CHUNK];
+    size_t rows = CNET_SOFTMAX_CHUNK / C, r0, r, j, n;
+    int packed = y != NULL && ycs == 1 && (size_t)yrs == C;
+    for (r0 = 0; r0 < R; r0 += rows) {
+        T *yc = packed ? y + r0 * C : buf;
+        n = R - r0 < rows ? R - r0 : rows;
+        SM(softmax_packed)(n, C, x + (ptrdiff_t)r0 * xrs, xrs, xcs, yc);
+        if (y != NULL && !packed)
+            for (r = 0; r < n; r++)
+                for (j = 0; j < C; j++)
+                    y[(ptrdiff_t)(r0 + r) * yrs + (ptrdiff_t)j * ycs] = yc[r * C + j];
+        if (lab != NULL)
+            for (r = 0; r < n; r++)
+                acc += CE_TERM_T(yc[r * C + (size_t)lab[r0 + r]]);
+        if (dy != NULL)
+            for (r = 0; r < n; r++)
+                SM(dy_row)(yc + r * C, 1, lab ? lab[r0 + r] : -1,
+                           t ? t + (ptrdiff_t)(r0 + r) * trs : NULL, tcs,
+                           dy + (ptrdiff_t)(r0 + r) * dyrs, dycs, C, (T)N);
+    }
+    return acc;
+}
+
 CNET_DISPATCH
 double SM(cnet_softmax_ce)(size_t R, size_t C, const T *x, ptrdiff_t xrs, ptrdiff_t xcs,
                            T *y, ptrdiff_t yrs, ptrdiff_t ycs, const ptrdiff_t *lab,
@@ -138,12 +214,15 @@ double SM(cnet_softmax_ce)(size_t R, size_t C, const T *x, ptrdiff_t xrs, ptrdif
                            ptrdiff_t dycs, double N, double acc)
 {
     size_t r;
+    if (C <= CNET_SOFTMAX_SHORT)
+        return SM(softmax_ce_short)(R, C, x, xrs, xcs, y, yrs, ycs, lab, t, trs, tcs, dy,
+                                    dyrs, dycs, N, acc);
     for (r = 0; r < R; r++) {
         const T *xr = x + (ptrdiff_t)r * xrs;
         T m = SM(row_max)(xr, xcs, C);
         if (y != NULL) {
             T *yr = y + (ptrdiff_t)r * yrs;
-            SM(row_div)(yr, ycs, C, SM(row_sum)(xr, xcs, yr, ycs, C, m));
+            SM(row_scale)(yr, ycs, C, SM(row_sum)(xr, xcs, yr, ycs, C, m));
             if (lab != NULL)
                 acc += CE_TERM_T(yr[lab[r] * ycs]);
             if (dy != NULL)
@@ -151,7 +230,7 @@ double SM(cnet_softmax_ce)(size_t R, size_t C, const T *x, ptrdiff_t xrs, ptrdif
                            dy + (ptrdiff_t)r * dyrs, dycs, C, (T)N);
         } else if (lab != NULL) {
             T s = SM(row_sum)(xr, xcs, NULL, 0, C, m);
-            acc += CE_TERM_T(EXP_T(xr[lab[r] * xcs] - m) / s);
+            acc += CE_TERM_T(EXP_T(xr[lab[r] * xcs] - m) * ((T)1 / s));
         }
     }
     return acc;
@@ -192,9 +271,9 @@ T SM(cnet_softmax_block)(const T *x, ptrdiff_t xcs, T *y, ptrdiff_t ycs, size_t 
 }
 
 CNET_DISPATCH
-void SM(cnet_row_div)(T *y, ptrdiff_t ycs, size_t C, T s)
+void SM(cnet_row_scale)(T *y, ptrdiff_t ycs, size_t C, T s)
 {
-    SM(row_div)(y, ycs, C, s);
+    SM(row_scale)(y, ycs, C, s);
 }
 
 #undef SM
