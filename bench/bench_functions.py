@@ -1,85 +1,56 @@
-"""Time cnet.functions against cnet.reference (the book's NumPy code).
+"""Time cnet.functions against PyTorch (when installed) and cnet.reference (the
+book's NumPy code), each kernel beside a plain copy of the bytes it moves.
 
 Usage::
 
-    python bench/bench_functions.py [--n 1000000] [--repeat 15] [--threads 1 2]
+    python bench/bench_functions.py [--threads 2] [--rounds 21] [--dtypes float64 float32]
+                                    [--only sigmoid softmax ...] [--no-reference]
 
-For each function and input (10^6 elements by default: a flat array, or a
-batch of 10^5 rows of 10 classes as MNIST's output layer gives), reports the
-median over ``--repeat`` calls of cnet and of the reference in the same
-process, and their ratio (reference / cnet: above 1 means cnet is faster),
-once per thread count in ``--threads``. Before timing, every pair of results
-is checked to agree (so a fast wrong kernel cannot post a number).
+Each kernel runs on 10^6-element inputs (softmax on 1000 rows of 1000, the
+losses on 10^5 rows of 10 classes). cnet, torch, the copy and the reference
+are called in alternating rounds in this one process (medians over the
+rounds), with ``--threads`` threads in cnet and torch. Results are checked
+against the reference before timing. GB/s counts the bytes a kernel must move
+(inputs read, output written); the copy moves the same bytes (half read, half
+written) with torch's parallel copy, or NumPy's when torch is absent.
 """
 import argparse
 import os
 import platform
-import warnings
+import sys
 
 import numpy as np
 
 import cnet
-from cnet import functions as F
-from cnet import reference as R
-from cnet.benchmark.timing import measure
+from cnet.benchmark.functions_bench import NAMES, run, table
 
 
-def cases(n, rng):
-    x = rng.standard_normal(n) * 5
-    rows = n // 10
-    a2 = rng.standard_normal((rows, 10)) * 3
-    t = rng.integers(0, 10, rows)
-    y = R.softmax(a2)
-    return [
-        ("sigmoid", "float64 (n,)", (x,)),
-        ("sigmoid", "float32 (n,)", (x.astype(np.float32),)),
-        ("sigmoid_grad", "float64 (n,)", (x,)),
-        ("relu", "float64 (n,)", (x,)),
-        ("relu_grad", "float64 (n,)", (x,)),
-        ("softmax", "float64 (n/10, 10)", (a2,)),
-        ("softmax", "float32 (n/10, 10)", (a2.astype(np.float32),)),
-        ("softmax", "float64 (n,)", (x,)),
-        ("cross_entropy_error", "float64 (n/10, 10), index t", (y, t)),
-        ("cross_entropy_error", "float64 (n/10, 10), one-hot t", (y, np.eye(10)[t])),
-        ("softmax_loss", "float64 (n/10, 10), index t", (a2, t)),
-        ("sum_squared_error", "float64 (n,)", (x, x[::-1].copy())),
-    ]
-
-
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=10**6)
-    parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    args = parser.parse_args()
-
-    rng = np.random.default_rng(0)
-    work = cases(args.n, rng)
-    warnings.simplefilter("ignore")  # the reference's sigmoid may warn on overflow
-    for name, _, fargs in work:
-        got, want = getattr(F, name)(*fargs), getattr(R, name)(*fargs)
-        np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-30)
-
-    print("cnet %s, NumPy %s, Python %s, %s, %d CPUs, load average %s"
-          % (cnet.__version__, np.__version__, platform.python_version(),
-             platform.machine(), os.cpu_count(),
-             " ".join("%.1f" % v for v in os.getloadavg())))
-    print("n = %d, median of %d calls; ratio = reference / cnet" % (args.n, args.repeat))
-    print("%-8s %-20s %-30s %10s %10s %7s" % ("threads", "function", "input",
-                                           "cnet ms", "ref ms", "ratio"))
-    before = cnet.get_num_threads()
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
+    parser.add_argument("--only", nargs="+", default=list(NAMES), choices=NAMES)
+    parser.add_argument("--no-reference", action="store_true")
+    args = parser.parse_args(argv)
     try:
-        for threads in args.threads:
-            cnet.set_num_threads(threads)
-            for name, label, fargs in work:
-                t_cnet = measure(lambda: getattr(F, name)(*fargs), repeats=args.repeat,
-                                 warmup=0)["median"]
-                t_ref = measure(lambda: getattr(R, name)(*fargs), repeats=args.repeat,
-                                warmup=0)["median"]
-                print("%-8d %-20s %-30s %10.3f %10.3f %7.1f"
-                      % (threads, name, label, t_cnet * 1e3, t_ref * 1e3, t_ref / t_cnet))
+        import torch
+        torch.set_num_threads(args.threads)
+    except ImportError:
+        torch = None
+    before = cnet.get_num_threads()
+    cnet.set_num_threads(args.threads)
+    try:
+        rows = run(torch, dtypes=args.dtypes, names=args.only, rounds=args.rounds,
+                   reference=not args.no_reference)
     finally:
         cnet.set_num_threads(before)
+    print("command: python %s" % " ".join(sys.argv))
+    print("cnet %s, NumPy %s, torch %s, Python %s, %s, %d CPUs, load average %s, %d threads"
+          % (cnet.__version__, np.__version__, torch.__version__ if torch else "not installed",
+             platform.python_version(), platform.machine(), os.cpu_count(),
+             " ".join("%.1f" % v for v in os.getloadavg()), args.threads))
+    print(table(rows))
 
 
 if __name__ == "__main__":

@@ -65,9 +65,9 @@ CNET_ALWAYS_INLINE double cnet_exp_inline_f64(double x)
     r = xc;
     n = (xc * CNET_LOG2E + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
     r = (r - n * CNET_LN2_HI) - n * CNET_LN2_LO;
-    /* p = sum_k r^k / (k + 2)! for k = 0..11 by Estrin's scheme: 5 dependent
-     * multiply-adds deep instead of Horner's 11, so the core overlaps more
-     * of the exps of a loop (exp was bound by that chain's latency). */
+    /* p = sum_k r^k / (k + 2)! for k = 0..11 by Estrin's scheme: a chain of
+     * 5 dependent multiply-adds rather than Horner's 11, so that the exps of
+     * a loop overlap. */
     r2 = r * r;
     r4 = r2 * r2;
     p = ((1.0 / 2.0 + r * (1.0 / 6.0)) + r2 * (1.0 / 24.0 + r * (1.0 / 120.0))) +

@@ -212,54 +212,11 @@ def predict_test(ctx):
 
 # --- 5. the cnet.functions kernels ------------------------------------------------
 
-def _function_cases(dtype, rng):
-    n = 10**6
-    x = rng.standard_normal(n).astype(dtype)
-    y2 = rng.standard_normal((10**5, 10)).astype(dtype)
-    sm = np.exp(y2 - y2.max(axis=1, keepdims=True))
-    sm /= sm.sum(axis=1, keepdims=True)
-    t_idx = rng.integers(0, 10, 10**5)
-    x2 = rng.standard_normal((1000, 1000)).astype(dtype)
-    return {
-        "sigmoid": (x,), "sigmoid_grad": (x,), "relu": (x,), "relu_grad": (x,),
-        "softmax": (x2,), "cross_entropy_error": (sm, t_idx),
-        "softmax_loss": (y2, t_idx), "sum_squared_error": (x, x[::-1].copy()),
-    }
-
-
-def _torch_functions(torch):
-    def ce(y, t):
-        return -torch.sum(torch.log(y[torch.arange(y.shape[0]), t] + 1e-7)) / y.shape[0]
-    return {
-        "sigmoid": torch.sigmoid,
-        "sigmoid_grad": lambda x: (1.0 - torch.sigmoid(x)) * torch.sigmoid(x),
-        "relu": torch.relu,
-        "relu_grad": lambda x: (x >= 0).to(x.dtype),
-        "softmax": lambda x: torch.softmax(x, dim=-1),
-        "cross_entropy_error": ce,
-        "softmax_loss": lambda x, t: ce(torch.softmax(x, dim=-1), t),
-        "sum_squared_error": lambda y, t: 0.5 * torch.sum((y - t) ** 2),
-    }
-
-
 def functions(ctx):
-    """The ``cnet.functions`` kernels on 10^6-element arrays."""
-    from cnet import functions as F
-    from cnet import reference as R
-    rng = np.random.default_rng(0)
-    tf = _torch_functions(ctx.torch) if ctx.torch is not None else {}
-    rows = []
-    for dtype in ("float64", "float32"):
-        for name, args in _function_cases(dtype, rng).items():
-            impls = [("reference", getattr(R, name), args), ("cnet", getattr(F, name), args)]
-            if name in tf:
-                targs = tuple(ctx.torch.from_numpy(np.ascontiguousarray(a)) for a in args)
-                impls.append(("torch", tf[name], targs))
-            for label, fn, a in impls:
-                m = measure(lambda: fn(*a), repeats=15, min_seconds=0.3)
-                rows.append(_row("functions", "%s %s" % (name, dtype), label,
-                                 m["median"], repeats=m["repeats"]))
-    return rows
+    """The ``cnet.functions`` kernels on 10^6-element arrays, 2 threads, beside
+    torch and a plain copy of the same bytes (cnet/benchmark/functions_bench.py)."""
+    from .functions_bench import run
+    return _with_threads(ctx, 2, lambda: run(ctx.torch, rounds=7 if ctx.quick else 21))
 
 
 # --- 6. scaling -----------------------------------------------------------------
