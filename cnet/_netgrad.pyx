@@ -4,20 +4,71 @@
 The kernel lives in csrc/netgrad.c; this module checks the arrays, since the C
 code trusts every shape, dtype and label it is given.
 """
+from time import perf_counter
+
 import numpy as np
 
 cimport numpy as cnp
+from cpython.exc cimport PyErr_CheckSignals
 from libc.stdint cimport intptr_t
 
 cnp.import_array()
 
 
 cdef extern from "netgrad.h" nogil:
-    int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
-                               Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                               const double *W1, const double *b1,
-                               const double *W2, const double *b2, int params_f32,
-                               double *gW1, double *gb1, double *gW2, double *gb2)
+    ctypedef struct cnet_numgrad:
+        pass
+    cnet_numgrad *cnet_numgrad_new(const void *x, int x_f32, const intptr_t *t,
+                                   Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                                   const double *W1, const double *b1,
+                                   const double *W2, const double *b2, int params_f32)
+    int cnet_numgrad_rows(cnet_numgrad *n, Py_ssize_t b0, Py_ssize_t b1)
+    int cnet_numgrad_columns(cnet_numgrad *n, Py_ssize_t c0, Py_ssize_t c1, double *gW1,
+                             double *gb1)
+    int cnet_numgrad_outputs(cnet_numgrad *n, Py_ssize_t j0, Py_ssize_t j1, double *gW2,
+                             double *gb2)
+    void cnet_numgrad_free(cnet_numgrad *n)
+
+# The work is done in chunks, with a look for Ctrl-C (PyErr_CheckSignals,
+# with the GIL) after each: a chunk grows while it takes less than half of
+# CHUNK_SECONDS and shrinks above twice, so a KeyboardInterrupt arrives
+# within about CHUNK_SECONDS and the looks cost nothing measurable.
+CHUNK_SECONDS = 0.04
+
+cdef enum:
+    ROWS, COLUMNS, OUTPUTS
+
+
+cdef int _phase(cnet_numgrad *n, int phase, Py_ssize_t a, Py_ssize_t b, double *g1,
+                double *g2) noexcept nogil:
+    if phase == ROWS:
+        return cnet_numgrad_rows(n, a, b)
+    if phase == COLUMNS:
+        return cnet_numgrad_columns(n, a, b, g1, g2)
+    return cnet_numgrad_outputs(n, a, b, g1, g2)
+
+
+cdef int _run_phase(cnet_numgrad *n, int phase, Py_ssize_t count, double *g1,
+                    double *g2) except -1:
+    """Run phase over [0, count) in chunks, answering Ctrl-C between them."""
+    cdef Py_ssize_t pos = 0, step = 8, end
+    cdef int rc
+    cdef double seconds = CHUNK_SECONDS
+    while pos < count:
+        end = pos + step if count - pos > step else count
+        started = perf_counter()
+        with nogil:
+            rc = _phase(n, phase, pos, end, g1, g2)
+        if rc != 0:
+            raise MemoryError("numerical_gradient: could not allocate scratch memory")
+        PyErr_CheckSignals()
+        took = perf_counter() - started
+        pos = end
+        if took < seconds / 2:
+            step *= 2
+        elif took > seconds * 2 and step > 1:
+            step //= 2
+    return 0
 
 
 cdef _check_array(name, a, int ndim, dtypes, expected):
@@ -75,6 +126,8 @@ def numerical_gradient(x, t, W1, b1, W2, b2):
         range.
     MemoryError
         Scratch memory could not be allocated.
+    KeyboardInterrupt
+        Ctrl-C, answered within about CHUNK_SECONDS; no argument is changed.
     """
     cdef Py_ssize_t B, I, H, O, b
     cdef int x_f32, params_f32, rc
@@ -139,12 +192,19 @@ def numerical_gradient(x, t, W1, b1, W2, b2):
     cdef double *gb1p = <double *>cnp.PyArray_DATA(gb1)
     cdef double *gW2p = <double *>cnp.PyArray_DATA(gW2)
     cdef double *gb2p = <double *>cnp.PyArray_DATA(gb2)
+    cdef cnet_numgrad *n
+    # x, t, W1d, b1d, W2d, b2d are held by this frame until n is freed
     with nogil:
-        rc = cnet_numgrad_two_layer(xp, x_f32, tp, B, I, H, O, W1p, b1p, W2p, b2p,
-                                    params_f32, gW1p, gb1p, gW2p, gb2p)
-    if rc != 0:
+        n = cnet_numgrad_new(xp, x_f32, tp, B, I, H, O, W1p, b1p, W2p, b2p, params_f32)
+    if n == NULL:
         raise MemoryError("numerical_gradient: could not allocate scratch memory "
                           "for a batch of %d rows" % B)
+    try:
+        _run_phase(n, ROWS, B, NULL, NULL)
+        _run_phase(n, COLUMNS, I + 1, gW1p, gb1p)
+        _run_phase(n, OUTPUTS, H + 1, gW2p, gb2p)
+    finally:
+        cnet_numgrad_free(n)
     if params_f32:
         return (gW1.astype(np.float32), gb1.astype(np.float32),
                 gW2.astype(np.float32), gb2.astype(np.float32))

@@ -108,8 +108,10 @@
 #define NG_JB 8                   /* hidden units per register block of the W1 loop */
 
 /* Everything about the unperturbed network the perturbed losses are built from. */
-typedef struct {
+struct cnet_numgrad {
     ptrdiff_t B, I, H, O;
+    const void *x;      /* (B, I) the batch, float32 when x_f32 */
+    int x_f32, params_f32;
     const intptr_t *t;
     const double *W1, *b1, *W2, *b2;
     ptrdiff_t *colptr;  /* (I + 2) CSC of x's non-zeros: column i is
@@ -124,7 +126,8 @@ typedef struct {
     double *z1T;        /* (H + 1, B) z1 transposed, then a row of ones for b2 */
     double *W2T;        /* (O, H) W2 transposed */
     double wmax;        /* max |W2| (NaN if W2 holds one) */
-} ng_net;
+};
+typedef struct cnet_numgrad ng_net;
 
 /* The perturbations the book's array applies to a value v: fl(v + h) - v and
  * fl(v - h) - v. A float32 array stores float(v) + h rounded to float32, and
@@ -621,124 +624,196 @@ static void ng_output_row(const ng_net *n, ptrdiff_t j, int f32, double *g, doub
     }
 }
 
+/* Per-thread scratch of the phases below: buf (doubles) and xi (I + 1). */
+#define NG_BUF(H, O, I) ((size_t)4 * NG_K * (size_t)(H) + (size_t)(H) * 3 + (size_t)(O) + (size_t)(I))
+
+void cnet_numgrad_free(cnet_numgrad *n)
+{
+    if (!n)
+        return;
+    free(n->colptr);
+    free(n->crow);
+    free(n->cval);
+    free(n->a1);
+    free(n->g);
+    free(n->a2);
+    free(n->kap);
+    free(n->z1T);
+    free(n->W2T);
+    free(n);
+}
+
+cnet_numgrad *cnet_numgrad_new(const void *x, int x_f32, const intptr_t *t,
+                               ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
+                               const double *W1, const double *b1,
+                               const double *W2, const double *b2, int params_f32)
+{
+    ng_net *n = (ng_net *)calloc(1, sizeof(ng_net));
+    ptrdiff_t b, j, o, *xi;
+    double wmax = 0.0, *xv;
+    int failed;
+
+    if (!n)
+        return NULL;
+    n->B = B;
+    n->I = I;
+    n->H = H;
+    n->O = O;
+    n->x = x;
+    n->x_f32 = x_f32;
+    n->params_f32 = params_f32;
+    n->t = t;
+    n->W1 = W1;
+    n->b1 = b1;
+    n->W2 = W2;
+    n->b2 = b2;
+
+    n->colptr = (ptrdiff_t *)malloc(((size_t)I + 2) * sizeof(ptrdiff_t));
+    n->a1 = (double *)malloc((size_t)B * (size_t)H * 3 * sizeof(double));
+    n->g = (double *)malloc((size_t)B * NG_K * (size_t)H * sizeof(double));
+    n->a2 = (double *)malloc((size_t)B * (size_t)O * 4 * sizeof(double));
+    n->kap = (double *)malloc((size_t)B * 3 * sizeof(double));
+    n->z1T = (double *)malloc(((size_t)H + 1) * (size_t)B * sizeof(double));
+    n->W2T = (double *)malloc((size_t)O * (size_t)H * sizeof(double));
+    if (!n->colptr || !n->a1 || !n->g || !n->a2 || !n->kap || !n->z1T || !n->W2T) {
+        cnet_numgrad_free(n);
+        return NULL;
+    }
+    n->z1 = n->a1 + B * H;
+    n->zc = n->z1 + B * H;
+    n->y = n->a2 + B * O;
+    n->yT = n->y + B * O;
+    n->ktT = n->yT + B * O;
+    n->kapc = n->kap + B;
+    n->Lb = n->kapc + B;
+    for (b = 0; b < B; b++)
+        n->z1T[H * B + b] = 1.0;
+
+    for (j = 0; j < H; j++)
+        for (o = 0; o < O; o++) {
+            double w = W2[j * O + o], a = fabs(w);
+            n->W2T[o * H + j] = w;
+            wmax = (a > wmax || a != a) ? a : wmax;
+        }
+    n->wmax = wmax;
+
+    xi = (ptrdiff_t *)malloc(((size_t)I + 1) * sizeof(ptrdiff_t));
+    xv = (double *)malloc(((size_t)I + 1) * sizeof(double));
+    failed = !xi || !xv || ng_fill_columns(n, x, x_f32, xi, xv);
+    free(xi);
+    free(xv);
+    if (failed) {
+        cnet_numgrad_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+/* Threads for a phase of work units (MNIST's density as the guess of a
+ * row's or column's non-zeros). */
+static int ng_threads(size_t work)
+{
+    return cnet_threads_for(work, 16384);
+}
+
+int cnet_numgrad_rows(cnet_numgrad *n, ptrdiff_t b0, ptrdiff_t b1)
+{
+    const ptrdiff_t H = n->H, O = n->O, I = n->I;
+    const int nt = ng_threads((size_t)(b1 - b0) * ((size_t)I / 5 + 1) * (size_t)H);
+    int failed = 0;
+#pragma omp parallel num_threads(nt) reduction(| : failed)
+    {
+        double *buf = (double *)malloc(NG_BUF(H, O, I) * sizeof(double));
+        ptrdiff_t *xi = (ptrdiff_t *)malloc(((size_t)I + 1) * sizeof(ptrdiff_t));
+        ptrdiff_t bb;
+        if (!buf || !xi)
+            failed = 1;
+        /* every thread meets the loop; one without scratch skips its share */
+#pragma omp for schedule(dynamic, 4)
+        for (bb = b0; bb < b1; bb++) {
+            if (!buf || !xi)
+                continue;
+            ng_forward_row(n, bb, n->x, n->x_f32, buf, buf + 4 * NG_K * H + 3 * H + O, xi);
+        }
+        free(buf);
+        free(xi);
+    }
+    return failed ? -1 : 0;
+}
+
+int cnet_numgrad_columns(cnet_numgrad *n, ptrdiff_t c0, ptrdiff_t c1, double *gW1,
+                         double *gb1)
+{
+    const ptrdiff_t H = n->H, O = n->O, I = n->I, B = n->B;
+    const int nt = ng_threads((size_t)(n->colptr[c1] - n->colptr[c0]) * (size_t)H);
+    int failed = 0;
+#pragma omp parallel num_threads(nt) reduction(| : failed)
+    {
+        double *buf = (double *)malloc(NG_BUF(H, O, I) * sizeof(double));
+        ptrdiff_t col, jj;
+        if (!buf)
+            failed = 1;
+#pragma omp for schedule(dynamic, 1)
+        for (col = c0; col < c1; col++) {
+            const double *v = col < I ? n->W1 + col * H : n->b1;
+            double *gr = col < I ? gW1 + col * H : gb1;
+            double *dp = buf, *dm = buf + H, *acc = buf + 2 * H, *scratch = buf + 3 * H;
+            if (!buf)
+                continue;
+            for (jj = 0; jj < H; jj++)
+                ng_perturb(v[jj], n->params_f32, &dp[jj], &dm[jj]);
+            ng_column(n, col, dp, dm, acc, scratch);
+            for (jj = 0; jj < H; jj++)
+                gr[jj] = acc[jj] / (double)B / (2.0 * NG_H);
+        }
+        free(buf);
+    }
+    return failed ? -1 : 0;
+}
+
+int cnet_numgrad_outputs(cnet_numgrad *n, ptrdiff_t j0, ptrdiff_t j1, double *gW2,
+                         double *gb2)
+{
+    const ptrdiff_t H = n->H, O = n->O, I = n->I;
+    const int nt = ng_threads((size_t)(j1 - j0) * (size_t)O * (size_t)n->B);
+    int failed = 0;
+#pragma omp parallel num_threads(nt) reduction(| : failed)
+    {
+        double *buf = (double *)malloc(NG_BUF(H, O, I) * sizeof(double));
+        ptrdiff_t jj;
+        if (!buf)
+            failed = 1;
+#pragma omp for schedule(dynamic, 1)
+        for (jj = j0; jj < j1; jj++) {
+            if (!buf)
+                continue;
+            ng_output_row(n, jj, n->params_f32, jj < H ? gW2 + jj * O : gb2, buf + 3 * H);
+        }
+        free(buf);
+    }
+    return failed ? -1 : 0;
+}
+
+ptrdiff_t cnet_numgrad_column_work(const cnet_numgrad *n, ptrdiff_t c0, ptrdiff_t c1)
+{
+    return (n->colptr[c1] - n->colptr[c0]) * n->H + (c1 - c0);
+}
+
 int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
                            ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                            const double *W1, const double *b1,
                            const double *W2, const double *b2, int params_f32,
                            double *gW1, double *gb1, double *gW2, double *gb2)
 {
-    ng_net n;
-    ptrdiff_t b, j, o;
-    size_t work;
-    int nt, failed = 0;
-    double wmax = 0.0;
-
-    memset(&n, 0, sizeof(n));
-    n.B = B;
-    n.I = I;
-    n.H = H;
-    n.O = O;
-    n.t = t;
-    n.W1 = W1;
-    n.b1 = b1;
-    n.W2 = W2;
-    n.b2 = b2;
-
-    n.colptr = (ptrdiff_t *)malloc(((size_t)I + 2) * sizeof(ptrdiff_t));
-    n.a1 = (double *)malloc((size_t)B * (size_t)H * 3 * sizeof(double));
-    n.g = (double *)malloc((size_t)B * NG_K * (size_t)H * sizeof(double));
-    n.a2 = (double *)malloc((size_t)B * (size_t)O * 4 * sizeof(double));
-    n.kap = (double *)malloc((size_t)B * 3 * sizeof(double));
-    n.z1T = (double *)malloc(((size_t)H + 1) * (size_t)B * sizeof(double));
-    n.W2T = (double *)malloc((size_t)O * (size_t)H * sizeof(double));
-    if (!n.colptr || !n.a1 || !n.g || !n.a2 || !n.kap || !n.z1T || !n.W2T) {
-        failed = 1;
-        goto done;
-    }
-    n.z1 = n.a1 + B * H;
-    n.zc = n.z1 + B * H;
-    n.y = n.a2 + B * O;
-    n.yT = n.y + B * O;
-    n.ktT = n.yT + B * O;
-    n.kapc = n.kap + B;
-    n.Lb = n.kapc + B;
-    for (b = 0; b < B; b++)
-        n.z1T[H * B + b] = 1.0;
-
-    for (j = 0; j < H; j++)
-        for (o = 0; o < O; o++) {
-            double w = W2[j * O + o], a = fabs(w);
-            n.W2T[o * H + j] = w;
-            wmax = (a > wmax || a != a) ? a : wmax;
-        }
-    n.wmax = wmax;
-
-    /* Work of the W1 loop, with MNIST's density as the guess (the exact
-     * count is known only inside the parallel region). */
-    work = (size_t)B * ((size_t)I / 5 + 1) * (size_t)H;
-    nt = cnet_threads_for(work, 16384);
-
-#pragma omp parallel num_threads(nt) reduction(| : failed)
-    {
-        double *buf = (double *)malloc(((size_t)4 * NG_K * (size_t)H + (size_t)H * 3 +
-                                        (size_t)O + (size_t)I) * sizeof(double));
-        ptrdiff_t *xi = (ptrdiff_t *)malloc(((size_t)I + 1) * sizeof(ptrdiff_t));
-        ptrdiff_t bb, col, jj;
-        if (!buf || !xi) {
-            free(buf);
-            buf = NULL;
-            failed = 1;
-        }
-
-        /* One thread lays out the columns while the others start on the rows;
-         * the barrier after the rows covers both. Every thread meets every
-         * worksharing construct; one without scratch skips its share and the
-         * call reports failure. */
-#pragma omp single nowait
-        {
-            if (!buf || ng_fill_columns(&n, x, x_f32, xi, buf + 4 * NG_K * H + 3 * H + O))
-                failed = 1;
-        }
-
-#pragma omp for schedule(dynamic, 4)
-        for (bb = 0; bb < B; bb++) {
-            if (!buf)
-                continue;
-            ng_forward_row(&n, bb, x, x_f32, buf, buf + 4 * NG_K * H + 3 * H + O, xi);
-        }
-
-#pragma omp for schedule(dynamic, 1) nowait
-        for (col = 0; col <= I; col++) {
-            const double *v = col < I ? W1 + col * H : b1;
-            double *gr = col < I ? gW1 + col * H : gb1;
-            double *dp = buf, *dm = buf + H, *acc = buf + 2 * H, *scratch = buf + 3 * H;
-            if (!buf || !n.crow || !n.cval)
-                continue;
-            for (jj = 0; jj < H; jj++)
-                ng_perturb(v[jj], params_f32, &dp[jj], &dm[jj]);
-            ng_column(&n, col, dp, dm, acc, scratch);
-            for (jj = 0; jj < H; jj++)
-                gr[jj] = acc[jj] / (double)B / (2.0 * NG_H);
-        }
-#pragma omp for schedule(dynamic, 1) nowait
-        for (jj = 0; jj <= H; jj++) {
-            if (!buf)
-                continue;
-            ng_output_row(&n, jj, params_f32, jj < H ? gW2 + jj * O : gb2, buf + 3 * H);
-        }
-        free(buf);
-        free(xi);
-    }
-
-done:
-    free(n.colptr);
-    free(n.crow);
-    free(n.cval);
-    free(n.a1);
-    free(n.g);
-    free(n.a2);
-    free(n.kap);
-    free(n.z1T);
-    free(n.W2T);
-    return failed ? -1 : 0;
+    cnet_numgrad *n = cnet_numgrad_new(x, x_f32, t, B, I, H, O, W1, b1, W2, b2, params_f32);
+    int rc;
+    if (!n)
+        return -1;
+    rc = cnet_numgrad_rows(n, 0, B);
+    if (rc == 0)
+        rc = cnet_numgrad_columns(n, 0, I + 1, gW1, gb1);
+    if (rc == 0)
+        rc = cnet_numgrad_outputs(n, 0, H + 1, gW2, gb2);
+    cnet_numgrad_free(n);
+    return rc;
 }
