@@ -709,94 +709,84 @@ cnet_numgrad *cnet_numgrad_new(const void *x, int x_f32, const intptr_t *t,
     return n;
 }
 
-/* Threads for a phase of work units (MNIST's density as the guess of a
- * row's or column's non-zeros). */
-static int ng_threads(size_t work)
+/* The forward pass of rows [b0, b1), shared by the threads of the
+ * enclosing parallel region (run alone, by one thread); every thread meets
+ * the loop and its closing barrier, one without scratch (buf or xi NULL)
+ * skips its share. */
+static void ng_rows_share(ng_net *n, ptrdiff_t b0, ptrdiff_t b1, double *buf, ptrdiff_t *xi)
 {
-    return cnet_threads_for(work, 16384);
+    const ptrdiff_t H = n->H, O = n->O;
+    ptrdiff_t bb;
+#pragma omp for schedule(dynamic, 4)
+    for (bb = b0; bb < b1; bb++) {
+        if (!buf || !xi)
+            continue;
+        ng_forward_row(n, bb, n->x, n->x_f32, buf, buf + 4 * NG_K * H + 3 * H + O, xi);
+    }
 }
 
-int cnet_numgrad_rows(cnet_numgrad *n, ptrdiff_t b0, ptrdiff_t b1)
+/* gW1 rows [c0, c1) (c == I: gb1), shared as ng_rows_share, no barrier. */
+static void ng_columns_share(ng_net *n, ptrdiff_t c0, ptrdiff_t c1, double *buf,
+                             double *gW1, double *gb1)
 {
-    const ptrdiff_t H = n->H, O = n->O, I = n->I;
-    const int nt = ng_threads((size_t)(b1 - b0) * ((size_t)I / 5 + 1) * (size_t)H);
+    const ptrdiff_t H = n->H, I = n->I, B = n->B;
+    ptrdiff_t col, jj;
+#pragma omp for schedule(dynamic, 1) nowait
+    for (col = c0; col < c1; col++) {
+        const double *v = col < I ? n->W1 + col * H : n->b1;
+        double *gr = col < I ? gW1 + col * H : gb1;
+        double *dp = buf, *dm = buf + H, *acc = buf + 2 * H, *scratch = buf + 3 * H;
+        if (!buf)
+            continue;
+        for (jj = 0; jj < H; jj++)
+            ng_perturb(v[jj], n->params_f32, &dp[jj], &dm[jj]);
+        ng_column(n, col, dp, dm, acc, scratch);
+        for (jj = 0; jj < H; jj++)
+            gr[jj] = acc[jj] / (double)B / (2.0 * NG_H);
+    }
+}
+
+/* gW2 rows [j0, j1) (j == H: gb2), shared as ng_rows_share, no barrier. */
+static void ng_outputs_share(ng_net *n, ptrdiff_t j0, ptrdiff_t j1, double *buf,
+                             double *gW2, double *gb2)
+{
+    const ptrdiff_t H = n->H, O = n->O;
+    ptrdiff_t jj;
+#pragma omp for schedule(dynamic, 1) nowait
+    for (jj = j0; jj < j1; jj++) {
+        if (!buf)
+            continue;
+        ng_output_row(n, jj, n->params_f32, jj < H ? gW2 + jj * O : gb2, buf + 3 * H);
+    }
+}
+
+int cnet_numgrad_run(cnet_numgrad *n, ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t c0, ptrdiff_t c1,
+                     ptrdiff_t j0, ptrdiff_t j1, double *gW1, double *gb1, double *gW2,
+                     double *gb2)
+{
+    const ptrdiff_t H = n->H, O = n->O, I = n->I, B = n->B;
+    /* multiply-adds, with MNIST's density as the guess of the non-zeros */
+    const size_t work = (size_t)(b1 - b0) * ((size_t)I / 5 + 1) * (size_t)H +
+                        (size_t)(c1 - c0) * ((size_t)B / 5 + 1) * (size_t)H +
+                        (size_t)(j1 - j0) * (size_t)O * (size_t)B;
+    const int nt = cnet_threads_for(work, 16384);
     int failed = 0;
 #pragma omp parallel num_threads(nt) reduction(| : failed)
     {
         double *buf = (double *)malloc(NG_BUF(H, O, I) * sizeof(double));
         ptrdiff_t *xi = (ptrdiff_t *)malloc(((size_t)I + 1) * sizeof(ptrdiff_t));
-        ptrdiff_t bb;
-        if (!buf || !xi)
+        if (!buf || !xi) {
+            free(buf);
+            buf = NULL;
             failed = 1;
-        /* every thread meets the loop; one without scratch skips its share */
-#pragma omp for schedule(dynamic, 4)
-        for (bb = b0; bb < b1; bb++) {
-            if (!buf || !xi)
-                continue;
-            ng_forward_row(n, bb, n->x, n->x_f32, buf, buf + 4 * NG_K * H + 3 * H + O, xi);
         }
+        ng_rows_share(n, b0, b1, buf, xi);
+        ng_columns_share(n, c0, c1, buf, gW1, gb1);
+        ng_outputs_share(n, j0, j1, buf, gW2, gb2);
         free(buf);
         free(xi);
     }
     return failed ? -1 : 0;
-}
-
-int cnet_numgrad_columns(cnet_numgrad *n, ptrdiff_t c0, ptrdiff_t c1, double *gW1,
-                         double *gb1)
-{
-    const ptrdiff_t H = n->H, O = n->O, I = n->I, B = n->B;
-    const int nt = ng_threads((size_t)(n->colptr[c1] - n->colptr[c0]) * (size_t)H);
-    int failed = 0;
-#pragma omp parallel num_threads(nt) reduction(| : failed)
-    {
-        double *buf = (double *)malloc(NG_BUF(H, O, I) * sizeof(double));
-        ptrdiff_t col, jj;
-        if (!buf)
-            failed = 1;
-#pragma omp for schedule(dynamic, 1)
-        for (col = c0; col < c1; col++) {
-            const double *v = col < I ? n->W1 + col * H : n->b1;
-            double *gr = col < I ? gW1 + col * H : gb1;
-            double *dp = buf, *dm = buf + H, *acc = buf + 2 * H, *scratch = buf + 3 * H;
-            if (!buf)
-                continue;
-            for (jj = 0; jj < H; jj++)
-                ng_perturb(v[jj], n->params_f32, &dp[jj], &dm[jj]);
-            ng_column(n, col, dp, dm, acc, scratch);
-            for (jj = 0; jj < H; jj++)
-                gr[jj] = acc[jj] / (double)B / (2.0 * NG_H);
-        }
-        free(buf);
-    }
-    return failed ? -1 : 0;
-}
-
-int cnet_numgrad_outputs(cnet_numgrad *n, ptrdiff_t j0, ptrdiff_t j1, double *gW2,
-                         double *gb2)
-{
-    const ptrdiff_t H = n->H, O = n->O, I = n->I;
-    const int nt = ng_threads((size_t)(j1 - j0) * (size_t)O * (size_t)n->B);
-    int failed = 0;
-#pragma omp parallel num_threads(nt) reduction(| : failed)
-    {
-        double *buf = (double *)malloc(NG_BUF(H, O, I) * sizeof(double));
-        ptrdiff_t jj;
-        if (!buf)
-            failed = 1;
-#pragma omp for schedule(dynamic, 1)
-        for (jj = j0; jj < j1; jj++) {
-            if (!buf)
-                continue;
-            ng_output_row(n, jj, n->params_f32, jj < H ? gW2 + jj * O : gb2, buf + 3 * H);
-        }
-        free(buf);
-    }
-    return failed ? -1 : 0;
-}
-
-ptrdiff_t cnet_numgrad_column_work(const cnet_numgrad *n, ptrdiff_t c0, ptrdiff_t c1)
-{
-    return (n->colptr[c1] - n->colptr[c0]) * n->H + (c1 - c0);
 }
 
 int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
@@ -809,11 +799,7 @@ int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
     int rc;
     if (!n)
         return -1;
-    rc = cnet_numgrad_rows(n, 0, B);
-    if (rc == 0)
-        rc = cnet_numgrad_columns(n, 0, I + 1, gW1, gb1);
-    if (rc == 0)
-        rc = cnet_numgrad_outputs(n, 0, H + 1, gW2, gb2);
+    rc = cnet_numgrad_run(n, 0, B, 0, I + 1, 0, H + 1, gW1, gb1, gW2, gb2);
     cnet_numgrad_free(n);
     return rc;
 }

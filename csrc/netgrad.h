@@ -24,29 +24,25 @@ int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
                            const double *W2, const double *b2, int params_f32,
                            double *gW1, double *gb1, double *gW2, double *gb2);
 
-/* The same in phases, so that a caller can stop between them (Ctrl-C):
+/* The same in steps, so that a caller can stop between them (Ctrl-C):
  * cnet_numgrad_new keeps the pointers (the arrays must outlive the handle),
- * lays out x's columns and returns a handle (NULL when memory is short);
- * then cnet_numgrad_rows over every row range [b0, b1) covering [0, B);
- * then, in any order and ranges, cnet_numgrad_columns (gW1 rows c0..c1-1,
- * c == I meaning gb1) and cnet_numgrad_outputs (gW2 rows j0..j1-1, j == H
- * meaning gb2); cnet_numgrad_free releases the handle. Each phase returns 0,
- * or -1 when its per-thread scratch could not be allocated. Every entry is
- * computed by one thread whatever the ranges: the same bits as one call.
- * cnet_numgrad_column_work: a work estimate of columns [c0, c1) (entries of
- * x reached times H). */
+ * lays out x's columns and returns a handle (NULL when memory is short).
+ * cnet_numgrad_run computes, in one parallel region, the forward pass of
+ * rows [b0, b1), then gW1 rows [c0, c1) (c == I meaning gb1) and gW2 rows
+ * [j0, j1) (j == H meaning gb2); any range may be empty, and no gradient row
+ * may be asked for before every row's forward pass is done. It returns 0, or
+ * -1 when per-thread scratch could not be allocated. cnet_numgrad_free
+ * releases the handle. Every entry is computed by one thread whatever the
+ * ranges: the same bits as one call. */
 typedef struct cnet_numgrad cnet_numgrad;
 cnet_numgrad *cnet_numgrad_new(const void *x, int x_f32, const intptr_t *t,
                                ptrdiff_t /* B */, ptrdiff_t /* I */, ptrdiff_t /* H */,
                                ptrdiff_t /* O */,
                                const double *W1, const double *b1,
                                const double *W2, const double *b2, int params_f32);
-int cnet_numgrad_rows(cnet_numgrad *n, ptrdiff_t b0, ptrdiff_t b1);
-int cnet_numgrad_columns(cnet_numgrad *n, ptrdiff_t c0, ptrdiff_t c1, double *gW1,
-                         double *gb1);
-int cnet_numgrad_outputs(cnet_numgrad *n, ptrdiff_t j0, ptrdiff_t j1, double *gW2,
-                         double *gb2);
-ptrdiff_t cnet_numgrad_column_work(const cnet_numgrad *n, ptrdiff_t c0, ptrdiff_t c1);
+int cnet_numgrad_run(cnet_numgrad *n, ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t c0, ptrdiff_t c1,
+                     ptrdiff_t j0, ptrdiff_t j1, double *gW1, double *gb1, double *gW2,
+                     double *gb2);
 void cnet_numgrad_free(cnet_numgrad *n);
 
 #endif
