@@ -18,6 +18,7 @@ from .affine import Affine
 from .softmax_loss import SoftmaxWithLoss
 from .dropout import Dropout
 from .batch_norm import BatchNormalization
+from .convolution import Convolution, Pooling
 
 __all__ = ["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout",
-           "BatchNormalization", *_function_names]
+           "BatchNormalization", "Convolution", "Pooling", *_function_names]

@@ -1,0 +1,102 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Compiled max pooling (private; used by cnet.layers.convolution.Pooling).
+
+Arguments arrive checked by the layer. The N*C planes are spread over OpenMP
+threads, one plane per thread at a time, so results do not depend on the
+thread count. Dimension letters as in csrc/im2col.h.
+"""
+from cython.parallel cimport prange
+from libc.stddef cimport ptrdiff_t
+from libc.stdint cimport int32_t
+
+from cnet._config cimport cnet_threads_for
+
+ctypedef fused floating:
+    float
+    double
+
+cdef extern from "pooling.h" nogil:
+    int CNET_PARALLEL_MIN
+    ctypedef struct cnet_conv_geom:
+        ptrdiff_t H, W, FH, FW, stride, pad, OH, OW
+    void cnet_pool_forward_plane_f64(const cnet_conv_geom *g, const double *x,
+                                     ptrdiff_t xrs, double *out, int32_t *argmax)
+    void cnet_pool_forward_plane_f32(const cnet_conv_geom *g, const float *x,
+                                     ptrdiff_t xrs, float *out, int32_t *argmax)
+    void cnet_pool_backward_plane_f64(const cnet_conv_geom *g, const double *dout,
+                                      const int32_t *argmax, double *dx)
+    void cnet_pool_backward_plane_f32(const cnet_conv_geom *g, const float *dout,
+                                      const int32_t *argmax, float *dx)
+
+
+cdef cnet_conv_geom geometry(Py_ssize_t H, Py_ssize_t W, Py_ssize_t FH, Py_ssize_t FW,
+                             Py_ssize_t stride, Py_ssize_t pad, Py_ssize_t OH,
+                             Py_ssize_t OW):
+    cdef cnet_conv_geom g
+    g.H = H
+    g.W = W
+    g.FH = FH
+    g.FW = FW
+    g.stride = stride
+    g.pad = pad
+    g.OH = OH
+    g.OW = OW
+    return g
+
+
+def forward(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW, Py_ssize_t stride,
+            Py_ssize_t pad, floating[:, :, :, ::1] out, int32_t[:, :, :, ::1] argmax):
+    """Max over each window of x, and where it was.
+
+    Parameters
+    ----------
+    x : (N, C, H, W) float32 or float64, last axis contiguous, IN
+    FH, FW, stride, pad : int, the window, stride >= 1, pad >= 0
+    out : (N, C, OH, OW) same dtype, C-contiguous, OUT
+    argmax : (N, C, OH, OW) int32, window index ky*FW + kx of the maximum, OUT
+    """
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], i, n, c
+    cdef cnet_conv_geom g = geometry(x.shape[2], x.shape[3], FH, FW, stride, pad,
+                                     out.shape[2], out.shape[3])
+    cdef ptrdiff_t xrs = x.strides[2] // sizeof(floating)
+    cdef int nt = cnet_threads_for(<size_t>(N * C * g.OH * g.OW * FH * FW),
+                                   CNET_PARALLEL_MIN)
+    if N * C * g.OH * g.OW == 0:
+        return
+    for i in prange(N * C, nogil=True, num_threads=nt, schedule="static"):
+        n = i // C
+        c = i % C
+        if floating is double:
+            cnet_pool_forward_plane_f64(&g, &x[n, c, 0, 0], xrs, &out[n, c, 0, 0],
+                                        &argmax[n, c, 0, 0])
+        else:
+            cnet_pool_forward_plane_f32(&g, &x[n, c, 0, 0], xrs, &out[n, c, 0, 0],
+                                        &argmax[n, c, 0, 0])
+
+
+def backward(const floating[:, :, :, ::1] dout, const int32_t[:, :, :, ::1] argmax, Py_ssize_t FH,
+             Py_ssize_t FW, Py_ssize_t stride, Py_ssize_t pad, floating[:, :, :, ::1] dx):
+    """Route each dout to its window's maximum; everything else gets 0.
+
+    Parameters
+    ----------
+    dout : (N, C, OH, OW) float32 or float64, C-contiguous, IN
+    argmax : (N, C, OH, OW) int32 from forward, IN
+    FH, FW, stride, pad : int, as in forward
+    dx : (N, C, H, W) same dtype as dout, C-contiguous, OUT
+    """
+    cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], i, n, c
+    cdef cnet_conv_geom g = geometry(dx.shape[2], dx.shape[3], FH, FW, stride, pad,
+                                     dout.shape[2], dout.shape[3])
+    cdef int nt = cnet_threads_for(<size_t>(N * C * g.H * g.W), CNET_PARALLEL_MIN)
+    if N * C * g.H * g.W == 0:
+        return
+    for i in prange(N * C, nogil=True, num_threads=nt, schedule="static"):
+        n = i // C
+        c = i % C
+        if floating is double:
+            cnet_pool_backward_plane_f64(&g, &dout[n, c, 0, 0], &argmax[n, c, 0, 0],
+                                         &dx[n, c, 0, 0])
+        else:
+            cnet_pool_backward_plane_f32(&g, &dout[n, c, 0, 0], &argmax[n, c, 0, 0],
+                                         &dx[n, c, 0, 0])

@@ -1,0 +1,251 @@
+"""The book's Convolution and Pooling layers (common/layers.py), compiled.
+
+Convolution multiplies the filters by image patches as the book does, but a
+chunk of images at a time: the patches of a chunk are unfolded (compiled
+im2col, in the transposed (K, nb*P) layout) into a buffer small enough to stay
+in cache, multiplied by NumPy's BLAS (``np.dot`` with ``out=``), and the
+product is written to the book's (N, FN, OH, OW) layout with the bias added by
+a compiled pass. Backward unfolds each chunk again instead of keeping the
+whole column matrix (which for the book's DeepConvNet would be 90 MB for one
+layer). Pooling's max and its backward scatter are one compiled pass each.
+
+Dimension letters: N images, C channels, H W input size, FN filters, FH FW
+filter size, OH OW output size, P = OH*OW, K = C*FH*FW, nb images per chunk.
+
+Data types: the layer computes in float64, as the book, unless its W is
+float32 (the documented float32 option), then in float32. Inputs of another
+type are converted one batch at a time.
+"""
+import numpy as np
+
+from .. import _conv, _im2col, _pooling
+from ..util import _conv_output_hw, _images, _as_size, im2col
+
+__all__ = ["Convolution", "Pooling"]
+
+# Bytes of one chunk's unfolded patches: big enough that each matrix product
+# keeps BLAS busy, small enough for the L2 cache (bench/PROFILE_conv.md).
+CHUNK_BYTES = 1 << 20
+
+
+def _compute_dtype(W):
+    return np.float32 if W.dtype == np.float32 else np.float64
+
+
+def _chunk_images(N, K, P, itemsize):
+    """Images per chunk; depends on the shapes only (never on the thread
+    count), so results are the same for any number of threads."""
+    per_image = max(1, K * P * itemsize)
+    return int(max(1, min(N, CHUNK_BYTES // per_image)))
+
+
+class Convolution:
+    """Convolution layer: ``out[n, f] = sum over c, ky, kx of W[f, c, ky, kx] *
+    x_padded[n, c, oy*stride + ky, ox*stride + kx] + b[f]``.
+
+    Parameters
+    ----------
+    W : ndarray, (FN, C, FH, FW)
+        Filters. Kept by reference (the network's ``params`` entry), read at
+        every call; float32 W makes the layer compute in float32.
+    b : ndarray (FN,) or scalar
+        Bias, kept by reference.
+    stride : int, >= 1
+    pad : int, >= 0
+
+    Attributes
+    ----------
+    x : the input of the last forward
+    col : (N*OH*OW, K) float64, the book's im2col of ``x`` (computed when read)
+    col_W : (K, FN) view of W, as the book's
+    dW : (FN, C, FH, FW), db : (FN,) after backward
+    """
+
+    def __init__(self, W, b, stride=1, pad=0):
+        self.W = W
+        self.b = b
+        self.stride = _as_size(stride, "stride", 1)
+        self.pad = _as_size(pad, "pad", 0)
+        self.x = None
+        self.dW = None
+        self.db = None
+        self._x = None       # x as computed on: contiguous rows, compute dtype
+        self._out = None     # the output, when ReLU was fused into forward
+
+    @property
+    def col(self):
+        if self.x is None:
+            return None
+        FN, C, FH, FW = np.shape(self.W)
+        return im2col(self.x, FH, FW, self.stride, self.pad)
+
+    @property
+    def col_W(self):
+        return np.reshape(self.W, (np.shape(self.W)[0], -1)).T
+
+    def _weights(self, dtype):
+        W = np.asarray(self.W)
+        if W.ndim != 4:
+            raise ValueError("Convolution: W must have 4 dimensions (FN, C, FH, FW), "
+                             "got shape %s" % (W.shape,))
+        FN = W.shape[0]
+        W2d = np.ascontiguousarray(W.reshape(FN, -1), dtype=dtype)
+        b = np.asarray(self.b, dtype=dtype)
+        if b.size not in (1, FN) or b.ndim > 1:
+            raise ValueError("Convolution: b must have shape (%d,) or be a scalar, got "
+                             "shape %s" % (FN, b.shape))
+        return W, W2d, np.ascontiguousarray(np.broadcast_to(b.reshape(-1), (FN,)))
+
+    def forward(self, x):
+        """x (N, C, H, W) -> out (N, FN, OH, OW)."""
+        return self._forward(x, False)
+
+    def _forward(self, x, relu):
+        dtype = _compute_dtype(np.asarray(self.W))
+        W, W2d, b = self._weights(dtype)
+        FN, C, FH, FW = W.shape
+        xc = _images(x, "x", dtype)
+        N, Cx, H, Wd = xc.shape
+        if Cx != C:
+            raise ValueError("Convolution: x has %d channels but W expects %d "
+                             "(x shape %s, W shape %s)" % (Cx, C, xc.shape, W.shape))
+        OH, OW = _conv_output_hw(H, Wd, FH, FW, self.stride, self.pad)
+        P, K = OH * OW, C * FH * FW
+        out = np.empty((N, FN, OH, OW), dtype=dtype)
+        nb = _chunk_images(N, K, P, xc.itemsize)
+        colbuf = np.empty(K * nb * P, dtype=dtype)
+        outbuf = np.empty(FN * nb * P, dtype=dtype)
+        out3 = out.reshape(N, FN, P)
+        for n0 in range(0, N, nb):
+            m = min(nb, N - n0)
+            colT = colbuf[:K * m * P].reshape(K, m * P)
+            outT = outbuf[:FN * m * P].reshape(FN, m * P)
+            _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True)
+            np.dot(W2d, colT, out=outT)
+            _conv.bias_out(outT, b, out3[n0:n0 + m], relu)
+        self.x = x
+        self._x = xc
+        self._out = out if relu else None
+        return out
+
+    def backward(self, dout):
+        """dout (N, FN, OH, OW) -> dx (N, C, H, W); sets dW and db."""
+        return self._backward(dout, True)
+
+    def _backward(self, dout, need_dx):
+        if self._x is None:
+            raise RuntimeError("Convolution.backward called before forward")
+        xc = self._x
+        dtype = xc.dtype
+        W, W2d, _ = self._weights(dtype)
+        FN, C, FH, FW = W.shape
+        N, _, H, Wd = xc.shape
+        OH, OW = _conv_output_hw(H, Wd, FH, FW, self.stride, self.pad)
+        P, K = OH * OW, C * FH * FW
+        dout = np.asarray(dout)
+        if dout.shape != (N, FN, OH, OW):
+            raise ValueError("Convolution: dout must have shape %s, got %s"
+                             % ((N, FN, OH, OW), dout.shape))
+        if self._out is not None:
+            # ReLU fused into forward: its backward masks dout where out <= 0.
+            dout = np.where(self._out <= 0, dtype.type(0), dout)
+        dc = np.ascontiguousarray(dout, dtype=dtype).reshape(N, FN, P)
+        nb = _chunk_images(N, K, P, xc.itemsize)
+        colbuf = np.empty(K * nb * P, dtype=dtype)
+        doutbuf = np.empty(FN * nb * P, dtype=dtype)
+        # -0.0 is the identity of IEEE addition, so db sums exactly as NumPy's
+        # sum over axis 0 (which starts from the first term) does.
+        db = np.full(FN, -0.0, dtype=dtype)
+        dW = np.zeros((FN, K), dtype=dtype)
+        dWpart = np.empty((FN, K), dtype=dtype) if nb < N else None
+        dx = np.empty((N, C, H, Wd), dtype=dtype) if need_dx else None
+        dcolbuf = np.empty(K * nb * P, dtype=dtype) if need_dx else None
+        for n0 in range(0, N, nb):
+            m = min(nb, N - n0)
+            colT = colbuf[:K * m * P].reshape(K, m * P)
+            doutT = doutbuf[:FN * m * P].reshape(FN, m * P)
+            _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True)
+            _conv.dout_rows(dc[n0:n0 + m], doutT, db)
+            if n0 == 0:
+                np.dot(doutT, colT.T, out=dW)
+            else:
+                np.dot(doutT, colT.T, out=dWpart)
+                dW += dWpart
+            if need_dx:
+                dcolT = dcolbuf[:K * m * P].reshape(K, m * P)
+                np.dot(W2d.T, doutT, out=dcolT)
+                _im2col.col2im_into(dcolT, FH, FW, self.stride, self.pad,
+                                    dx[n0:n0 + m], True)
+        self.dW = dW.reshape(FN, C, FH, FW)
+        self.db = db
+        return dx
+
+
+class Pooling:
+    """Max pooling over pool_h x pool_w windows, as the book's Pooling
+    (padding cells count as zeros, as in the book's im2col).
+
+    Parameters
+    ----------
+    pool_h, pool_w : int, >= 1
+    stride : int, >= 1
+    pad : int, >= 0
+
+    Attributes
+    ----------
+    x : the input of the last forward
+    arg_max : (N*OH*OW*C,) intp, window index of each maximum in the book's
+        order (computed when read)
+
+    Notes
+    -----
+    float32 input gives float32 output (the book converts to float64; the
+    values are the same, a maximum is exact); any other input is computed in
+    float64 as the book.
+    """
+
+    def __init__(self, pool_h, pool_w, stride=2, pad=0):
+        self.pool_h = _as_size(pool_h, "pool_h", 1)
+        self.pool_w = _as_size(pool_w, "pool_w", 1)
+        self.stride = _as_size(stride, "stride", 1)
+        self.pad = _as_size(pad, "pad", 0)
+        self.x = None
+        self._argmax = None
+        self._relu_mask_of = None  # input to check > 0 in backward (fused ReLU)
+
+    @property
+    def arg_max(self):
+        if self._argmax is None:
+            return None
+        return self._argmax.transpose(0, 2, 3, 1).ravel().astype(np.intp)
+
+    def forward(self, x):
+        """x (N, C, H, W) -> out (N, C, OH, OW)."""
+        x = np.asarray(x)
+        dtype = np.float32 if x.dtype == np.float32 else np.float64
+        xc = _images(x, "x", dtype)
+        N, C, H, W = xc.shape
+        OH, OW = _conv_output_hw(H, W, self.pool_h, self.pool_w, self.stride, self.pad,
+                                 what="pool")
+        out = np.empty((N, C, OH, OW), dtype=dtype)
+        argmax = np.empty((N, C, OH, OW), dtype=np.int32)
+        _pooling.forward(xc, self.pool_h, self.pool_w, self.stride, self.pad, out, argmax)
+        self.x = x
+        self._argmax = argmax
+        self._dtype = dtype
+        return out
+
+    def backward(self, dout):
+        """dout (N, C, OH, OW) -> dx (N, C, H, W)."""
+        if self._argmax is None:
+            raise RuntimeError("Pooling.backward called before forward")
+        argmax = self._argmax
+        dout = np.asarray(dout)
+        if dout.size != argmax.size:
+            raise ValueError("Pooling: dout must have shape %s, got %s"
+                             % (argmax.shape, dout.shape))
+        dc = np.ascontiguousarray(dout, dtype=self._dtype).reshape(argmax.shape)
+        N, C, H, W = self.x.shape
+        dx = np.empty((N, C, H, W), dtype=self._dtype)
+        _pooling.backward(dc, argmax, self.pool_h, self.pool_w, self.stride, self.pad, dx)
+        return dx
