@@ -29,7 +29,7 @@ cdef extern from "conv.h" nogil:
                                  ptrdiff_t nb, ptrdiff_t FN, ptrdiff_t P)
 
 
-def bias_out(const floating[:, ::1] outT, const floating[::1] b, floating[:, :, ::1] out, bint relu):
+def bias_out(const floating[:, ::1] outT, const floating[::1] b, floating[:, :, ::1] out, bint relu, int threads=0):
     """out[n, f, p] = outT[f, n*P + p] + b[f], ReLU applied when ``relu``.
 
     Parameters
@@ -38,9 +38,13 @@ def bias_out(const floating[:, ::1] outT, const floating[::1] b, floating[:, :, 
     b : (FN,), IN
     out : (nb, FN, P), same dtype, OUT
     relu : bool
+    threads : int
+        Threads to use; 0 lets the work size decide.
     """
     cdef Py_ssize_t nb = out.shape[0], FN = out.shape[1], P = out.shape[2], f
     cdef int nt = cnet_threads_for(<size_t>(nb * FN * P), CNET_PARALLEL_MIN)
+    if threads > 0:
+        nt = threads
     if nb * FN * P == 0:
         return
     for f in prange(FN, nogil=True, num_threads=nt, schedule="static"):
@@ -50,17 +54,21 @@ def bias_out(const floating[:, ::1] outT, const floating[::1] b, floating[:, :, 
             cnet_conv_bias_out_f32(&outT[f, 0], b[f], &out[0, f, 0], nb, FN, P, relu)
 
 
-def dout_rows(const floating[:, :, ::1] dout, floating[:, ::1] doutT, floating[::1] db):
+def dout_rows(const floating[:, :, ::1] dout, floating[:, ::1] doutT, floating[::1] db, int threads=0):
     """doutT[f, n*P + p] = dout[n, f, p], and db[f] += their sum in (n, p) order.
 
     Parameters
     ----------
     dout : (nb, FN, P), IN
     doutT : (FN, nb*P), same dtype, OUT
-    db : (FN,), IN/OUT; start it at -0.0 to get the book's sum exactly
+    db : (FN,), IN/OUT; start it at -0.0 for a plain sum
+    threads : int
+        Threads to use; 0 lets the work size decide.
     """
     cdef Py_ssize_t nb = dout.shape[0], FN = dout.shape[1], P = dout.shape[2], f
     cdef int nt = cnet_threads_for(<size_t>(nb * FN * P), CNET_PARALLEL_MIN)
+    if threads > 0:
+        nt = threads
     if nb * FN * P == 0:
         return
     for f in prange(FN, nogil=True, num_threads=nt, schedule="static"):

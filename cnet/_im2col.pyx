@@ -47,7 +47,7 @@ cdef cnet_conv_geom geometry(Py_ssize_t H, Py_ssize_t W, Py_ssize_t FH, Py_ssize
 
 
 def im2col_into(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW,
-                Py_ssize_t stride, Py_ssize_t pad, floating[:, ::1] col, bint transposed):
+                Py_ssize_t stride, Py_ssize_t pad, floating[:, ::1] col, bint transposed, int threads=0):
     """Write the patches of x into col.
 
     Parameters
@@ -57,6 +57,8 @@ def im2col_into(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW,
         FW <= W + 2*pad
     col : same dtype as x, OUT. (N*P, K), the book's layout, or with
         ``transposed`` set (K, N*P).
+    threads : int
+        Threads to use; 0 lets the work size decide.
     """
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1]
     cdef cnet_conv_geom g = geometry(x.shape[2], x.shape[3], FH, FW, stride, pad)
@@ -65,6 +67,8 @@ def im2col_into(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW,
     cdef ptrdiff_t ms = 1 if transposed else K
     cdef ptrdiff_t xrs = x.strides[2] // sizeof(floating)
     cdef int nt = cnet_threads_for(<size_t>(N * P * K), CNET_PARALLEL_MIN)
+    if threads > 0:
+        nt = threads
     if N * C == 0 or P * K == 0:
         return
     for i in prange(N * C, nogil=True, num_threads=nt, schedule="static"):
@@ -79,7 +83,7 @@ def im2col_into(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW,
 
 
 def col2im_into(const floating[:, ::1] col, Py_ssize_t FH, Py_ssize_t FW, Py_ssize_t stride,
-                Py_ssize_t pad, floating[:, :, :, ::1] dx, bint transposed):
+                Py_ssize_t pad, floating[:, :, :, ::1] dx, bint transposed, int threads=0):
     """Sum col back into images: the adjoint of im2col_into.
 
     Parameters
@@ -87,6 +91,8 @@ def col2im_into(const floating[:, ::1] col, Py_ssize_t FH, Py_ssize_t FW, Py_ssi
     col : (N*P, K) or, with ``transposed`` set, (K, N*P); float32 or float64, IN
     FH, FW, stride, pad : int, as for im2col_into
     dx : (N, C, H, W) C-contiguous, same dtype as col, OUT
+    threads : int
+        Threads to use; 0 lets the work size decide.
     """
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef cnet_conv_geom g = geometry(H, W, FH, FW, stride, pad)
@@ -94,6 +100,8 @@ def col2im_into(const floating[:, ::1] col, Py_ssize_t FH, Py_ssize_t FW, Py_ssi
     cdef ptrdiff_t ks = N * P if transposed else 1
     cdef ptrdiff_t ms = 1 if transposed else K
     cdef int nt = cnet_threads_for(<size_t>(N * P * K), CNET_PARALLEL_MIN)
+    if threads > 0:
+        nt = threads
     if N * C == 0 or H * W == 0:
         return
     if P * K == 0:

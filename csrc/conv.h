@@ -22,9 +22,8 @@ void cnet_conv_bias_out_f64(const double *outT, double b, double *out, ptrdiff_t
 void cnet_conv_bias_out_f32(const float *outT, float b, float *out, ptrdiff_t nb,
                             ptrdiff_t FN, ptrdiff_t P, int relu);
 
-/* doutT[f, n*P + p] = dout[n, f, p] and *db += each of them, in (n, p) order:
- * the order of the book's np.sum(dout, axis=0) over its (N*P, FN) matrix,
- * which is the same sum when *db starts at -0.0.
+/* doutT[f, n*P + p] = dout[n, f, p] and *db += each of them, in (n, p) order
+ * (start *db at -0.0, the identity of IEEE addition, for a plain sum).
  * dout: element (0, f, 0) of a contiguous (nb, FN, P) block, IN. doutT: row f,
  * OUT. db: IN/OUT. */
 void cnet_conv_dout_rows_f64(const double *dout, double *doutT, double *db, ptrdiff_t nb,

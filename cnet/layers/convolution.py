@@ -39,6 +39,14 @@ def _chunk_images(N, K, P, itemsize):
     return int(max(1, min(N, CHUNK_BYTES // per_image)))
 
 
+# Threads for the compiled steps between the matrix products. BLAS's own
+# threads keep spinning on the cores for a while after each product, so an
+# OpenMP team woken between two products waits for a core: per-chunk parallel
+# regions measured up to ten times slower than these memory-bound steps run
+# serially, while the products (most of the arithmetic) use every core.
+_LAYOUT_THREADS = 1
+
+
 class Convolution:
     """Convolution layer: ``out[n, f] = sum over c, ky, kx of W[f, c, ky, kx] *
     x_padded[n, c, oy*stride + ky, ox*stride + kx] + b[f]``.
@@ -116,13 +124,14 @@ class Convolution:
         colbuf = np.empty(K * nb * P, dtype=dtype)
         outbuf = np.empty(FN * nb * P, dtype=dtype)
         out3 = out.reshape(N, FN, P)
+        t = _LAYOUT_THREADS
         for n0 in range(0, N, nb):
             m = min(nb, N - n0)
             colT = colbuf[:K * m * P].reshape(K, m * P)
             outT = outbuf[:FN * m * P].reshape(FN, m * P)
-            _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True)
+            _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True, t)
             np.dot(W2d, colT, out=outT)
-            _conv.bias_out(outT, b, out3[n0:n0 + m], relu)
+            _conv.bias_out(outT, b, out3[n0:n0 + m], relu, t)
         self.x = x
         self._x = xc
         self._out = out if relu else None
@@ -153,19 +162,20 @@ class Convolution:
         nb = _chunk_images(N, K, P, xc.itemsize)
         colbuf = np.empty(K * nb * P, dtype=dtype)
         doutbuf = np.empty(FN * nb * P, dtype=dtype)
-        # -0.0 is the identity of IEEE addition, so db sums exactly as NumPy's
-        # sum over axis 0 (which starts from the first term) does.
+        # -0.0 is the identity of IEEE addition: db is the plain sum of dout
+        # (all -0.0 terms give -0.0, as np.sum).
         db = np.full(FN, -0.0, dtype=dtype)
         dW = np.zeros((FN, K), dtype=dtype)
         dWpart = np.empty((FN, K), dtype=dtype) if nb < N else None
         dx = np.empty((N, C, H, Wd), dtype=dtype) if need_dx else None
         dcolbuf = np.empty(K * nb * P, dtype=dtype) if need_dx else None
+        t = _LAYOUT_THREADS
         for n0 in range(0, N, nb):
             m = min(nb, N - n0)
             colT = colbuf[:K * m * P].reshape(K, m * P)
             doutT = doutbuf[:FN * m * P].reshape(FN, m * P)
-            _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True)
-            _conv.dout_rows(dc[n0:n0 + m], doutT, db)
+            _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True, t)
+            _conv.dout_rows(dc[n0:n0 + m], doutT, db, t)
             if n0 == 0:
                 np.dot(doutT, colT.T, out=dW)
             else:
@@ -175,7 +185,7 @@ class Convolution:
                 dcolT = dcolbuf[:K * m * P].reshape(K, m * P)
                 np.dot(W2d.T, doutT, out=dcolT)
                 _im2col.col2im_into(dcolT, FH, FW, self.stride, self.pad,
-                                    dx[n0:n0 + m], True)
+                                    dx[n0:n0 + m], True, t)
         self.dW = dW.reshape(FN, C, FH, FW)
         self.db = db
         return dx

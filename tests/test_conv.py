@@ -1,0 +1,267 @@
+"""im2col/col2im, Convolution and Pooling against the book's NumPy code
+(cnet.reference), against numerical gradients, and on bad input."""
+import itertools
+
+import numpy as np
+import pytest
+
+import cnet
+from cnet import reference as ref
+from cnet.gradient import numerical_gradient
+from cnet.layers import Convolution, Pooling
+from cnet.util import col2im, im2col
+
+# (N, C, H, W), (FH, FW), stride, pad: sizes 1, odd, even, larger; windows
+# that overlap (stride < filter), tile, and skip cells (stride > filter);
+# padding wider than the filter.
+GEOMETRIES = [
+    ((1, 1, 1, 1), (1, 1), 1, 0),
+    ((1, 1, 5, 5), (5, 5), 1, 0),
+    ((2, 3, 7, 9), (3, 3), 1, 0),
+    ((2, 3, 7, 9), (2, 4), 2, 1),
+    ((1, 2, 5, 5), (5, 5), 3, 2),
+    ((3, 2, 8, 8), (3, 3), 2, 1),
+    ((2, 1, 6, 11), (1, 3), 3, 0),
+    ((1, 2, 4, 4), (2, 2), 1, 3),
+    ((2, 4, 13, 6), (4, 2), 1, 2),
+    ((0, 2, 5, 5), (3, 3), 1, 1),
+]
+
+
+def _layouts(x):
+    """x as C-ordered, F-ordered, strided, read-only and unaligned arrays."""
+    yield x
+    yield np.asfortranarray(x)
+    big = np.zeros(x.shape[:3] + (2 * x.shape[3],), x.dtype)
+    big[..., ::2] = x
+    yield big[..., ::2]
+    ro = x.copy()
+    ro.flags.writeable = False
+    yield ro
+    raw = np.zeros(x.nbytes + 1, np.uint8)[1:].view(x.dtype).reshape(x.shape)
+    raw[...] = x
+    yield raw
+
+
+@pytest.mark.parametrize("shape,filt,stride,pad", GEOMETRIES)
+def test_im2col_col2im_equal_the_book(shape, filt, stride, pad):
+    """im2col copies and col2im adds in the book's order (ky, then kx, from
+    0), so both equal the book's results exactly, for every layout and input
+    dtype (the book returns float64 for any input)."""
+    rng = np.random.default_rng(1)
+    FH, FW = filt
+    for dtype in (np.float64, np.float32):
+        x = rng.standard_normal(shape).astype(dtype)
+        if shape[0] == 0:  # the book's reshape(N*out_h*out_w, -1) fails on N = 0
+            assert im2col(x, FH, FW, stride, pad).shape == (0, shape[1] * FH * FW)
+            assert col2im(np.zeros((0, shape[1] * FH * FW)), shape, FH, FW, stride,
+                          pad).shape == shape
+            continue
+        want = ref.im2col(x, FH, FW, stride, pad)
+        for xv in _layouts(x):
+            got = im2col(xv, FH, FW, stride, pad)
+            assert got.dtype == np.float64 and got.shape == want.shape
+            np.testing.assert_array_equal(got, want)
+        c = rng.standard_normal(want.shape).astype(dtype)
+        np.testing.assert_array_equal(col2im(c, shape, FH, FW, stride, pad),
+                                      ref.col2im(c, shape, FH, FW, stride, pad))
+
+
+@pytest.mark.parametrize("shape,filt,stride,pad", GEOMETRIES)
+def test_col2im_is_the_adjoint_of_im2col(shape, filt, stride, pad):
+    """<im2col(x), c> == <x, col2im(c)>: both sides sum the same products
+    x_i * c_j, in different orders, so they agree to rounding: 1e-12 relative
+    to the sum of |products| covers a few hundred float64 roundings."""
+    rng = np.random.default_rng(2)
+    FH, FW = filt
+    x = rng.standard_normal(shape)
+    c = rng.standard_normal(im2col(x, FH, FW, stride, pad).shape)
+    lhs = np.sum(im2col(x, FH, FW, stride, pad) * c)
+    rhs = np.sum(x * col2im(c, shape, FH, FW, stride, pad))
+    scale = np.sum(np.abs(im2col(x, FH, FW, stride, pad) * c)) + 1e-300
+    assert abs(lhs - rhs) <= 1e-12 * scale
+
+
+def _conv_case(rng, shape, filt, stride, pad, FN=4):
+    x = rng.standard_normal(shape)
+    W = rng.standard_normal((FN, shape[1]) + filt) * 0.3
+    b = rng.standard_normal(FN)
+    return x, W, b
+
+
+@pytest.mark.parametrize("shape,filt,stride,pad", GEOMETRIES)
+def test_convolution_matches_the_book(shape, filt, stride, pad):
+    """Forward and backward against the book's layer. The matrix products are
+    NumPy's BLAS in both, blocked differently, so outputs, dx and dW agree to
+    1e-12 relative to the sum of |terms| of each entry (K <= 32 terms here, a
+    few float64 roundings each); db likewise (NumPy's sum may pair terms)."""
+    rng = np.random.default_rng(3)
+    x, W, b = _conv_case(rng, shape, filt, stride, pad)
+    mine, book = Convolution(W, b, stride, pad), ref.Convolution(W, b, stride, pad)
+    if shape[0] == 0:  # the book's im2col fails on N = 0
+        assert mine.forward(x).shape[:2] == (0, W.shape[0])
+        return
+    out, want = mine.forward(x), book.forward(x)
+    assert out.shape == want.shape and out.dtype == np.float64
+    scale = ref.Convolution(np.abs(W), np.abs(b), stride, pad).forward(np.abs(x))
+    assert np.all(np.abs(out - want) <= 1e-12 * scale + 1e-300)
+    dout = rng.standard_normal(out.shape)
+    dx, dx_want = mine.backward(dout), book.backward(dout)
+    np.testing.assert_allclose(dx, dx_want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mine.dW, book.dW, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mine.db, book.db, rtol=1e-12, atol=1e-12)
+    # the book's attributes
+    np.testing.assert_array_equal(mine.col, book.col)
+    np.testing.assert_array_equal(mine.col_W, book.col_W)
+    assert mine.x is x and mine.W is W and mine.b is b
+
+
+def test_convolution_float32_and_scalar_bias():
+    """float32 W computes in float32 (the documented option): 1e-5 relative
+    to the scale of the terms is ~100 float32 roundings. A scalar bias (the
+    book's ch07/apply_filter.py passes b = 0) broadcasts as in the book."""
+    rng = np.random.default_rng(4)
+    x, W, b = _conv_case(rng, (3, 2, 9, 8), (3, 3), 1, 1)
+    out32 = Convolution(W.astype(np.float32), b.astype(np.float32), 1, 1).forward(x)
+    assert out32.dtype == np.float32
+    want = ref.Convolution(W, b, 1, 1).forward(x)
+    scale = ref.Convolution(np.abs(W), np.abs(b), 1, 1).forward(np.abs(x))
+    assert np.all(np.abs(out32 - want) <= 1e-5 * scale)
+    np.testing.assert_allclose(Convolution(W[:1], 0).forward(x[:, :2]),
+                               ref.Convolution(W[:1], 0).forward(x[:, :2]), rtol=1e-12)
+
+
+def test_convolution_spans_several_chunks(monkeypatch):
+    """A batch split into many chunks gives the whole-batch results (dW is
+    summed chunk by chunk: 1e-12 relative)."""
+    import cnet.layers.convolution as conv
+    rng = np.random.default_rng(5)
+    x, W, b = _conv_case(rng, (7, 3, 10, 10), (3, 3), 1, 1)
+    dout = rng.standard_normal((7, 4, 10, 10))
+    whole = Convolution(W, b, 1, 1)
+    out = whole.forward(x)
+    dx = whole.backward(dout)
+    monkeypatch.setattr(conv, "CHUNK_BYTES", 1)  # one image per chunk
+    split = Convolution(W, b, 1, 1)
+    np.testing.assert_array_equal(split.forward(x), out)
+    np.testing.assert_array_equal(split.backward(dout), dx)
+    np.testing.assert_allclose(split.dW, whole.dW, rtol=1e-12)
+    np.testing.assert_array_equal(split.db, whole.db)
+
+
+@pytest.mark.parametrize("stride,pad", [(1, 0), (2, 1)])
+def test_convolution_backward_matches_numerical_gradient(stride, pad):
+    """Central differences (h = 1e-4) of L = sum(out * r) are exact for a
+    function linear in W, b and x up to cancellation: ~1e-16 * |L| / 1e-4,
+    well inside 1e-6."""
+    rng = np.random.default_rng(6)
+    x, W, b = _conv_case(rng, (2, 2, 6, 5), (3, 3), stride, pad, FN=3)
+    layer = Convolution(W, b, stride, pad)
+    r = rng.standard_normal(layer.forward(x).shape)
+    loss = lambda _: np.sum(layer.forward(x) * r)  # noqa: E731
+    layer.forward(x)
+    dx = layer.backward(r)
+    dW, db = layer.dW.copy(), layer.db.copy()
+    np.testing.assert_allclose(dW, numerical_gradient(loss, W), atol=1e-6)
+    np.testing.assert_allclose(db, numerical_gradient(loss, b), atol=1e-6)
+    np.testing.assert_allclose(dx, numerical_gradient(loss, x), atol=1e-6)
+
+
+@pytest.mark.parametrize("shape,filt,stride,pad", GEOMETRIES)
+def test_pooling_matches_the_book(shape, filt, stride, pad):
+    """Max, argmax and the backward scatter are exact operations done in the
+    book's order (overlapping windows sum in col2im's order): equal exactly.
+    float32 input stays float32 (the book's float64 holds the same values);
+    its backward sums overlapping windows in float32, where the book sums in
+    float64: up to 9 terms here, 1e-6 relative."""
+    rng = np.random.default_rng(7)
+    FH, FW = filt
+    for dtype in (np.float64, np.float32):
+        if shape[0] == 0:  # the book's im2col fails on N = 0
+            continue
+        x = rng.standard_normal(shape).astype(dtype)
+        x.flat[::7] = 0.0  # ties with the padding's zeros
+        book = ref.Pooling(FH, FW, stride, pad)
+        want = book.forward(x)
+        for xv in _layouts(x):
+            mine = Pooling(FH, FW, stride, pad)
+            out = mine.forward(xv)
+            assert out.dtype == dtype
+            np.testing.assert_array_equal(out, want)
+            np.testing.assert_array_equal(mine.arg_max, book.arg_max)
+        dout = rng.standard_normal(want.shape).astype(dtype)
+        np.testing.assert_allclose(mine.backward(dout), book.backward(dout),
+                                   rtol=0 if dtype == np.float64 else 1e-6,
+                                   atol=0 if dtype == np.float64 else 1e-6)
+
+
+def test_pooling_nan_and_inf_as_the_book():
+    """np.argmax/np.max pick the first NaN of a window; inf is a number."""
+    x = np.array([[[[1.0, np.nan, np.inf, 2.0], [np.nan, 3.0, -np.inf, -1.0]]]])
+    mine, book = Pooling(2, 2), ref.Pooling(2, 2)
+    np.testing.assert_array_equal(mine.forward(x), book.forward(x))
+    np.testing.assert_array_equal(mine.arg_max, book.arg_max)
+
+
+def test_pooling_backward_matches_numerical_gradient():
+    """With distinct values the max is locally linear: central differences
+    are exact to ~1e-12; atol 1e-6."""
+    rng = np.random.default_rng(8)
+    x = rng.permutation(2 * 3 * 7 * 6).reshape(2, 3, 7, 6) / 10.0
+    layer = Pooling(3, 2, stride=2, pad=1)
+    r = rng.standard_normal(layer.forward(x).shape)
+    loss = lambda _: np.sum(layer.forward(x) * r)  # noqa: E731
+    layer.forward(x)
+    np.testing.assert_allclose(layer.backward(r), numerical_gradient(loss, x), atol=1e-6)
+
+
+def test_same_bits_for_one_and_two_threads(restore_threads):
+    """cnet's own kernels give the same bits for any thread count; the
+    convolution's matrix products are NumPy's BLAS, which gives the same bits
+    run to run (checked by repeating the call)."""
+    rng = np.random.default_rng(9)
+    x, W, b = _conv_case(rng, (4, 3, 24, 24), (3, 3), 1, 1, FN=8)
+    dout = rng.standard_normal((4, 8, 24, 24))
+    results = []
+    for threads in (1, 2, 1, 2):
+        cnet.set_num_threads(threads)
+        conv, pool = Convolution(W, b, 1, 1), Pooling(2, 2)
+        out = conv.forward(x)
+        dx = conv.backward(dout)
+        p = pool.forward(out)
+        results.append([im2col(x, 3, 3, 1, 1), col2im(dout, (4, 8, 24, 24), 1, 1), out, dx,
+                        conv.dW, conv.db, p, pool.backward(p)])
+    for other in results[1:]:
+        for a, b_ in zip(results[0], other):
+            np.testing.assert_array_equal(a, b_)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: Convolution(np.ones((2, 3, 3, 3)), np.zeros(2)).forward(np.ones((1, 2, 5, 5))),
+     "channels"),
+    (lambda: Convolution(np.ones((2, 1, 7, 7)), np.zeros(2), pad=1).forward(
+        np.ones((1, 1, 4, 4))), "larger than the padded input"),
+    (lambda: Convolution(np.ones((2, 1, 3, 3)), np.zeros(2), stride=0), "stride"),
+    (lambda: Convolution(np.ones((2, 1, 3, 3)), np.zeros(2), pad=-1), "pad"),
+    (lambda: Convolution(np.ones((2, 1, 3, 3)), np.zeros(3)).forward(np.ones((1, 1, 5, 5))),
+     "b must"),
+    (lambda: Convolution(np.ones((2, 1, 3, 3)), np.zeros(2)).forward(np.ones((5, 5))),
+     "4 dimensions"),
+    (lambda: Pooling(2, 2, stride=0), "stride"),
+    (lambda: Pooling(3, 3).forward(np.ones((1, 1, 2, 2))), "larger than the padded input"),
+    (lambda: im2col(np.ones((1, 1, 3, 3)), 4, 4), "larger than the padded input"),
+    (lambda: im2col(np.ones((1, 1, 3, 3)), 2, 2, stride=0), "stride"),
+    (lambda: col2im(np.ones((3, 4)), (1, 1, 3, 3), 2, 2), "col has 12 elements"),
+])
+def test_bad_input_gives_one_clear_error(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_backward_before_forward_and_wrong_dout():
+    with pytest.raises(RuntimeError, match="before forward"):
+        Convolution(np.ones((2, 1, 3, 3)), np.zeros(2)).backward(np.ones((1, 2, 3, 3)))
+    layer = Convolution(np.ones((2, 1, 3, 3)), np.zeros(2))
+    layer.forward(np.ones((1, 1, 5, 5)))
+    with pytest.raises(ValueError, match="dout must have shape"):
+        layer.backward(np.ones((1, 2, 2, 2)))
