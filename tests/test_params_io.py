@@ -27,8 +27,8 @@ def test_reads_the_books_save_params_format(tmp_path):
 
 def test_reads_numpy_1_pickles(tmp_path):
     """The book's shipped files were written by NumPy 1.x, naming
-    numpy.core.multiarray (protocol 2 writes module names as text lines)."""
-    data = pickle.dumps(_params(), protocol=2)
+    numpy.core.multiarray (protocol 3 writes module names as text lines)."""
+    data = pickle.dumps(_params(), protocol=3)
     if b"numpy._core" in data:
         data = data.replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n")
     path = tmp_path / "old.pkl"
