@@ -47,7 +47,8 @@ cdef cnet_conv_geom geometry(Py_ssize_t H, Py_ssize_t W, Py_ssize_t FH, Py_ssize
 
 
 def im2col_into(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW,
-                Py_ssize_t stride, Py_ssize_t pad, floating[:, ::1] col, bint transposed, int threads=0):
+                Py_ssize_t stride, Py_ssize_t pad, floating[:, ::1] col, bint transposed,
+                int threads=0):
     """Write the patches of x into col.
 
     Parameters
@@ -83,7 +84,8 @@ def im2col_into(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW,
 
 
 def col2im_into(const floating[:, ::1] col, Py_ssize_t FH, Py_ssize_t FW, Py_ssize_t stride,
-                Py_ssize_t pad, floating[:, :, :, ::1] dx, bint transposed, int threads=0):
+                Py_ssize_t pad, floating[:, :, :, ::1] dx, bint transposed,
+                int threads=0):
     """Sum col back into images: the adjoint of im2col_into.
 
     Parameters

@@ -23,12 +23,14 @@ void cnet_conv_bias_out_f32(const float *outT, float b, float *out, ptrdiff_t nb
                             ptrdiff_t FN, ptrdiff_t P, int relu);
 
 /* doutT[f, n*P + p] = dout[n, f, p] and *db += each of them, in (n, p) order
- * (start *db at -0.0, the identity of IEEE addition, for a plain sum).
- * dout: element (0, f, 0) of a contiguous (nb, FN, P) block, IN. doutT: row f,
- * OUT. db: IN/OUT. */
-void cnet_conv_dout_rows_f64(const double *dout, double *doutT, double *db, ptrdiff_t nb,
-                             ptrdiff_t FN, ptrdiff_t P);
-void cnet_conv_dout_rows_f32(const float *dout, float *doutT, float *db, ptrdiff_t nb,
-                             ptrdiff_t FN, ptrdiff_t P);
+ * (start *db at -0.0, the identity of IEEE addition, for a plain sum). With
+ * relu_out given (the layer's output after a fused ReLU), entries where
+ * relu_out <= 0 count as 0: the book's Relu backward, fused.
+ * dout, relu_out (or NULL): element (0, f, 0) of contiguous (nb, FN, P)
+ * blocks, IN. doutT: row f, OUT. db: IN/OUT. */
+void cnet_conv_dout_rows_f64(const double *dout, const double *relu_out, double *doutT,
+                             double *db, ptrdiff_t nb, ptrdiff_t FN, ptrdiff_t P);
+void cnet_conv_dout_rows_f32(const float *dout, const float *relu_out, float *doutT,
+                             float *db, ptrdiff_t nb, ptrdiff_t FN, ptrdiff_t P);
 
 #endif

@@ -16,15 +16,20 @@ Data types: the layer computes in float64, as the book, unless its W is
 float32 (the documented float32 option), then in float32. Inputs of another
 type are converted one batch at a time.
 """
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from .. import _conv, _im2col, _pooling
+from ..config import get_num_threads
 from ..util import _conv_output_hw, _images, _as_size, im2col
 
 __all__ = ["Convolution", "Pooling"]
 
-# Bytes of one chunk's unfolded patches: big enough that each matrix product
-# keeps BLAS busy, small enough for the L2 cache (bench/PROFILE_conv.md).
+# Bytes of one chunk's unfolded patches: small enough for one core's L2 cache
+# (bench/PROFILE_conv.md).
 CHUNK_BYTES = 1 << 20
 
 
@@ -39,12 +44,52 @@ def _chunk_images(N, K, P, itemsize):
     return int(max(1, min(N, CHUNK_BYTES // per_image)))
 
 
-# Threads for the compiled steps between the matrix products. BLAS's own
-# threads keep spinning on the cores for a while after each product, so an
-# OpenMP team woken between two products waits for a core: per-chunk parallel
-# regions measured up to ten times slower than these memory-bound steps run
-# serially, while the products (most of the arithmetic) use every core.
-_LAYOUT_THREADS = 1
+_blas = None
+_executor = None
+
+
+def _run_chunks(work, nchunks):
+    """Call work(i, buffers) for every chunk i, on cnet's thread count.
+
+    Each thread takes the next chunk when it is done with one, and runs all
+    of a chunk's steps alone: unfolding, the BLAS product (BLAS held to one
+    thread meanwhile) and the compiled layout pass. With BLAS threading each
+    of a hundred small products instead, every product waited for both cores;
+    on a busy machine that was ten times slower (bench/PROFILE_conv.md).
+    work gets a dict it may keep buffers in, one per thread.
+    """
+    global _blas, _executor
+    nt = min(get_num_threads(), nchunks)
+    if _blas is None:
+        _blas = ThreadpoolController()
+    with _blas.limit(limits=1, user_api="blas"):
+        if nt <= 1:
+            buffers = {}
+            for i in range(nchunks):
+                work(i, buffers)
+            return
+        if _executor is None or _executor._max_workers < nt:
+            _executor = ThreadPoolExecutor(max_workers=nt, thread_name_prefix="cnet-conv")
+        order = itertools.count()
+
+        def worker():
+            buffers = {}
+            for i in order:
+                if i >= nchunks:
+                    return
+                work(i, buffers)
+
+        futures = [_executor.submit(worker) for _ in range(nt)]
+        for f in futures:
+            f.result()
+
+
+def _buffer(buffers, name, size, dtype):
+    """A 1-D scratch array of at least size elements, kept in buffers."""
+    buf = buffers.get(name)
+    if buf is None or buf.size < size or buf.dtype != dtype:
+        buf = buffers[name] = np.empty(size, dtype=dtype)
+    return buf[:size]
 
 
 class Convolution:
@@ -120,18 +165,18 @@ class Convolution:
         OH, OW = _conv_output_hw(H, Wd, FH, FW, self.stride, self.pad)
         P, K = OH * OW, C * FH * FW
         out = np.empty((N, FN, OH, OW), dtype=dtype)
-        nb = _chunk_images(N, K, P, xc.itemsize)
-        colbuf = np.empty(K * nb * P, dtype=dtype)
-        outbuf = np.empty(FN * nb * P, dtype=dtype)
         out3 = out.reshape(N, FN, P)
-        t = _LAYOUT_THREADS
-        for n0 in range(0, N, nb):
-            m = min(nb, N - n0)
-            colT = colbuf[:K * m * P].reshape(K, m * P)
-            outT = outbuf[:FN * m * P].reshape(FN, m * P)
-            _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True, t)
+        nb = _chunk_images(N, K, P, xc.itemsize)
+
+        def chunk(i, buffers):
+            n0, m = i * nb, min(nb, N - i * nb)
+            colT = _buffer(buffers, "col", K * m * P, dtype).reshape(K, m * P)
+            outT = _buffer(buffers, "out", FN * m * P, dtype).reshape(FN, m * P)
+            _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True, 1)
             np.dot(W2d, colT, out=outT)
-            _conv.bias_out(outT, b, out3[n0:n0 + m], relu, t)
+            _conv.bias_out(outT, b, out3[n0:n0 + m], relu, 1)
+
+        _run_chunks(chunk, -(-N // nb))
         self.x = x
         self._x = xc
         self._out = out if relu else None
@@ -155,37 +200,38 @@ class Convolution:
         if dout.shape != (N, FN, OH, OW):
             raise ValueError("Convolution: dout must have shape %s, got %s"
                              % ((N, FN, OH, OW), dout.shape))
-        if self._out is not None:
-            # ReLU fused into forward: its backward masks dout where out <= 0.
-            dout = np.where(self._out <= 0, dtype.type(0), dout)
         dc = np.ascontiguousarray(dout, dtype=dtype).reshape(N, FN, P)
+        # With a ReLU fused into forward, its backward (dout = 0 where the
+        # output is <= 0) is fused into the transposition of dout.
+        relu_out = None if self._out is None else self._out.reshape(N, FN, P)
         nb = _chunk_images(N, K, P, xc.itemsize)
-        colbuf = np.empty(K * nb * P, dtype=dtype)
-        doutbuf = np.empty(FN * nb * P, dtype=dtype)
-        # -0.0 is the identity of IEEE addition: db is the plain sum of dout
-        # (all -0.0 terms give -0.0, as np.sum).
-        db = np.full(FN, -0.0, dtype=dtype)
-        dW = np.zeros((FN, K), dtype=dtype)
-        dWpart = np.empty((FN, K), dtype=dtype) if nb < N else None
+        nchunks = -(-N // nb)
+        # Per-chunk partial sums, added in chunk order below: the same bits
+        # whichever thread computed which chunk.
+        dW_parts = np.empty((nchunks, FN, K), dtype=dtype)
+        # -0.0 is the identity of IEEE addition: each part is a plain sum.
+        db_parts = np.full((nchunks, FN), -0.0, dtype=dtype)
         dx = np.empty((N, C, H, Wd), dtype=dtype) if need_dx else None
-        dcolbuf = np.empty(K * nb * P, dtype=dtype) if need_dx else None
-        t = _LAYOUT_THREADS
-        for n0 in range(0, N, nb):
-            m = min(nb, N - n0)
-            colT = colbuf[:K * m * P].reshape(K, m * P)
-            doutT = doutbuf[:FN * m * P].reshape(FN, m * P)
-            _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True, t)
-            _conv.dout_rows(dc[n0:n0 + m], doutT, db, t)
-            if n0 == 0:
-                np.dot(doutT, colT.T, out=dW)
-            else:
-                np.dot(doutT, colT.T, out=dWpart)
-                dW += dWpart
+
+        def chunk(i, buffers):
+            n0, m = i * nb, min(nb, N - i * nb)
+            colT = _buffer(buffers, "col", K * m * P, dtype).reshape(K, m * P)
+            doutT = _buffer(buffers, "dout", FN * m * P, dtype).reshape(FN, m * P)
+            _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True, 1)
+            _conv.dout_rows(dc[n0:n0 + m], doutT, db_parts[i],
+                            None if relu_out is None else relu_out[n0:n0 + m], 1)
+            np.dot(doutT, colT.T, out=dW_parts[i])
             if need_dx:
-                dcolT = dcolbuf[:K * m * P].reshape(K, m * P)
+                dcolT = _buffer(buffers, "dcol", K * m * P, dtype).reshape(K, m * P)
                 np.dot(W2d.T, doutT, out=dcolT)
                 _im2col.col2im_into(dcolT, FH, FW, self.stride, self.pad,
-                                    dx[n0:n0 + m], True, t)
+                                    dx[n0:n0 + m], True, 1)
+
+        _run_chunks(chunk, nchunks)
+        dW, db = dW_parts[0], db_parts[0]
+        for i in range(1, nchunks):
+            dW += dW_parts[i]
+            db += db_parts[i]
         self.dW = dW.reshape(FN, C, FH, FW)
         self.db = db
         return dx
