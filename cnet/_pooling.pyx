@@ -45,7 +45,8 @@ cdef cnet_conv_geom geometry(Py_ssize_t H, Py_ssize_t W, Py_ssize_t FH, Py_ssize
 
 
 def forward(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW, Py_ssize_t stride,
-            Py_ssize_t pad, floating[:, :, :, ::1] out, int32_t[:, :, :, ::1] argmax):
+            Py_ssize_t pad, floating[:, :, :, ::1] out, int32_t[:, :, :, ::1] argmax,
+            int threads=0):
     """Max over each window of x, and where it was.
 
     Parameters
@@ -54,6 +55,8 @@ def forward(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW, Py_ssi
     FH, FW, stride, pad : int, the window, stride >= 1, pad >= 0
     out : (N, C, OH, OW) same dtype, C-contiguous, OUT
     argmax : (N, C, OH, OW) int32, window index ky*FW + kx of the maximum, OUT
+    threads : int
+        Threads to use; 0 lets the work size decide.
     """
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], i, n, c
     cdef cnet_conv_geom g = geometry(x.shape[2], x.shape[3], FH, FW, stride, pad,
@@ -61,6 +64,8 @@ def forward(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW, Py_ssi
     cdef ptrdiff_t xrs = x.strides[2] // sizeof(floating)
     cdef int nt = cnet_threads_for(<size_t>(N * C * g.OH * g.OW * FH * FW),
                                    CNET_PARALLEL_MIN)
+    if threads > 0:
+        nt = threads
     if N * C * g.OH * g.OW == 0:
         return
     for i in prange(N * C, nogil=True, num_threads=nt, schedule="static"):
@@ -75,7 +80,8 @@ def forward(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW, Py_ssi
 
 
 def backward(const floating[:, :, :, ::1] dout, const int32_t[:, :, :, ::1] argmax, Py_ssize_t FH,
-             Py_ssize_t FW, Py_ssize_t stride, Py_ssize_t pad, floating[:, :, :, ::1] dx):
+             Py_ssize_t FW, Py_ssize_t stride, Py_ssize_t pad, floating[:, :, :, ::1] dx,
+             int threads=0):
     """Route each dout to its window's maximum; everything else gets 0.
 
     Parameters
@@ -84,11 +90,15 @@ def backward(const floating[:, :, :, ::1] dout, const int32_t[:, :, :, ::1] argm
     argmax : (N, C, OH, OW) int32 from forward, IN
     FH, FW, stride, pad : int, as in forward
     dx : (N, C, H, W) same dtype as dout, C-contiguous, OUT
+    threads : int
+        Threads to use; 0 lets the work size decide.
     """
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], i, n, c
     cdef cnet_conv_geom g = geometry(dx.shape[2], dx.shape[3], FH, FW, stride, pad,
                                      dout.shape[2], dout.shape[3])
     cdef int nt = cnet_threads_for(<size_t>(N * C * g.H * g.W), CNET_PARALLEL_MIN)
+    if threads > 0:
+        nt = threads
     if N * C * g.H * g.W == 0:
         return
     for i in prange(N * C, nogil=True, num_threads=nt, schedule="static"):

@@ -17,6 +17,7 @@ float32 (the documented float32 option), then in float32. Inputs of another
 type are converted one batch at a time.
 """
 import itertools
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -48,40 +49,67 @@ _blas = None
 _executor = None
 
 
-def _run_chunks(work, nchunks):
-    """Call work(i, buffers) for every chunk i, on cnet's thread count.
+def _run_chunks(work, nchunks, blas=True):
+    """Call work(i, buffers) for every chunk i < nchunks, on cnet's threads.
 
-    Each thread takes the next chunk when it is done with one, and runs all
-    of a chunk's steps alone: unfolding, the BLAS product (BLAS held to one
-    thread meanwhile) and the compiled layout pass. With BLAS threading each
-    of a hundred small products instead, every product waited for both cores;
-    on a busy machine that was ten times slower (bench/PROFILE_conv.md).
-    work gets a dict it may keep buffers in, one per thread.
+    The calling thread and nt - 1 pool threads each take the next chunk when
+    done with one, and run all of a chunk's steps alone: unfolding, the BLAS
+    product (BLAS held to one thread meanwhile, when ``blas``) and the
+    compiled layout pass. The call returns once every chunk is done, without
+    waiting for a pool thread that never got a core to start (it then finds
+    no chunk left): on a busy machine the work degrades to one thread instead
+    of stalling. BLAS threading each of a hundred small products instead made
+    every product wait for both cores, ten times slower on a busy machine
+    (bench/PROFILE_conv.md). work gets a dict for its buffers, one per thread.
     """
     global _blas, _executor
     nt = min(get_num_threads(), nchunks)
     if _blas is None:
         _blas = ThreadpoolController()
-    with _blas.limit(limits=1, user_api="blas"):
+    with _blas.limit(limits=1, user_api="blas") if blas else _nothing():
         if nt <= 1:
             buffers = {}
             for i in range(nchunks):
                 work(i, buffers)
             return
-        if _executor is None or _executor._max_workers < nt:
-            _executor = ThreadPoolExecutor(max_workers=nt, thread_name_prefix="cnet-conv")
+        if _executor is None or _executor._max_workers < nt - 1:
+            _executor = ThreadPoolExecutor(max_workers=nt - 1,
+                                           thread_name_prefix="cnet-conv")
         order = itertools.count()
+        lock = threading.Lock()
+        finished = threading.Event()
+        state = {"done": 0, "error": None}
 
         def worker():
             buffers = {}
             for i in order:
-                if i >= nchunks:
+                if i >= nchunks or state["error"] is not None:
                     return
-                work(i, buffers)
+                try:
+                    work(i, buffers)
+                except BaseException as e:  # handed to the caller below
+                    state["error"] = e
+                    finished.set()
+                    return
+                with lock:
+                    state["done"] += 1
+                    if state["done"] == nchunks:
+                        finished.set()
 
-        futures = [_executor.submit(worker) for _ in range(nt)]
-        for f in futures:
-            f.result()
+        for _ in range(nt - 1):
+            _executor.submit(worker)
+        worker()
+        finished.wait()
+        if state["error"] is not None:
+            raise state["error"]
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 def _buffer(buffers, name, size, dtype):
@@ -285,7 +313,14 @@ class Pooling:
                                  what="pool")
         out = np.empty((N, C, OH, OW), dtype=dtype)
         argmax = np.empty((N, C, OH, OW), dtype=np.int32)
-        _pooling.forward(xc, self.pool_h, self.pool_w, self.stride, self.pad, out, argmax)
+        nb = _chunk_images(N, C, H * W, xc.itemsize)
+
+        def chunk(i, buffers):
+            n0, n1 = i * nb, min(N, (i + 1) * nb)
+            _pooling.forward(xc[n0:n1], self.pool_h, self.pool_w, self.stride, self.pad,
+                             out[n0:n1], argmax[n0:n1], 1)
+
+        _run_chunks(chunk, -(-N // nb), blas=False)
         self.x = x
         self._argmax = argmax
         self._dtype = dtype
@@ -303,5 +338,12 @@ class Pooling:
         dc = np.ascontiguousarray(dout, dtype=self._dtype).reshape(argmax.shape)
         N, C, H, W = self.x.shape
         dx = np.empty((N, C, H, W), dtype=self._dtype)
-        _pooling.backward(dc, argmax, self.pool_h, self.pool_w, self.stride, self.pad, dx)
+        nb = _chunk_images(N, C, H * W, dx.itemsize)
+
+        def chunk(i, buffers):
+            n0, n1 = i * nb, min(N, (i + 1) * nb)
+            _pooling.backward(dc[n0:n1], argmax[n0:n1], self.pool_h, self.pool_w,
+                              self.stride, self.pad, dx[n0:n1], 1)
+
+        _run_chunks(chunk, -(-N // nb), blas=False)
         return dx
