@@ -20,7 +20,7 @@ __all__ = [
     "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam",
     "smooth_curve", "shuffle_dataset", "conv_output_size",
     "MultiLayerNet", "MultiLayerNetExtend", "Ch05TwoLayerNet", "Trainer",
-    "im2col", "col2im", "Convolution", "Pooling",
+    "im2col", "col2im", "Convolution", "Pooling", "SimpleConvNet", "DeepConvNet",
 ]
 
 
@@ -760,3 +760,123 @@ class Pooling:
         dmax = dmax.reshape(dout.shape + (pool_size,))
         dcol = dmax.reshape(dmax.shape[0] * dmax.shape[1] * dmax.shape[2], -1)
         return col2im(dcol, self.x.shape, self.pool_h, self.pool_w, self.stride, self.pad)
+
+
+# --- ch07/simple_convnet.py, ch08/deep_convnet.py ----------------------------
+
+class SimpleConvNet:
+    """conv - relu - pool - affine - relu - affine - softmax, as the book's."""
+
+    def __init__(self, input_dim=(1, 28, 28),
+                 conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
+                 hidden_size=100, output_size=10, weight_init_std=0.01):
+        from collections import OrderedDict
+        filter_num = conv_param["filter_num"]
+        filter_size = conv_param["filter_size"]
+        conv_output_size = ((input_dim[1] - filter_size + 2 * conv_param["pad"])
+                            / conv_param["stride"] + 1)
+        pool_output_size = int(filter_num * (conv_output_size / 2) * (conv_output_size / 2))
+        self.params = {}
+        self.params["W1"] = weight_init_std * np.random.randn(
+            filter_num, input_dim[0], filter_size, filter_size)
+        self.params["b1"] = np.zeros(filter_num)
+        self.params["W2"] = weight_init_std * np.random.randn(pool_output_size, hidden_size)
+        self.params["b2"] = np.zeros(hidden_size)
+        self.params["W3"] = weight_init_std * np.random.randn(hidden_size, output_size)
+        self.params["b3"] = np.zeros(output_size)
+        self.layers = OrderedDict()
+        self.layers["Conv1"] = Convolution(self.params["W1"], self.params["b1"],
+                                           conv_param["stride"], conv_param["pad"])
+        self.layers["Relu1"] = Relu()
+        self.layers["Pool1"] = Pooling(pool_h=2, pool_w=2, stride=2)
+        self.layers["Affine1"] = Affine(self.params["W2"], self.params["b2"])
+        self.layers["Relu2"] = Relu()
+        self.layers["Affine2"] = Affine(self.params["W3"], self.params["b3"])
+        self.last_layer = SoftmaxWithLoss()
+
+    def predict(self, x):
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        return self.last_layer.forward(self.predict(x), t)
+
+    def accuracy(self, x, t, batch_size=100):
+        if t.ndim != 1:
+            t = np.argmax(t, axis=1)
+        acc = 0.0
+        for i in range(int(x.shape[0] / batch_size)):
+            tx = x[i * batch_size:(i + 1) * batch_size]
+            tt = t[i * batch_size:(i + 1) * batch_size]
+            acc += np.sum(np.argmax(self.predict(tx), axis=1) == tt)
+        return acc / x.shape[0]
+
+    def gradient(self, x, t):
+        self.loss(x, t)
+        dout = self.last_layer.backward(1)
+        for layer in reversed(list(self.layers.values())):
+            dout = layer.backward(dout)
+        grads = {}
+        for i, key in enumerate(("Conv1", "Affine1", "Affine2")):
+            grads["W%d" % (i + 1)] = self.layers[key].dW
+            grads["b%d" % (i + 1)] = self.layers[key].db
+        return grads
+
+
+class DeepConvNet:
+    """Six 3x3 convolutions, three poolings, two affine layers with dropout,
+    as the book's."""
+
+    _weight_layers = (0, 2, 5, 7, 10, 12, 15, 18)
+
+    def __init__(self, input_dim=(1, 28, 28), hidden_size=50, output_size=10):
+        filters = (16, 16, 32, 32, 64, 64)
+        pads = (1, 1, 1, 2, 1, 1)
+        pre_node_nums = np.array([1 * 3 * 3, 16 * 3 * 3, 16 * 3 * 3, 32 * 3 * 3,
+                                  32 * 3 * 3, 64 * 3 * 3, 64 * 4 * 4, hidden_size])
+        scales = np.sqrt(2.0 / pre_node_nums)
+        self.params = {}
+        pre_channel_num = input_dim[0]
+        for idx, fn in enumerate(filters):
+            self.params["W%d" % (idx + 1)] = scales[idx] * np.random.randn(
+                fn, pre_channel_num, 3, 3)
+            self.params["b%d" % (idx + 1)] = np.zeros(fn)
+            pre_channel_num = fn
+        self.params["W7"] = scales[6] * np.random.randn(64 * 4 * 4, hidden_size)
+        self.params["b7"] = np.zeros(hidden_size)
+        self.params["W8"] = scales[7] * np.random.randn(hidden_size, output_size)
+        self.params["b8"] = np.zeros(output_size)
+        p = self.params
+        self.layers = []
+        for idx in range(6):
+            self.layers.append(Convolution(p["W%d" % (idx + 1)], p["b%d" % (idx + 1)],
+                                           1, pads[idx]))
+            self.layers.append(Relu())
+            if idx % 2 == 1:
+                self.layers.append(Pooling(pool_h=2, pool_w=2, stride=2))
+        self.layers += [Affine(p["W7"], p["b7"]), Relu(), Dropout(0.5),
+                        Affine(p["W8"], p["b8"]), Dropout(0.5)]
+        self.last_layer = SoftmaxWithLoss()
+
+    def predict(self, x, train_flg=False):
+        for layer in self.layers:
+            if isinstance(layer, Dropout):
+                x = layer.forward(x, train_flg)
+            else:
+                x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        return self.last_layer.forward(self.predict(x, train_flg=True), t)
+
+    def gradient(self, x, t):
+        self.loss(x, t)
+        dout = self.last_layer.backward(1)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        grads = {}
+        for i, idx in enumerate(self._weight_layers):
+            grads["W%d" % (i + 1)] = self.layers[idx].dW
+            grads["b%d" % (i + 1)] = self.layers[idx].db
+        return grads
