@@ -54,6 +54,8 @@ _LAZY = {
     "MultiLayerNet": "cnet.multi_layer_net",
     "MultiLayerNetExtend": "cnet.multi_layer_net_extend",
     "Trainer": "cnet.trainer",
+    "SimpleConvNet": "cnet.simple_convnet",
+    "DeepConvNet": "cnet.deep_convnet",
     "load_mnist": "cnet.dataset.mnist",
     "load_fashion_mnist": "cnet.dataset.fashion_mnist",
 }
@@ -63,6 +65,7 @@ _SUBMODULES = (
     "functions", "gradient", "reference", "optimizer", "two_layer_net", "dataset",
     "layers", "util", "trainer", "multi_layer_net", "multi_layer_net_extend",
     "ch05_two_layer_net", "cli", "compat", "training",
+    "simple_convnet", "deep_convnet", "params_io", "layer_sequence",
 )
 
 

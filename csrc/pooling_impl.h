@@ -6,6 +6,28 @@ void CNET_SFX(cnet_pool_forward_plane)(const cnet_conv_geom *g, const CNET_T *x,
 {
     const ptrdiff_t s = g->stride, pad = g->pad;
     ptrdiff_t oy, ox, ky, kx;
+    if (pad == 0) {
+        /* Every window lies inside the image: no bounds to test. */
+        for (oy = 0; oy < g->OH; oy++) {
+            for (ox = 0; ox < g->OW; ox++) {
+                const CNET_T *win = x + oy * s * xrs + ox * s;
+                CNET_T best = win[0];
+                int32_t arg = 0, k = 0;
+                for (ky = 0; ky < g->FH; ky++) {
+                    for (kx = 0; kx < g->FW; kx++, k++) {
+                        CNET_T v = win[ky * xrs + kx];
+                        if (v > best || (v != v && best == best)) {
+                            best = v;
+                            arg = k;
+                        }
+                    }
+                }
+                out[oy * g->OW + ox] = best;
+                argmax[oy * g->OW + ox] = arg;
+            }
+        }
+        return;
+    }
     for (oy = 0; oy < g->OH; oy++) {
         for (ox = 0; ox < g->OW; ox++) {
             CNET_T best = 0;

@@ -287,6 +287,9 @@ WORKLOADS = {
     "functions": functions,
     "scaling": scaling,
 }
+# The chapter-7/8 convnets (cnet/benchmark/conv.py).
+from .conv import WORKLOADS as _CONV_WORKLOADS  # noqa: E402
+WORKLOADS.update(_CONV_WORKLOADS)
 
 # The dense-layer workloads (chapters 5 and 6) live in their own module.
 from .layers import WORKLOADS as _LAYER_WORKLOADS  # noqa: E402
