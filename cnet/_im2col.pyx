@@ -18,10 +18,10 @@ ctypedef fused floating:
     float
     double
 
+from cnet._geometry cimport cnet_conv_geom, make_geometry
+
 cdef extern from "im2col.h" nogil:
     int CNET_PARALLEL_MIN
-    ctypedef struct cnet_conv_geom:
-        ptrdiff_t H, W, FH, FW, stride, pad, OH, OW
     void cnet_im2col_plane_f64(const cnet_conv_geom *g, const double *x, ptrdiff_t xrs,
                                double *col, ptrdiff_t ks, ptrdiff_t ms)
     void cnet_im2col_plane_f32(const cnet_conv_geom *g, const float *x, ptrdiff_t xrs,
@@ -30,20 +30,6 @@ cdef extern from "im2col.h" nogil:
                                ptrdiff_t ms, double *dx)
     void cnet_col2im_plane_f32(const cnet_conv_geom *g, const float *col, ptrdiff_t ks,
                                ptrdiff_t ms, float *dx)
-
-
-cdef cnet_conv_geom geometry(Py_ssize_t H, Py_ssize_t W, Py_ssize_t FH, Py_ssize_t FW,
-                             Py_ssize_t stride, Py_ssize_t pad):
-    cdef cnet_conv_geom g
-    g.H = H
-    g.W = W
-    g.FH = FH
-    g.FW = FW
-    g.stride = stride
-    g.pad = pad
-    g.OH = (H + 2 * pad - FH) // stride + 1
-    g.OW = (W + 2 * pad - FW) // stride + 1
-    return g
 
 
 def im2col_into(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW,
@@ -62,7 +48,7 @@ def im2col_into(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW,
         Threads to use; 0 lets the work size decide.
     """
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1]
-    cdef cnet_conv_geom g = geometry(x.shape[2], x.shape[3], FH, FW, stride, pad)
+    cdef cnet_conv_geom g = make_geometry(x.shape[2], x.shape[3], FH, FW, stride, pad)
     cdef Py_ssize_t P = g.OH * g.OW, K = C * FH * FW, i, n, c
     cdef ptrdiff_t ks = N * P if transposed else 1
     cdef ptrdiff_t ms = 1 if transposed else K
@@ -97,7 +83,7 @@ def col2im_into(const floating[:, ::1] col, Py_ssize_t FH, Py_ssize_t FW, Py_ssi
         Threads to use; 0 lets the work size decide.
     """
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
-    cdef cnet_conv_geom g = geometry(H, W, FH, FW, stride, pad)
+    cdef cnet_conv_geom g = make_geometry(H, W, FH, FW, stride, pad)
     cdef Py_ssize_t P = g.OH * g.OW, K = C * FH * FW, i, n, c
     cdef ptrdiff_t ks = N * P if transposed else 1
     cdef ptrdiff_t ms = 1 if transposed else K

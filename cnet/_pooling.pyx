@@ -15,10 +15,10 @@ ctypedef fused floating:
     float
     double
 
+from cnet._geometry cimport cnet_conv_geom, make_geometry
+
 cdef extern from "pooling.h" nogil:
     int CNET_PARALLEL_MIN
-    ctypedef struct cnet_conv_geom:
-        ptrdiff_t H, W, FH, FW, stride, pad, OH, OW
     void cnet_pool_forward_plane_f64(const cnet_conv_geom *g, const double *x,
                                      ptrdiff_t xrs, double *out, int32_t *argmax)
     void cnet_pool_forward_plane_f32(const cnet_conv_geom *g, const float *x,
@@ -27,21 +27,6 @@ cdef extern from "pooling.h" nogil:
                                       const int32_t *argmax, double *dx)
     void cnet_pool_backward_plane_f32(const cnet_conv_geom *g, const float *dout,
                                       const int32_t *argmax, float *dx)
-
-
-cdef cnet_conv_geom geometry(Py_ssize_t H, Py_ssize_t W, Py_ssize_t FH, Py_ssize_t FW,
-                             Py_ssize_t stride, Py_ssize_t pad, Py_ssize_t OH,
-                             Py_ssize_t OW):
-    cdef cnet_conv_geom g
-    g.H = H
-    g.W = W
-    g.FH = FH
-    g.FW = FW
-    g.stride = stride
-    g.pad = pad
-    g.OH = OH
-    g.OW = OW
-    return g
 
 
 def forward(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW, Py_ssize_t stride,
@@ -59,8 +44,7 @@ def forward(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW, Py_ssi
         Threads to use; 0 lets the work size decide.
     """
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], i, n, c
-    cdef cnet_conv_geom g = geometry(x.shape[2], x.shape[3], FH, FW, stride, pad,
-                                     out.shape[2], out.shape[3])
+    cdef cnet_conv_geom g = make_geometry(x.shape[2], x.shape[3], FH, FW, stride, pad)
     cdef ptrdiff_t xrs = x.strides[2] // sizeof(floating)
     cdef int nt = cnet_threads_for(<size_t>(N * C * g.OH * g.OW * FH * FW),
                                    CNET_PARALLEL_MIN)
@@ -94,8 +78,7 @@ def backward(const floating[:, :, :, ::1] dout, const int32_t[:, :, :, ::1] argm
         Threads to use; 0 lets the work size decide.
     """
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], i, n, c
-    cdef cnet_conv_geom g = geometry(dx.shape[2], dx.shape[3], FH, FW, stride, pad,
-                                     dout.shape[2], dout.shape[3])
+    cdef cnet_conv_geom g = make_geometry(dx.shape[2], dx.shape[3], FH, FW, stride, pad)
     cdef int nt = cnet_threads_for(<size_t>(N * C * g.H * g.W), CNET_PARALLEL_MIN)
     if threads > 0:
         nt = threads
