@@ -269,3 +269,23 @@ def test_backward_before_forward_and_wrong_dout():
     layer.forward(np.ones((1, 1, 5, 5)))
     with pytest.raises(ValueError, match="dout must have shape"):
         layer.backward(np.ones((1, 2, 2, 2)))
+
+
+def test_float16_and_integer_inputs_compute_in_float64_as_the_book():
+    """The book's im2col copies any input into float64 (ch08/half_float_network.py
+    feeds float16 images): Convolution and Pooling do the same, so outputs
+    are float64 and equal the book's to BLAS rounding (convolution) or
+    exactly (pooling)."""
+    rng = np.random.default_rng(10)
+    x16 = rng.standard_normal((3, 2, 7, 7)).astype(np.float16)
+    xi = rng.integers(-5, 5, (3, 2, 7, 7))
+    W = rng.standard_normal((4, 2, 3, 3))
+    b = rng.standard_normal(4)
+    for x in (x16, xi):
+        out = Convolution(W, b, 1, 1).forward(x)
+        assert out.dtype == np.float64
+        np.testing.assert_allclose(out, ref.Convolution(W, b, 1, 1).forward(x), rtol=1e-12,
+                                   atol=1e-12)
+        pooled = Pooling(2, 2).forward(x)
+        assert pooled.dtype == np.float64
+        np.testing.assert_array_equal(pooled, ref.Pooling(2, 2).forward(x))
