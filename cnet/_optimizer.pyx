@@ -119,89 +119,67 @@ cdef extern from "optimizer.h" nogil:
 cdef Py_ssize_t BLOCK = CNET_PARALLEL_MIN
 
 
-cdef inline int _threads(Py_ssize_t n) noexcept nogil:
-    return cnet_threads_for(<size_t>n, CNET_PARALLEL_MIN)
+# Which update: the op argument of update().
+cdef enum:
+    OP_MOMENTUM = 0
+    OP_NESTEROV = 1
+    OP_ADAGRAD = 2
+    OP_RMSPROP = 3
+    OP_ADAM = 4
+
+MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = (OP_MOMENTUM, OP_NESTEROV, OP_ADAGRAD,
+                                              OP_RMSPROP, OP_ADAM)
 
 
-def momentum_update(floating[::1] p, const floating[::1] g, floating[::1] v,
-                    double momentum, double lr):
-    """v = momentum * v - lr * g; p += v (see optimizer_impl.h)."""
+cdef void _update_block(int op, floating *p, const floating *g, floating *s1, floating *s2,
+                        Py_ssize_t n, double c0, double c1, double c2, double c3,
+                        bint wide) noexcept nogil:
+    if floating is double:
+        if op == OP_MOMENTUM:
+            momentum_update_f64(p, g, s1, n, c0, c1)
+        elif op == OP_NESTEROV:
+            nesterov_update_f64(p, g, s1, n, c0, c1, c2, c3)
+        elif op == OP_ADAGRAD:
+            adagrad_update_f64(p, g, s1, n, c0, c1)
+        elif op == OP_RMSPROP:
+            rmsprop_update_f64(p, g, s1, n, c0, c1, c2, c3)
+        else:
+            adam_update_f64(p, g, s1, s2, n, c0, c1, c2, c3, wide)
+    else:
+        if op == OP_MOMENTUM:
+            momentum_update_f32(p, g, s1, n, <float>c0, <float>c1)
+        elif op == OP_NESTEROV:
+            nesterov_update_f32(p, g, s1, n, <float>c0, <float>c1, <float>c2, <float>c3)
+        elif op == OP_ADAGRAD:
+            adagrad_update_f32(p, g, s1, n, <float>c0, <float>c1)
+        elif op == OP_RMSPROP:
+            rmsprop_update_f32(p, g, s1, n, <float>c0, <float>c1, <float>c2, <float>c3)
+        else:
+            adam_update_f32(p, g, s1, s2, n, <float>c0, <float>c1, c2, <float>c3, wide)
+
+
+def update(int op, floating[::1] p, const floating[::1] g, floating[::1] s1,
+           floating[::1] s2, double c0, double c1, double c2, double c3, bint wide):
+    """One optimizer's update of p in place (see optimizer_impl.h).
+
+    op : MOMENTUM, NESTEROV, ADAGRAD, RMSPROP or ADAM
+    p : parameters, IN/OUT; g : gradients, IN; s1, s2 : state, IN/OUT (s2
+        only for Adam: m is s1, v is s2; the others pass s1 twice)
+    c0..c3 : the kernel's scalars in its order (momentum, lr / mm, c,
+        momentum, lr / lr, eps / decay, keep, lr, eps / k1, k2, lr_t, eps),
+        rounded to p's dtype here (lr_t is kept in double for a wide step)
+    wide : Adam's step formed in double (float32 arrays)
+    """
     cdef Py_ssize_t n = p.shape[0], nb = (n + BLOCK - 1) // BLOCK, b, i0, cnt
+    cdef int nt = cnet_threads_for(<size_t>n, CNET_PARALLEL_MIN)
+    if op < OP_MOMENTUM or op > OP_ADAM:
+        raise ValueError("unknown optimizer op %d" % op)
+    if g.shape[0] != n or s1.shape[0] != n or s2.shape[0] != n:
+        raise ValueError("p, g and the state must have one length")
     if n == 0:
         return
     with nogil:
-        for b in prange(nb, num_threads=_threads(n), schedule="static"):
+        for b in prange(nb, num_threads=nt, schedule="static"):
             i0 = b * BLOCK
             cnt = min(BLOCK, n - i0)
-            if floating is double:
-                momentum_update_f64(&p[i0], &g[i0], &v[i0], cnt, momentum, lr)
-            else:
-                momentum_update_f32(&p[i0], &g[i0], &v[i0], cnt, <float>momentum,
-                                    <float>lr)
-
-
-def nesterov_update(floating[::1] p, const floating[::1] g, floating[::1] v,
-                    double mm, double c, double momentum, double lr):
-    """p += mm * v; p -= c * g; v *= momentum; v -= lr * g."""
-    cdef Py_ssize_t n = p.shape[0], nb = (n + BLOCK - 1) // BLOCK, b, i0, cnt
-    if n == 0:
-        return
-    with nogil:
-        for b in prange(nb, num_threads=_threads(n), schedule="static"):
-            i0 = b * BLOCK
-            cnt = min(BLOCK, n - i0)
-            if floating is double:
-                nesterov_update_f64(&p[i0], &g[i0], &v[i0], cnt, mm, c, momentum, lr)
-            else:
-                nesterov_update_f32(&p[i0], &g[i0], &v[i0], cnt, <float>mm, <float>c,
-                                    <float>momentum, <float>lr)
-
-
-def adagrad_update(floating[::1] p, const floating[::1] g, floating[::1] h,
-                   double lr, double eps):
-    """h += g * g; p -= lr * g / (sqrt(h) + eps)."""
-    cdef Py_ssize_t n = p.shape[0], nb = (n + BLOCK - 1) // BLOCK, b, i0, cnt
-    if n == 0:
-        return
-    with nogil:
-        for b in prange(nb, num_threads=_threads(n), schedule="static"):
-            i0 = b * BLOCK
-            cnt = min(BLOCK, n - i0)
-            if floating is double:
-                adagrad_update_f64(&p[i0], &g[i0], &h[i0], cnt, lr, eps)
-            else:
-                adagrad_update_f32(&p[i0], &g[i0], &h[i0], cnt, <float>lr, <float>eps)
-
-
-def rmsprop_update(floating[::1] p, const floating[::1] g, floating[::1] h,
-                   double decay, double keep, double lr, double eps):
-    """h *= decay; h += keep * g * g; p -= lr * g / (sqrt(h) + eps)."""
-    cdef Py_ssize_t n = p.shape[0], nb = (n + BLOCK - 1) // BLOCK, b, i0, cnt
-    if n == 0:
-        return
-    with nogil:
-        for b in prange(nb, num_threads=_threads(n), schedule="static"):
-            i0 = b * BLOCK
-            cnt = min(BLOCK, n - i0)
-            if floating is double:
-                rmsprop_update_f64(&p[i0], &g[i0], &h[i0], cnt, decay, keep, lr, eps)
-            else:
-                rmsprop_update_f32(&p[i0], &g[i0], &h[i0], cnt, <float>decay,
-                                   <float>keep, <float>lr, <float>eps)
-
-
-def adam_update(floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,
-                double k1, double k2, double lr_t, double eps, bint wide):
-    """m += k1 * (g - m); v += k2 * (g * g - v); p -= lr_t * m / (sqrt(v) + eps)."""
-    cdef Py_ssize_t n = p.shape[0], nb = (n + BLOCK - 1) // BLOCK, b, i0, cnt
-    if n == 0:
-        return
-    with nogil:
-        for b in prange(nb, num_threads=_threads(n), schedule="static"):
-            i0 = b * BLOCK
-            cnt = min(BLOCK, n - i0)
-            if floating is double:
-                adam_update_f64(&p[i0], &g[i0], &m[i0], &v[i0], cnt, k1, k2, lr_t, eps, wide)
-            else:
-                adam_update_f32(&p[i0], &g[i0], &m[i0], &v[i0], cnt, <float>k1, <float>k2,
-                                lr_t, <float>eps, wide)
+            _update_block(op, &p[i0], &g[i0], &s1[i0], &s2[i0], cnt, c0, c1, c2, c3, wide)

@@ -56,6 +56,40 @@ class _DenseNet:
 
     _decay_in_grads = True
 
+    def _build(self, input_size, hidden_size_list, output_size, activation,
+               weight_init_std, weight_decay_lambda, use_dropout, dropout_ration,
+               use_batchnorm):
+        """The book's layers: per hidden layer Affine, [BatchNorm], activation,
+        [Dropout]; a last Affine; SoftmaxWithLoss. Weights first, drawn in the
+        book's order, then gamma and beta."""
+        self.input_size = input_size
+        self.output_size = output_size
+        self.hidden_size_list = hidden_size_list
+        self.hidden_layer_num = len(hidden_size_list)
+        self.weight_decay_lambda = weight_decay_lambda
+        sizes = _sizes(input_size, hidden_size_list, output_size)
+        if activation not in _ACTIVATIONS:
+            raise ValueError("activation must be 'relu' or 'sigmoid', got %r" % (activation,))
+        self._init_weights(sizes, weight_init_std)
+        self.layers = OrderedDict()
+        self._affine_keys = []
+        self._norm_keys = []
+        for idx in range(1, self.hidden_layer_num + 1):
+            self._add_affine(idx)
+            if use_batchnorm:
+                units = hidden_size_list[idx - 1]
+                self.params["gamma%d" % idx] = np.ones(units)
+                self.params["beta%d" % idx] = np.zeros(units)
+                key = "BatchNorm%d" % idx
+                self.layers[key] = BatchNormalization(self.params["gamma%d" % idx],
+                                                      self.params["beta%d" % idx])
+                self._norm_keys.append(key)
+            self.layers["Activation_function%d" % idx] = _ACTIVATIONS[activation]()
+            if use_dropout:
+                self.layers["Dropout%d" % idx] = Dropout(dropout_ration)
+        self._add_affine(self.hidden_layer_num + 1)
+        self.last_layer = SoftmaxWithLoss()
+
     def _init_weights(self, sizes, weight_init_std):
         self.params = {}
         for idx in range(1, len(sizes)):
@@ -180,23 +214,8 @@ class MultiLayerNet(_DenseNet):
 
     def __init__(self, input_size, hidden_size_list, output_size, activation="relu",
                  weight_init_std="relu", weight_decay_lambda=0):
-        self.input_size = input_size
-        self.output_size = output_size
-        self.hidden_size_list = hidden_size_list
-        self.hidden_layer_num = len(hidden_size_list)
-        self.weight_decay_lambda = weight_decay_lambda
-        sizes = _sizes(input_size, hidden_size_list, output_size)
-        if activation not in _ACTIVATIONS:
-            raise ValueError("activation must be 'relu' or 'sigmoid', got %r" % (activation,))
-        self._init_weights(sizes, weight_init_std)
-        self.layers = OrderedDict()
-        self._affine_keys = []
-        self._norm_keys = []
-        for idx in range(1, self.hidden_layer_num + 1):
-            self._add_affine(idx)
-            self.layers["Activation_function%d" % idx] = _ACTIVATIONS[activation]()
-        self._add_affine(self.hidden_layer_num + 1)
-        self.last_layer = SoftmaxWithLoss()
+        self._build(input_size, hidden_size_list, output_size, activation, weight_init_std,
+                    weight_decay_lambda, False, 0.5, False)
 
     def predict(self, x):
         """The scores (N, output_size) before softmax."""

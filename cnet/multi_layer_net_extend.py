@@ -1,11 +1,6 @@
 """The book's ``common/multi_layer_net_extend.py``: MultiLayerNet with weight
 decay, Dropout and Batch Normalization."""
-from collections import OrderedDict
-
-import numpy as np
-
-from .layers import BatchNormalization, Dropout, SoftmaxWithLoss
-from .multi_layer_net import _ACTIVATIONS, _DenseNet, _sizes
+from .multi_layer_net import _DenseNet
 
 __all__ = ["MultiLayerNetExtend"]
 
@@ -37,35 +32,10 @@ class MultiLayerNetExtend(_DenseNet):
     def __init__(self, input_size, hidden_size_list, output_size, activation="relu",
                  weight_init_std="relu", weight_decay_lambda=0, use_dropout=False,
                  dropout_ration=0.5, use_batchnorm=False):
-        self.input_size = input_size
-        self.output_size = output_size
-        self.hidden_size_list = hidden_size_list
-        self.hidden_layer_num = len(hidden_size_list)
         self.use_dropout = use_dropout
-        self.weight_decay_lambda = weight_decay_lambda
         self.use_batchnorm = use_batchnorm
-        sizes = _sizes(input_size, hidden_size_list, output_size)
-        if activation not in _ACTIVATIONS:
-            raise ValueError("activation must be 'relu' or 'sigmoid', got %r" % (activation,))
-        self._init_weights(sizes, weight_init_std)
-        self.layers = OrderedDict()
-        self._affine_keys = []
-        self._norm_keys = []
-        for idx in range(1, self.hidden_layer_num + 1):
-            self._add_affine(idx)
-            if use_batchnorm:
-                units = hidden_size_list[idx - 1]
-                self.params["gamma%d" % idx] = np.ones(units)
-                self.params["beta%d" % idx] = np.zeros(units)
-                key = "BatchNorm%d" % idx
-                self.layers[key] = BatchNormalization(self.params["gamma%d" % idx],
-                                                      self.params["beta%d" % idx])
-                self._norm_keys.append(key)
-            self.layers["Activation_function%d" % idx] = _ACTIVATIONS[activation]()
-            if use_dropout:
-                self.layers["Dropout%d" % idx] = Dropout(dropout_ration)
-        self._add_affine(self.hidden_layer_num + 1)
-        self.last_layer = SoftmaxWithLoss()
+        self._build(input_size, hidden_size_list, output_size, activation, weight_init_std,
+                    weight_decay_lambda, use_dropout, dropout_ration, use_batchnorm)
 
     def predict(self, x, train_flg=False):
         """The scores (N, output_size); ``train_flg`` switches Dropout and

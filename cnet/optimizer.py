@@ -109,9 +109,47 @@ def _keeps_dtype(dtype, *scalars):
 
 
 class _Stateful:
-    """The common part of the optimizers with per-parameter state."""
+    """The common part of the optimizers with per-parameter state.
+
+    A subclass names its hyperparameters (``_hyper``) and state dicts
+    (``_state_names``), and gives ``_scalars()`` (the numbers its lines
+    multiply arrays by, as the book forms them), ``_step(...)`` (the book's
+    lines in NumPy, on the state in place) and its compiled kernel's op.
+    """
 
     _state_names = ()
+    _hyper = ("lr",)
+
+    def update(self, params, grads):
+        """Update every array of ``params`` in place; create the state on the
+        first call.
+
+        Parameters
+        ----------
+        params : dict of str to ndarray
+            float32 or float64 arrays, writeable, IN/OUT.
+        grads : dict of str to array_like
+            The same keys, each of its parameter's shape, IN.
+        """
+        for name in self._hyper:
+            _check_real(getattr(self, name), name)
+        items = self._items(params, grads)
+        self._state(params)
+        scalars = self._scalars()
+        for key, p, g in items:
+            states = [getattr(self, name)[key] for name in self._state_names]
+            flats = _flat_views(p, g, states)
+            wide = self._wide(scalars, p.dtype)
+            if flats is not None and wide is not None:
+                _optimizer.update(self._op, *flats, *([flats[2]] * (4 - len(flats))),
+                                  *(float(c) for c in scalars), wide)
+            else:
+                self._step(p, g, *states, *scalars)
+
+    def _wide(self, scalars, dtype):
+        """False when every scalar times an array of dtype is computed in dtype
+        (the compiled pass applies), else None (NumPy's lines run)."""
+        return False if _keeps_dtype(dtype, *scalars) else None
 
     def _state(self, params):
         """Create the state dicts on the first update (zeros like each parameter)."""
@@ -197,27 +235,20 @@ class Momentum(_Stateful):
     """
 
     _state_names = ("v",)
+    _hyper = ("lr", "momentum")
+    _op = _optimizer.MOMENTUM
 
     def __init__(self, lr=0.01, momentum=0.9):
         self.lr = lr
         self.momentum = momentum
         self.v = None
 
-    def update(self, params, grads):
-        """Update every array of ``params`` in place (see :meth:`SGD.update`)."""
-        lr, momentum = self.lr, self.momentum
-        _check_real(lr, "lr")
-        _check_real(momentum, "momentum")
-        items = self._items(params, grads)
-        self._state(params)
-        for key, p, g in items:
-            v = self.v[key]
-            flats = _flat_views(p, g, [v])
-            if flats is not None and _keeps_dtype(p.dtype, lr, momentum):
-                _optimizer.momentum_update(*flats, float(momentum), float(lr))
-            else:
-                v[...] = momentum * v - lr * g
-                p += v
+    def _scalars(self):
+        return self.momentum, self.lr, 0.0, 0.0
+
+    def _step(self, p, g, v, momentum, lr, *_):
+        v[...] = momentum * v - lr * g
+        p += v
 
 
 class Nesterov(_Stateful):
@@ -236,32 +267,23 @@ class Nesterov(_Stateful):
     """
 
     _state_names = ("v",)
+    _hyper = ("lr", "momentum")
+    _op = _optimizer.NESTEROV
 
     def __init__(self, lr=0.01, momentum=0.9):
         self.lr = lr
         self.momentum = momentum
         self.v = None
 
-    def update(self, params, grads):
-        """Update every array of ``params`` in place (see :meth:`SGD.update`)."""
-        lr, momentum = self.lr, self.momentum
-        _check_real(lr, "lr")
-        _check_real(momentum, "momentum")
-        mm = momentum * momentum
-        c = (1 + momentum) * lr
-        items = self._items(params, grads)
-        self._state(params)
-        for key, p, g in items:
-            v = self.v[key]
-            flats = _flat_views(p, g, [v])
-            if flats is not None and _keeps_dtype(p.dtype, lr, momentum, mm, c):
-                _optimizer.nesterov_update(*flats, float(mm), float(c), float(momentum),
-                                           float(lr))
-            else:
-                p += mm * v
-                p -= c * g
-                v *= momentum
-                v -= lr * g
+    def _scalars(self):
+        return (self.momentum * self.momentum, (1 + self.momentum) * self.lr,
+                self.momentum, self.lr)
+
+    def _step(self, p, g, v, mm, c, momentum, lr):
+        p += mm * v
+        p -= c * g
+        v *= momentum
+        v -= lr * g
 
 
 class AdaGrad(_Stateful):
@@ -278,25 +300,18 @@ class AdaGrad(_Stateful):
     """
 
     _state_names = ("h",)
+    _op = _optimizer.ADAGRAD
 
     def __init__(self, lr=0.01):
         self.lr = lr
         self.h = None
 
-    def update(self, params, grads):
-        """Update every array of ``params`` in place (see :meth:`SGD.update`)."""
-        lr = self.lr
-        _check_real(lr, "lr")
-        items = self._items(params, grads)
-        self._state(params)
-        for key, p, g in items:
-            h = self.h[key]
-            flats = _flat_views(p, g, [h])
-            if flats is not None and _keeps_dtype(p.dtype, lr):
-                _optimizer.adagrad_update(*flats, float(lr), EPS)
-            else:
-                h += g * g
-                p -= lr * g / (np.sqrt(h) + EPS)
+    def _scalars(self):
+        return self.lr, EPS, 0.0, 0.0
+
+    def _step(self, p, g, h, lr, eps, *_):
+        h += g * g
+        p -= lr * g / (np.sqrt(h) + eps)
 
 
 class RMSprop(_Stateful):
@@ -314,29 +329,21 @@ class RMSprop(_Stateful):
     """
 
     _state_names = ("h",)
+    _hyper = ("lr", "decay_rate")
+    _op = _optimizer.RMSPROP
 
     def __init__(self, lr=0.01, decay_rate=0.99):
         self.lr = lr
         self.decay_rate = decay_rate
         self.h = None
 
-    def update(self, params, grads):
-        """Update every array of ``params`` in place (see :meth:`SGD.update`)."""
-        lr, decay = self.lr, self.decay_rate
-        _check_real(lr, "lr")
-        _check_real(decay, "decay_rate")
-        keep = 1 - decay
-        items = self._items(params, grads)
-        self._state(params)
-        for key, p, g in items:
-            h = self.h[key]
-            flats = _flat_views(p, g, [h])
-            if flats is not None and _keeps_dtype(p.dtype, lr, decay, keep):
-                _optimizer.rmsprop_update(*flats, float(decay), float(keep), float(lr), EPS)
-            else:
-                h *= decay
-                h += keep * g * g
-                p -= lr * g / (np.sqrt(h) + EPS)
+    def _scalars(self):
+        return self.decay_rate, 1 - self.decay_rate, self.lr, EPS
+
+    def _step(self, p, g, h, decay, keep, lr, eps):
+        h *= decay
+        h += keep * g * g
+        p -= lr * g / (np.sqrt(h) + eps)
 
 
 class Adam(_Stateful):
@@ -361,6 +368,8 @@ class Adam(_Stateful):
     """
 
     _state_names = ("m", "v")
+    _hyper = ("lr", "beta1", "beta2")
+    _op = _optimizer.ADAM
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
         self.lr = lr
@@ -370,25 +379,23 @@ class Adam(_Stateful):
         self.m = None
         self.v = None
 
-    def update(self, params, grads):
-        """Update every array of ``params`` in place (see :meth:`SGD.update`)."""
-        for name in ("lr", "beta1", "beta2"):
-            _check_real(getattr(self, name), name)
-        items = self._items(params, grads)
-        self._state(params)
+    def _scalars(self):
         self.iter += 1
         # np.sqrt, as the book: lr_t is a NumPy float64 and takes part in the
         # dtype NumPy picks for lr_t * m.
         lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
-        k1, k2 = 1 - self.beta1, 1 - self.beta2
-        for key, p, g in items:
-            m, v = self.m[key], self.v[key]
-            flats = _flat_views(p, g, [m, v])
-            step = np.result_type(lr_t, p.dtype)
-            if flats is not None and _keeps_dtype(p.dtype, k1, k2) and step in _FLOATS:
-                _optimizer.adam_update(*flats, float(k1), float(k2), float(lr_t), EPS,
-                                       step != p.dtype)
-            else:
-                m += k1 * (g - m)
-                v += k2 * (g ** 2 - v)
-                p -= lr_t * m / (np.sqrt(v) + EPS)
+        return 1 - self.beta1, 1 - self.beta2, lr_t, EPS
+
+    def _wide(self, scalars, dtype):
+        # lr_t * m may be computed wider than the arrays (NumPy 2 takes a
+        # float32 array times a NumPy float64 in float64): the kernel can too.
+        k1, k2, lr_t, _ = scalars
+        step = np.result_type(lr_t, dtype)
+        if not _keeps_dtype(dtype, k1, k2) or step not in _FLOATS:
+            return None
+        return step != dtype
+
+    def _step(self, p, g, m, v, k1, k2, lr_t, eps):
+        m += k1 * (g - m)
+        v += k2 * (g ** 2 - v)
+        p -= lr_t * m / (np.sqrt(v) + eps)
