@@ -25,46 +25,53 @@ cdef extern from "activation.h" nogil:
 cdef Py_ssize_t BLOCK = CNET_PARALLEL_MIN
 
 
+cdef enum:
+    RELU_FORWARD = 0
+    RELU_BACKWARD = 1
+    SIGMOID_BACKWARD = 2
+
+
+cdef void _run(int op, floating *a, floating *b, floating *c, unsigned char *mask,
+               Py_ssize_t n) noexcept nogil:
+    """One operation over n elements (the arrays' roles as in the entries below)."""
+    cdef Py_ssize_t nb = (n + BLOCK - 1) // BLOCK, blk, i0, cnt
+    for blk in prange(nb, num_threads=cnet_threads_for(n, BLOCK), schedule="static"):
+        i0 = blk * BLOCK
+        cnt = min(BLOCK, n - i0)
+        if floating is double:
+            if op == RELU_FORWARD:
+                relu_forward_f64(a + i0, b + i0, mask + i0, cnt)
+            elif op == RELU_BACKWARD:
+                relu_backward_f64(a + i0, mask + i0, cnt)
+            else:
+                sigmoid_backward_f64(a + i0, b + i0, c + i0, cnt)
+        else:
+            if op == RELU_FORWARD:
+                relu_forward_f32(a + i0, b + i0, mask + i0, cnt)
+            elif op == RELU_BACKWARD:
+                relu_backward_f32(a + i0, mask + i0, cnt)
+            else:
+                sigmoid_backward_f32(a + i0, b + i0, c + i0, cnt)
+
+
 def relu_forward(const floating[::1] x, floating[::1] out, unsigned char[::1] mask):
     """mask = x <= 0; out = x with the masked entries 0."""
-    cdef Py_ssize_t n = x.shape[0], nb = (n + BLOCK - 1) // BLOCK, blk, i0, cnt
-    if n == 0:
-        return
-    with nogil:
-        for blk in prange(nb, num_threads=cnet_threads_for(n, BLOCK), schedule="static"):
-            i0 = blk * BLOCK
-            cnt = min(BLOCK, n - i0)
-            if floating is double:
-                relu_forward_f64(&x[i0], &out[i0], &mask[i0], cnt)
-            else:
-                relu_forward_f32(&x[i0], &out[i0], &mask[i0], cnt)
+    if x.shape[0]:
+        with nogil:
+            _run(RELU_FORWARD, <floating *>&x[0], &out[0], NULL, &mask[0], x.shape[0])
 
 
 def relu_backward(floating[::1] dout, const unsigned char[::1] mask):
     """dout[mask] = 0 in place."""
-    cdef Py_ssize_t n = dout.shape[0], nb = (n + BLOCK - 1) // BLOCK, blk, i0, cnt
-    if n == 0:
-        return
-    with nogil:
-        for blk in prange(nb, num_threads=cnet_threads_for(n, BLOCK), schedule="static"):
-            i0 = blk * BLOCK
-            cnt = min(BLOCK, n - i0)
-            if floating is double:
-                relu_backward_f64(&dout[i0], &mask[i0], cnt)
-            else:
-                relu_backward_f32(&dout[i0], &mask[i0], cnt)
+    if dout.shape[0]:
+        with nogil:
+            _run(RELU_BACKWARD, &dout[0], NULL, NULL, <unsigned char *>&mask[0],
+                 dout.shape[0])
 
 
 def sigmoid_backward(const floating[::1] dout, const floating[::1] out, floating[::1] dx):
     """dx = dout * (1 - out) * out."""
-    cdef Py_ssize_t n = dout.shape[0], nb = (n + BLOCK - 1) // BLOCK, blk, i0, cnt
-    if n == 0:
-        return
-    with nogil:
-        for blk in prange(nb, num_threads=cnet_threads_for(n, BLOCK), schedule="static"):
-            i0 = blk * BLOCK
-            cnt = min(BLOCK, n - i0)
-            if floating is double:
-                sigmoid_backward_f64(&dout[i0], &out[i0], &dx[i0], cnt)
-            else:
-                sigmoid_backward_f32(&dout[i0], &out[i0], &dx[i0], cnt)
+    if dout.shape[0]:
+        with nogil:
+            _run(SIGMOID_BACKWARD, <floating *>&dout[0], <floating *>&out[0], &dx[0], NULL,
+                 dout.shape[0])

@@ -107,18 +107,18 @@ class Affine:
         -------
         ndarray, the shape of forward's x.
         """
+        W, dout = self._grad_params(dout)
+        return np.dot(dout, W.T).reshape(*self.original_x_shape)
+
+    def _grad_params(self, dout):
+        """Check dout; set dW = xᵀ·dout and db = column sums of dout; return
+        (W, dout)."""
         forward_done(self.x, "Affine.backward")
         W, _ = self._check_params("Affine.backward")
         dout = real_array(dout, "Affine.backward", "dout")
         if dout.shape != (self.x.shape[0], W.shape[1]):
             raise ValueError("Affine.backward: dout has shape %s, expected %s"
                              % (dout.shape, (self.x.shape[0], W.shape[1])))
-        dx = np.dot(dout, W.T)
-        self._grad_params(W, dout)
-        return dx.reshape(*self.original_x_shape)
-
-    def _grad_params(self, W, dout):
-        """dW = xᵀ·dout and db = column sums of dout (dout checked)."""
         x = self.x
         if (_compiled_ok(x, W, self.b) and dout.dtype == W.dtype
                 and dout.flags.c_contiguous and dout.flags.aligned):
@@ -130,15 +130,10 @@ class Affine:
         else:
             self.dW = np.dot(x.T, dout)
             self.db = np.sum(dout, axis=0)
+        return W, dout
 
     def _backward_params_only(self, dout):
         """dW and db as backward sets them, without dx: for a network's first
         layer, whose dx nobody reads."""
-        forward_done(self.x, "Affine.backward")
-        W, _ = self._check_params("Affine.backward")
-        dout = real_array(dout, "Affine.backward", "dout")
-        if dout.shape != (self.x.shape[0], W.shape[1]):
-            raise ValueError("Affine.backward: dout has shape %s, expected %s"
-                             % (dout.shape, (self.x.shape[0], W.shape[1])))
-        self._grad_params(W, dout)
+        self._grad_params(dout)
 
