@@ -136,10 +136,13 @@ class _Stateful:
         items = self._items(params, grads)
         self._state(params)
         scalars = self._scalars()
+        wides = {}  # per dtype: the same scalars for every key
         for key, p, g in items:
             states = [getattr(self, name)[key] for name in self._state_names]
             flats = _flat_views(p, g, states)
-            wide = self._wide(scalars, p.dtype)
+            if p.dtype not in wides:
+                wides[p.dtype] = self._wide(scalars, p.dtype)
+            wide = wides[p.dtype]
             if flats is not None and wide is not None:
                 _optimizer.update(self._op, *flats, *([flats[2]] * (4 - len(flats))),
                                   *(float(c) for c in scalars), wide)
