@@ -18,23 +18,40 @@ ROUNDS = 5
 
 
 def _alternate(impls, block, rounds):
-    """{label: median seconds per call of block(state)} with the implementations
-    taking turns; impls is a list of (label, state)."""
-    times = {label: [] for label, _ in impls}
+    """{label: (wall, cpu)}: median seconds per iteration of block(state), by
+    the wall clock and by this process's CPU time (all its threads), with
+    the implementations taking turns; impls is a list of (label, state).
+
+    On a machine shared with other work the CPU time is the steadier figure
+    of the two when everything runs on one thread (OMP_NUM_THREADS=1 and
+    OPENBLAS_NUM_THREADS=1): time the process waits for a core is not in it.
+    """
+    wall = {label: [] for label, _ in impls}
+    cpu = {label: [] for label, _ in impls}
     for label, state in impls:  # warm-up: first calls fault pages, start threads
         block(state)
     for _ in range(rounds):
         for label, state in impls:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             n = block(state)
-            times[label].append((time.perf_counter() - t0) / n)
-    return {label: statistics.median(v) for label, v in times.items()}
+            wall[label].append((time.perf_counter() - t0) / n)
+            cpu[label].append((time.process_time() - c0) / n)
+    return {label: (statistics.median(wall[label]), statistics.median(cpu[label]))
+            for label, _ in impls}
 
 
 def _row(workload, case, impl, seconds, **extra):
+    """A result row; seconds is (wall, cpu) or a number (wall only)."""
+    if isinstance(seconds, tuple):
+        seconds, extra["cpu_seconds"] = seconds
     row = {"workload": workload, "case": case, "impl": impl, "seconds": seconds}
     row.update(extra)
     return row
+
+
+def _scaled(pair, k, plus=(0.0, 0.0), m=0):
+    """k * pair + m * plus, elementwise over (wall, cpu)."""
+    return tuple(k * a + m * b for a, b in zip(pair, plus))
 
 
 # --- the chapter-5 recipe -------------------------------------------------------
@@ -131,7 +148,7 @@ def ch05_recipe(ctx):
         rows.append(_row("ch05_recipe", "one iteration (batch 100)", label, step[label]))
         rows.append(_row("ch05_recipe", "accuracy on 70,000 images", label, evals[label]))
         rows.append(_row("ch05_recipe", "10,000 iterations", label,
-                         iters * step[label] + n_eval * evals[label],
+                         _scaled(step[label], iters, evals[label], n_eval),
                          note="10,000 x the iteration + 17 x the evaluation"))
     return rows
 
@@ -173,7 +190,7 @@ def ch06_optimizer_compare(ctx):
         rows.append(_row("ch06_optimizer_compare", "one iteration (4 networks)", label,
                          step[label]))
         rows.append(_row("ch06_optimizer_compare", "2,000 iterations", label,
-                         2000 * step[label], note="2,000 x the iteration"))
+                         _scaled(step[label], 2000), note="2,000 x the iteration"))
     return rows
 
 
