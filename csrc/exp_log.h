@@ -81,23 +81,46 @@ CNET_ALWAYS_INLINE double cnet_exp_inline_f64(double x)
     return (p * cnet_pow2i(n1)) * cnet_pow2i(n - n1);
 }
 
+#define CNET_ROUND_SHIFT_F32 0x1.8p23f
+#define CNET_LN2_HI_F32 0.693359375f
+#define CNET_LN2_LO_F32 -2.12194440e-4f
+
+/* 2^k for an integer-valued float k in [-126, 127] (for a NaN k, some number). */
+CNET_INLINE float cnet_pow2i_f32(float k)
+{
+    float shifted = k + CNET_ROUND_SHIFT_F32;
+    uint32_t kb, sb;
+    float out;
+    const float shift = CNET_ROUND_SHIFT_F32;
+    memcpy(&kb, &shifted, 4);
+    memcpy(&sb, &shift, 4);
+    kb = ((kb - sb) + 127u) << 23;
+    memcpy(&out, &kb, 4);
+    return out;
+}
+
+/* float32 in float arithmetic, so that a vector holds twice the lanes of the
+ * float64 one: n = round(x / ln2), r = x - n ln2 in two steps (n * LN2_HI_F32
+ * is exact for |n| < 2^15), exp(r) = 1 + r + r^2 P(r) with Cephes' expf
+ * minimax coefficients for |r| <= ln2 / 2 (within 2 ulp), and 2^n applied in
+ * two normal factors as in float64, so that results in the subnormal range
+ * round once. Overflow gives +inf, underflow 0, NaN stays NaN. */
 CNET_ALWAYS_INLINE float cnet_exp_inline_f32(float x)
 {
-    double xc, n, r, p;
-    xc = isgreater(x, 100.0f) ? 100.0 : (double)x; /* exp(100) overflows float */
-    xc = isless(xc, -110.0) ? -110.0 : xc;          /* exp(-110) rounds to 0 */
-    r = xc;
-    n = (xc * CNET_LOG2E + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
-    r = (r - n * CNET_LN2_HI) - n * CNET_LN2_LO;
-    p = 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = 1.0 + (r + (r * r) * p);
-    return (float)(p * cnet_pow2i(n)); /* |n| <= 159: 2^n is a normal double */
+    float xc, n, n1, r, p;
+    xc = isgreater(x, 89.0f) ? 89.0f : x;   /* exp(89) overflows float */
+    xc = isless(xc, -104.0f) ? -104.0f : xc; /* exp(-104) rounds to 0 */
+    n = (xc * 0x1.715476p+0f + CNET_ROUND_SHIFT_F32) - CNET_ROUND_SHIFT_F32;
+    r = (xc - n * CNET_LN2_HI_F32) - n * CNET_LN2_LO_F32;
+    p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = 1.0f + (r + (r * r) * p);
+    n1 = (n * 0.5f + CNET_ROUND_SHIFT_F32) - CNET_ROUND_SHIFT_F32;
+    return (p * cnet_pow2i_f32(n1)) * cnet_pow2i_f32(n - n1);
 }
 
 /* The same, as functions (for tests through cnet._functions.exp). */
