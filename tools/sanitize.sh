@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Build cnet with AddressSanitizer and UndefinedBehaviorSanitizer
+# (-fsanitize=address,undefined -fno-sanitize-recover=all, OpenMP required)
+# into a fresh virtual environment, then run the whole test suite, with the
+# thread-stress test (tests/test_reliability_threads.py) run for
+# CNET_STRESS_SECONDS (default 20), under the sanitizers. Python itself is
+# not instrumented, so the ASan runtime is preloaded.
+#
+# Fails (exit 1) on a failed build, a failed test, or any sanitizer report,
+# also one from a child process a test started: reports are written to files
+# (log_path) and the run fails if any exists.
+#
+# Usage: tools/sanitize.sh [pytest arguments...]     (Linux, GCC or Clang)
+# Environment: PYTHON (default python3), CC (default gcc), CNET_STRESS_SECONDS.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+py=${PYTHON:-python3}
+cc=${CC:-gcc}
+work=$(mktemp -d "${TMPDIR:-/tmp}/cnet-sanitize.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+started=$(date +%s)
+say() { printf 'sanitize: %s (at %ds)\n' "$*" "$(( $(date +%s) - started ))"; }
+
+asan=$("$cc" -print-file-name=libasan.so)
+case "$asan" in
+  /*) ;;
+  *) echo "sanitize: $cc has no libasan.so (install its AddressSanitizer runtime)" >&2
+     exit 1 ;;
+esac
+
+# The sources without build output: the build must compile everything afresh.
+mkdir -p "$work/src" "$work/reports"
+tar -C "$repo" --exclude=./.git --exclude=./build --exclude='*.so' \
+    --exclude='./cnet/_*.c' --exclude='*.egg-info' --exclude=__pycache__ -cf - . \
+  | tar -C "$work/src" -xf -
+
+say "venv and build tools"
+"$py" -m venv "$work/env"
+"$work/env/bin/python" -m pip install -q --upgrade pip
+"$work/env/bin/python" -m pip install -q "setuptools>=77" wheel "Cython>=3.0.8" "numpy>=2.0"
+
+say "build with -fsanitize=address,undefined, OpenMP required"
+export CC="$cc"
+flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+CFLAGS="$flags" LDFLAGS="-fsanitize=address,undefined" CNET_REQUIRE_OPENMP=1 \
+  "$work/env/bin/python" -m pip install -v --no-build-isolation "$work/src[test]" \
+  > "$work/build.log" 2>&1 || { tail -n 60 "$work/build.log"; echo "sanitize: build failed" >&2; exit 1; }
+grep -E '^ *cnet: ' "$work/build.log" || true
+grep -q 'cnet: building with OpenMP' "$work/build.log" \
+  || { echo "sanitize: the build did not use OpenMP" >&2; exit 1; }
+
+export LD_PRELOAD="$asan"
+# detect_leaks=0: CPython frees little at exit, which is not cnet's to fix.
+# allocator_may_return_null=1: tests ask for absurd sizes and expect
+# MemoryError, as a plain malloc gives.
+export ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:abort_on_error=1:log_path=$work/reports/asan"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$work/reports/ubsan"
+export CNET_STRESS_SECONDS=${CNET_STRESS_SECONDS:-20}
+mirror="$repo/../shared/datasets/mnist"
+if [ -z "${CNET_MNIST_MIRROR:-}" ] && [ -d "$mirror" ]; then
+  export CNET_MNIST_MIRROR=$(cd "$mirror" && pwd)
+fi
+export CNET_DATA_HOME="$work/cache"
+
+(cd "$work" && "$work/env/bin/python" -c \
+  "import cnet, sys; i = cnet.config.config_info(); print('sanitize: cnet', cnet.__file__, 'openmp', i['openmp']); sys.exit(0 if i['openmp'] else 1)") \
+  || { echo "sanitize: the sanitized cnet does not import, or has no OpenMP" >&2; cat "$work"/reports/* 2>/dev/null; exit 1; }
+
+say "tests under ASan and UBSan (thread stress for ${CNET_STRESS_SECONDS}s)"
+set +e
+(cd "$work/src" && "$work/env/bin/pytest" -p no:cacheprovider -q -rs "$@" tests)
+rc=$?
+set -e
+
+reports=$(ls "$work/reports" 2>/dev/null | wc -l)
+if [ "$reports" -gt 0 ]; then
+  for f in "$work"/reports/*; do
+    echo "=== $f"
+    head -n 60 "$f"
+  done
+  echo "sanitize: FAILED: $reports sanitizer report(s) above" >&2
+  exit 1
+fi
+if [ "$rc" -ne 0 ]; then
+  echo "sanitize: FAILED: pytest exited with $rc" >&2
+  exit 1
+fi
+say "clean: no sanitizer report, every test passed"
