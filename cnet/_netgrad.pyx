@@ -94,6 +94,8 @@ cdef _check_array(name, a, int ndim, dtypes, expected):
                         % (name, " or ".join(str(np.dtype(d)) for d in dtypes), a.dtype))
     if not a.flags.c_contiguous:
         raise ValueError("%s must be C-contiguous" % name)
+    if not a.flags.aligned:
+        raise ValueError("%s must be aligned (np.require(a, requirements='A'))" % name)
     return a
 
 

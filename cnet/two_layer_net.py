@@ -26,6 +26,14 @@ _PARAM_KEYS = ("W1", "b1", "W2", "b2")
 CHUNK_ROWS = 1024
 
 
+def _c_aligned(a, dtype):
+    """a as a C-contiguous, aligned array of dtype in the machine's byte
+    order; a copy only when a is not one already (np.ascontiguousarray keeps
+    an unaligned view, such as np.frombuffer at an odd offset, as it is, and
+    C may not read a double through a misaligned pointer)."""
+    return np.require(a, dtype=dtype, requirements=("C", "A"))
+
+
 def _size(value, name):
     try:
         n = operator.index(value)
@@ -103,7 +111,8 @@ class TwoLayerNet:
         for key, p in zip(_PARAM_KEYS, arrays):
             if not isinstance(p, np.ndarray):
                 p = np.asarray(p)
-            if p.dtype not in _FLOATS:
+            # either byte order: converted to the machine's below
+            if p.dtype.newbyteorder("=") not in _FLOATS:
                 raise TypeError("params[%r] must be float32 or float64, got %s"
                                 % (key, p.dtype))
             checked.append(p)
@@ -121,11 +130,11 @@ class TwoLayerNet:
         if I < 1 or H < 1 or O < 1:
             raise ValueError("params must have non-zero sizes, got W1 %s, W2 %s"
                              % (W1.shape, W2.shape))
-        dtype = np.result_type(W1, b1, W2, b2, x_dtype)
+        dtype = np.result_type(W1, b1, W2, b2, x_dtype).newbyteorder("=")
         if dtype not in _FLOATS:
             raise TypeError("x of dtype %s with float weights computes in %s; "
                             "only float32 and float64 are supported" % (x_dtype, dtype))
-        W1, b1, W2, b2 = (np.ascontiguousarray(p, dtype=dtype) for p in checked)
+        W1, b1, W2, b2 = (_c_aligned(p, dtype) for p in checked)
         return W1, b1, W2, b2, dtype
 
     @staticmethod
@@ -148,8 +157,10 @@ class TwoLayerNet:
     @staticmethod
     def _kernel_ready(x, dtype):
         """True when the kernels can read x as it is (float32 with any weights,
-        float64 with float64 weights, unit column stride)."""
+        float64 with float64 weights, unit column stride, aligned)."""
         if x.dtype not in _FLOATS or (x.dtype == np.float64 and dtype != np.float64):
+            return False
+        if not x.flags.aligned:
             return False
         s0, s1 = x.strides
         return (x.shape[1] == 1 or s1 == x.itemsize) and s0 % x.itemsize == 0
@@ -160,7 +171,7 @@ class TwoLayerNet:
         if cls._kernel_ready(x, dtype):
             return x
         xdt = x.dtype if x.dtype in _FLOATS and x.dtype.itemsize <= dtype.itemsize else dtype
-        return np.ascontiguousarray(x, dtype=xdt)
+        return _c_aligned(x, xdt)
 
     @classmethod
     def _chunks(cls, x, dtype):
@@ -181,7 +192,7 @@ class TwoLayerNet:
         if t.ndim == 2 and t.shape == (B, O):
             if t.dtype.kind not in "biuf":
                 raise TypeError("t must hold numbers, got dtype %s" % t.dtype)
-            return np.ascontiguousarray(np.argmax(t, axis=1), dtype=np.intp)
+            return _c_aligned(np.argmax(t, axis=1), np.intp)
         if t.ndim == 1 and t.shape[0] == B:
             if t.dtype.kind not in "iu":
                 raise TypeError("t: class indices must be integers, got dtype %s"
@@ -189,7 +200,7 @@ class TwoLayerNet:
             if check_range and B and (t.min() < 0 or t.max() >= O):
                 raise ValueError("t: class indices must lie in [0, %d), got [%d, %d]"
                                  % (O, t.min(), t.max()))
-            return np.ascontiguousarray(t, dtype=np.intp)
+            return _c_aligned(t, np.intp)
         raise ValueError("t must be one-hot (%d, %d) or class indices (%d,), got shape %s"
                          % (B, O, B, t.shape))
 
@@ -310,7 +321,7 @@ class TwoLayerNet:
         if t.ndim == 2 and t.shape == (B, O):
             if t.dtype.kind not in "biuf":
                 raise TypeError("t must hold numbers, got dtype %s" % t.dtype)
-            t_idx, t_dense = None, np.ascontiguousarray(t, dtype=dtype)
+            t_idx, t_dense = None, _c_aligned(t, dtype)
         else:
             t_idx, t_dense = self._class_indices(t, B, O), None
         grads = {"W2": np.empty_like(W2), "b2": np.empty_like(b2),
@@ -341,7 +352,7 @@ class TwoLayerNet:
         t = self._class_indices(t, x.shape[0], W2.shape[1])
         if x.shape[0] == 0:
             raise ValueError("x must hold at least one row")
-        if x.dtype not in _FLOATS or not x.flags.c_contiguous:
-            x = np.ascontiguousarray(x, dtype=x.dtype if x.dtype in _FLOATS else dtype)
+        if x.dtype not in _FLOATS or not x.flags.c_contiguous or not x.flags.aligned:
+            x = _c_aligned(x, x.dtype if x.dtype in _FLOATS else dtype)
         gW1, gb1, gW2, gb2 = _netgrad.numerical_gradient(x, t, W1, b1, W2, b2)
         return {"W1": gW1, "b1": gb1, "W2": gW2, "b2": gb2}
