@@ -12,6 +12,7 @@ CNET_REQUIRE_OPENMP=1   stop with an error (and the compiler's message) when
                         single-threaded with a warning. CI and
                         tools/sanitize.sh set it.
 CNET_NATIVE=1           add -march=native (local builds only, never for wheels).
+CNET_OPT=-O1            the optimisation flag instead of -O3 (tools/sanitize.sh).
 
 The OpenMP probe compiles and links with the flags the extensions get (CFLAGS,
 CPPFLAGS, LDFLAGS included), so that a build with e.g.
@@ -113,7 +114,8 @@ class BuildExt(build_ext):
             # no -ffast-math: it would break NaN handling and bit-reproducibility.
             # -g0 drops the debug info Python's own CFLAGS ask for: it was two
             # thirds of each module's size in the wheel.
-            opt = ["-O3", "-fno-math-errno", "-Wno-unused-function", "-g0"]
+            opt = [os.environ.get("CNET_OPT", "-O3"), "-fno-math-errno",
+                   "-Wno-unused-function", "-g0"]
             if _env_flag("CNET_NATIVE"):
                 opt.append("-march=native")
 
