@@ -64,7 +64,7 @@ _LAZY = {
 _SUBMODULES = (
     "functions", "gradient", "reference", "optimizer", "two_layer_net", "dataset",
     "layers", "util", "trainer", "multi_layer_net", "multi_layer_net_extend",
-    "ch05_two_layer_net", "cli", "compat", "training",
+    "ch05_two_layer_net", "cli", "compat", "training", "plot",
     "simple_convnet", "deep_convnet", "params_io", "layer_sequence",
 )
 
