@@ -12,6 +12,9 @@
 #include "cnet_common.h"
 #include "im2col.h"
 
+/* Windows of up to this many cells find their cells in a table. */
+#define CNET_POOL_TABLE 64
+
 /* out[oy, ox] = max of the window, argmax[oy, ox] = the window index of its
  * first maximum (a NaN counts as the maximum, as np.argmax and np.max treat
  * it). x: (H, W) plane, row stride xrs, IN. out, argmax: contiguous
