@@ -1,6 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Compiled parameter updates (private; the public API is cnet.optimizer)."""
 cimport numpy as cnp
+from cpython.mem cimport PyMem_Malloc, PyMem_Free
 
 cnp.import_array()
 
@@ -183,3 +184,190 @@ def update(int op, floating[::1] p, const floating[::1] g, floating[::1] s1,
             i0 = b * BLOCK
             cnt = min(BLOCK, n - i0)
             _update_block(op, &p[i0], &g[i0], &s1[i0], &s2[i0], cnt, c0, c1, c2, c3, wide)
+
+
+# --- All keys in one call -----------------------------------------------------
+# The optimizers' usual case (every parameter, its gradient and its state
+# arrays one native float dtype, contiguous in one order, aligned, apart) is
+# recognised here in C for all keys at once, so that a small update does not
+# pay a Python check per key. Anything else returns False before any array is
+# changed, and cnet.optimizer runs its per-key path, which checks and explains.
+
+from cpython.dict cimport PyDict_GetItem, PyDict_Next
+from cpython.ref cimport PyObject
+
+# SGD in update_all: p -= lr * g in the arrays' dtype (lr a Python number).
+SGD_OP = 5
+cdef int OP_SGD = 5
+
+
+cdef bint _fits(object a, int typenum, int ndim, const cnp.npy_intp *dims, bint c_order,
+                bint writeable):
+    """a is an ndarray of typenum, native order, aligned, of the given shape,
+    contiguous in the given order (and writeable when asked)."""
+    if not cnp.PyArray_Check(a):
+        return False
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    if cnp.PyArray_TYPE(arr) != typenum or not cnp.PyArray_ISNOTSWAPPED(arr):
+        return False
+    if not cnp.PyArray_ISALIGNED(arr) or (writeable and not cnp.PyArray_ISWRITEABLE(arr)):
+        return False
+    if cnp.PyArray_NDIM(arr) != ndim:
+        return False
+    cdef const cnp.npy_intp *d = cnp.PyArray_DIMS(arr)
+    cdef int k
+    for k in range(ndim):
+        if d[k] != dims[k]:
+            return False
+    if c_order:
+        return cnp.PyArray_IS_C_CONTIGUOUS(arr)
+    return cnp.PyArray_IS_F_CONTIGUOUS(arr)
+
+
+cdef bint _apart(list arrays):
+    """No two arrays' byte extents meet (they are contiguous: extents are exact)."""
+    cdef Py_ssize_t i, j, m = len(arrays)
+    cdef char *a0
+    cdef char *a1
+    cdef char *b0
+    cdef char *b1
+    for i in range(m):
+        a0 = <char *>cnp.PyArray_DATA(<cnp.ndarray>arrays[i])
+        a1 = a0 + cnp.PyArray_NBYTES(<cnp.ndarray>arrays[i])
+        for j in range(i + 1, m):
+            b0 = <char *>cnp.PyArray_DATA(<cnp.ndarray>arrays[j])
+            b1 = b0 + cnp.PyArray_NBYTES(<cnp.ndarray>arrays[j])
+            if a0 < b1 and b0 < a1:
+                return False
+    return True
+
+
+cdef void _update_flat(int op, bint f64, char *p, const char *g, char *s1, char *s2,
+                       Py_ssize_t n, double c0, double c1, double c2, double c3,
+                       bint wide) noexcept nogil:
+    """The update of one contiguous array of n elements (see update())."""
+    cdef Py_ssize_t nb, b, i0, cnt, one = 1, es = 8 if f64 else 4
+    cdef int nt
+    if op == OP_SGD:
+        # The same kernel as sgd_update on a 1-D walk: the same bits.
+        if f64:
+            sgd_update_pd_gd_md(1, &n, p, &es, g, &es, c0)
+        else:
+            sgd_update_pf_gf_mf(1, &n, p, &es, g, &es, c0)
+        return
+    nt = cnet_threads_for(<size_t>n, CNET_PARALLEL_MIN)
+    if nt <= 1:
+        # Elementwise: one call over the whole array gives the blocks' bits.
+        if f64:
+            _update_block(op, <double *>p, <const double *>g, <double *>s1, <double *>s2,
+                          n, c0, c1, c2, c3, wide)
+        else:
+            _update_block(op, <float *>p, <const float *>g, <float *>s1, <float *>s2,
+                          n, c0, c1, c2, c3, wide)
+        return
+    nb = (n + BLOCK - 1) // BLOCK
+    for b in prange(nb, num_threads=nt, schedule="static"):
+        i0 = b * BLOCK
+        cnt = min(BLOCK, n - i0)
+        if f64:
+            _update_block(op, <double *>p + i0, <const double *>g + i0, <double *>s1 + i0,
+                          <double *>s2 + i0, cnt, c0, c1, c2, c3, wide)
+        else:
+            _update_block(op, <float *>p + i0, <const float *>g + i0, <float *>s1 + i0,
+                          <float *>s2 + i0, cnt, c0, c1, c2, c3, wide)
+
+
+def update_all(int op, object params, object grads, object s1, object s2, double c0,
+               double c1, double c2, double c3, bint wide32):
+    """Update every array of params in place in one call, or return False
+    having changed nothing when some key is outside the usual case.
+
+    op : SGD_OP, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP or ADAM
+    params, grads : dicts of the same keys (float32/float64 arrays)
+    s1, s2 : dicts of state arrays by key (None when the op has no such state)
+    c0..c3 : the scalars as in update() (SGD: c0 is lr), each computed by
+        NumPy in the arrays' dtype, except Adam's lr_t for float32 arrays
+        when wide32 (its step formed in double, as NumPy does)
+    Returns True when every array was updated.
+    """
+    if op < OP_MOMENTUM or op > OP_SGD:
+        raise ValueError("unknown optimizer op %d" % op)
+    if type(params) is not dict or type(grads) is not dict:
+        return False
+    if len(<dict>grads) != len(<dict>params):
+        return False
+    cdef int nstate = 0 if op == OP_SGD else (2 if op == OP_ADAM else 1)
+    if nstate >= 1 and type(s1) is not dict or nstate == 2 and type(s2) is not dict:
+        return False
+    cdef list held = []  # every array, alive for the whole nogil loop
+    cdef list group
+    cdef Py_ssize_t pos = 0, nkeys = len(<dict>params), k = 0, i, n
+    cdef PyObject *key
+    cdef PyObject *val
+    cdef PyObject *item
+    cdef cnp.ndarray p
+    cdef int typenum, ndim
+    cdef bint c_order
+    cdef const cnp.npy_intp *dims
+    while PyDict_Next(params, &pos, &key, &val):
+        if not cnp.PyArray_Check(<object>val):
+            return False
+        p = <cnp.ndarray>val
+        typenum = cnp.PyArray_TYPE(p)
+        if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
+            return False
+        ndim = cnp.PyArray_NDIM(p)
+        dims = cnp.PyArray_DIMS(p)
+        c_order = cnp.PyArray_IS_C_CONTIGUOUS(p)
+        if not _fits(p, typenum, ndim, dims, c_order, True):
+            return False
+        group = [p]
+        item = PyDict_GetItem(grads, <object>key)
+        if item is NULL or not _fits(<object>item, typenum, ndim, dims, c_order, False):
+            return False
+        group.append(<object>item)
+        if nstate >= 1:
+            item = PyDict_GetItem(s1, <object>key)
+            if item is NULL or not _fits(<object>item, typenum, ndim, dims, c_order, True):
+                return False
+            group.append(<object>item)
+        if nstate == 2:
+            item = PyDict_GetItem(s2, <object>key)
+            if item is NULL or not _fits(<object>item, typenum, ndim, dims, c_order, True):
+                return False
+            group.append(<object>item)
+        if not _apart(group):
+            return False
+        held.append(group)
+    # Checked: now the updates, with the GIL released once.
+    cdef Py_ssize_t m = len(held)
+    cdef char **ptr = <char **>PyMem_Malloc(max(m, 1) * 4 * sizeof(char *))
+    cdef Py_ssize_t *sizes = <Py_ssize_t *>PyMem_Malloc(max(m, 1) * sizeof(Py_ssize_t))
+    cdef bint *is64 = <bint *>PyMem_Malloc(max(m, 1) * sizeof(bint))
+    if ptr is NULL or sizes is NULL or is64 is NULL:
+        PyMem_Free(ptr)
+        PyMem_Free(sizes)
+        PyMem_Free(is64)
+        raise MemoryError()
+    try:
+        for i in range(m):
+            group = <list>held[i]
+            p = <cnp.ndarray>group[0]
+            sizes[i] = cnp.PyArray_SIZE(p)
+            is64[i] = cnp.PyArray_TYPE(p) == cnp.NPY_DOUBLE
+            for k in range(4):
+                # Ops without a second state pass the first (or p) twice.
+                ptr[4 * i + k] = <char *>cnp.PyArray_DATA(
+                    <cnp.ndarray>group[min(k, len(group) - 1)])
+        with nogil:
+            for i in range(m):
+                if sizes[i] == 0:
+                    continue
+                _update_flat(op, is64[i], ptr[4 * i], ptr[4 * i + 1], ptr[4 * i + 2],
+                             ptr[4 * i + 3], sizes[i], c0, c1, c2, c3,
+                             wide32 and not is64[i])
+    finally:
+        PyMem_Free(ptr)
+        PyMem_Free(sizes)
+        PyMem_Free(is64)
+    return True

@@ -131,11 +131,17 @@ class _Stateful:
         grads : dict of str to array_like
             The same keys, each of its parameter's shape, IN.
         """
+        scalars = self._fast_scalars()
+        if scalars is not None and _optimizer.update_all(
+                self._op, params, grads, *self._state_dicts(), *scalars):
+            self._advance()
+            return
         for name in self._hyper:
             _check_real(getattr(self, name), name)
         items = self._items(params, grads)
         self._state(params)
-        scalars = self._scalars()
+        scalars = self._scalars() if scalars is None else scalars[:4]
+        self._advance()
         wides = {}  # per dtype: the same scalars for every key
         for key, p, g in items:
             states = [getattr(self, name)[key] for name in self._state_names]
@@ -148,6 +154,23 @@ class _Stateful:
                                   *(float(c) for c in scalars), wide)
             else:
                 self._step(p, g, *states, *scalars)
+
+    def _fast_scalars(self):
+        """The kernel's four scalars and its float32 wide flag when every
+        hyperparameter is a Python float (each then times an array is computed
+        in the array's dtype: update_all applies), else None (nothing consumed)."""
+        for name in self._hyper:
+            if type(getattr(self, name)) is not float:
+                return None
+        return (*self._scalars(), False)
+
+    def _advance(self):
+        """Count the update (Adam's iter), once its arrays are known good."""
+
+    def _state_dicts(self):
+        """The state dicts as update_all takes them (None for a missing one)."""
+        names = self._state_names
+        return (getattr(self, names[0]), getattr(self, names[1]) if len(names) > 1 else None)
 
     def _wide(self, scalars, dtype):
         """False when every scalar times an array of dtype is computed in dtype
@@ -199,8 +222,11 @@ class SGD:
             Same keys; each of its parameter's shape, float32 or float64 (or
             integers, taken as NumPy would), IN.
         """
-        _check_keys(params, grads)
         lr = self.lr
+        if type(lr) is float and _optimizer.update_all(
+                _optimizer.SGD_OP, params, grads, None, None, lr, 0.0, 0.0, 0.0, False):
+            return
+        _check_keys(params, grads)
         _check_real(lr, "lr")
         for key in params.keys():
             p, g = _check_pair(key, params[key], grads[key])
@@ -349,6 +375,11 @@ class RMSprop(_Stateful):
         p -= lr * g / (np.sqrt(h) + eps)
 
 
+# Whether NumPy computes a NumPy float64 times a float32 array in float64
+# (NumPy 2) or in float32 (NumPy 1's value-based casting): Adam's lr_t * m.
+_WIDE32 = (np.float64(0.5) * np.ones(1, np.float32)).dtype == np.float64
+
+
 class Adam(_Stateful):
     """Adam (http://arxiv.org/abs/1412.6980v8) in the book's form.
 
@@ -383,11 +414,21 @@ class Adam(_Stateful):
         self.v = None
 
     def _scalars(self):
-        self.iter += 1
+        # The scalars of update number iter + 1 (_advance counts it).
+        it = self.iter + 1
         # np.sqrt, as the book: lr_t is a NumPy float64 and takes part in the
         # dtype NumPy picks for lr_t * m.
-        lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
+        lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** it) / (1.0 - self.beta1 ** it)
         return 1 - self.beta1, 1 - self.beta2, lr_t, EPS
+
+    def _fast_scalars(self):
+        # lr_t is a NumPy float64: float32 arrays take their step in the
+        # dtype NumPy picks for it (double on NumPy 2).
+        scalars = _Stateful._fast_scalars(self)
+        return None if scalars is None else (*scalars[:4], _WIDE32)
+
+    def _advance(self):
+        self.iter += 1
 
     def _wide(self, scalars, dtype):
         # lr_t * m may be computed wider than the arrays (NumPy 2 takes a

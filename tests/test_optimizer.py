@@ -286,3 +286,38 @@ def test_sgd_on_unaligned_arrays():
         assert not pu.flags.aligned and not gu.flags.aligned
         SGD(0.1).update({"k": pu}, {"k": gu})
         np.testing.assert_array_equal(pu, want)
+
+
+@pytest.mark.parametrize("name", ["SGD"] + NAMES)
+def test_all_keys_call_and_per_key_path_agree(name):
+    """The one compiled call over all keys (usual case) and the per-key path
+    (taken when a NumPy scalar hyperparameter or an F-ordered state forces it)
+    give the same bits; the all-keys call declines, changing nothing, when any
+    key is outside its case; Adam counts a refused update not at all."""
+    from cnet import _optimizer
+    rng = np.random.default_rng(3)
+    start = {"W": rng.normal(size=(40, 30)), "b": rng.normal(size=30)}
+    grads = {k: rng.normal(size=v.shape) for k, v in start.items()}
+    fast, slow = {k: v.copy() for k, v in start.items()}, {k: v.copy() for k, v in start.items()}
+    o_fast, o_slow = getattr(O, name)(), getattr(O, name)()
+    o_slow.lr = np.float64(o_slow.lr)  # a NumPy scalar: the per-key path
+    for _ in range(3):
+        o_fast.update(fast, grads)
+        o_slow.update(slow, grads)
+    for k in start:
+        assert_bits(fast[k], slow[k])
+    before = {k: v.copy() for k, v in fast.items()}
+    odd = dict(grads, b=grads["b"][::-1])  # reversed strides: not the usual case
+    op = _optimizer.SGD_OP if name == "SGD" else o_fast._op
+    states = (None, None) if name == "SGD" else o_fast._state_dicts()
+    assert _optimizer.update_all(op, {k: v.copy() for k, v in fast.items()}, grads, *states,
+                                 0.1, 0.1, 0.1, 1e-7, False)  # the usual case runs
+    assert not _optimizer.update_all(op, fast, odd, *states, 0.1, 0.1, 0.1, 1e-7, False)
+    assert not _optimizer.update_all(op, fast, {"W": grads["W"]}, *states, 0.1, 0.1, 0.1,
+                                     1e-7, False)
+    for k in fast:
+        assert_bits(fast[k], before[k])
+    if name == "Adam":
+        with pytest.raises(ValueError, match="grads"):
+            o_fast.update(fast, dict(grads, b=np.ones(3)))
+        assert o_fast.iter == 3
