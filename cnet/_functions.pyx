@@ -725,7 +725,11 @@ def class_labels(y2, t, func):
                             % (func, t.dtype))
         if t.dtype.kind == "f" and t.dtype.itemsize == 2:
             t = t.astype(np.float32)  # exact; the label kernels have no half loop
-    elif t.shape == (N,) or (N == 1 and t.ndim == 0):
+    elif t.shape in ((N,), (N, 1)) or (N == 1 and t.ndim == 0):
+        # A column of N indices ((N, 1), as ch07/gradient_check.py passes) is
+        # read as the N labels it holds: the book's indexing broadcasts it,
+        # which for N = 1 is the same and for N > 1 mixes every row's label
+        # with every other row.
         t = t.reshape(N)
         onehot = False
         if t.dtype.kind not in "iu":

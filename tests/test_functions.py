@@ -409,7 +409,7 @@ def test_cross_entropy_validates_labels():
         with pytest.raises(ValueError, match="neither as one-hot"):
             func(y, np.zeros((12,)))  # y's size, not its shape
         with pytest.raises(ValueError, match="neither as one-hot"):
-            func(y, np.zeros((4, 1), dtype=int))
+            func(y, np.zeros((4, 2), dtype=int))  # (4, 1) is a column of labels
         with pytest.raises(TypeError, match="index labels t must be integers"):
             func(y, np.array([0.0, 1.0, 2.0, 0.0]))
         with pytest.raises(TypeError, match="index labels t must be integers"):
@@ -591,3 +591,23 @@ def test_empty_views_match_reference(view):
         assert_close(getattr(F, name)(x), _reference(getattr(R, name), x))
     if x.shape[-1]:
         assert_close(F.softmax(x), _reference(R.softmax, x))
+
+
+def test_labels_in_a_column_are_the_labels():
+    """ch07/gradient_check.py passes t of shape (1, 1): the book's indexing
+    reads it as the one label it holds (same value, bit for bit). A column of
+    N > 1 labels is read as those N labels (the book's broadcast would mix
+    every row with every label); SoftmaxWithLoss takes the same."""
+    from cnet import reference
+    from cnet.layers import SoftmaxWithLoss
+    rng = np.random.default_rng(7)
+    y1 = rng.random((1, 10))
+    t1 = np.array([[3]])
+    assert cnet.functions.cross_entropy_error(y1, t1) == reference.cross_entropy_error(y1, t1)
+    y = rng.random((5, 10))
+    t = rng.integers(0, 10, 5)
+    assert cnet.functions.cross_entropy_error(y, t[:, None]) == \
+        cnet.functions.cross_entropy_error(y, t)
+    layer, flat = SoftmaxWithLoss(), SoftmaxWithLoss()
+    assert layer.forward(y, t[:, None]) == flat.forward(y, t)
+    np.testing.assert_array_equal(layer.backward(), flat.backward())

@@ -300,9 +300,9 @@ from cnet.two_layer_net import TwoLayerNet
 
 np.random.seed(0)
 net = TwoLayerNet(784, 800, 10)
-x = np.random.rand(2000, 784).astype(np.float32)
+x = np.random.rand(8000, 784).astype(np.float32)
 x[x < 0.8] = 0
-t = np.random.randint(0, 10, 2000)
+t = np.random.randint(0, 10, 8000)
 before = {k: v.copy() for k, v in net.params.items()}
 x_before = x.copy()
 print("ready", flush=True)
@@ -318,17 +318,20 @@ except KeyboardInterrupt:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child: POSIX")
 def test_numerical_gradient_answers_ctrl_c(tmp_path):
-    """The whole numerical gradient at 784-800-10 with 2,000 rows (about 4 s
-    here) was one C call: KeyboardInterrupt came 3.5 s after SIGINT. It now
-    comes after the chunk in progress. The bound asserted is loose (1 s, a
-    busy CI machine) against the seconds the uninterrupted call takes; the
-    latency measured is in RELIABILITY.md. The parameters and x are
+    """The whole numerical gradient at 784-800-10 with 2,000 rows was one C
+    call: KeyboardInterrupt came 3.5 s after SIGINT. With 8,000 rows (3.6 s
+    uninterrupted on a quiet 2-core machine, so the signal at 0.3 s lands
+    well inside the call even there) it now
+    comes after the chunk in progress. The bound asserted is loose (2 s, for
+    a busy or sanitizer-instrumented machine), below the 3 s and more that
+    the rest of the uninterrupted call takes; the latency measured is in
+    RELIABILITY.md. The parameters and x are
     unchanged."""
     proc = subprocess.Popen([sys.executable, "-c", NUMGRAD_CHILD], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=str(tmp_path))
     try:
         assert proc.stdout.readline().strip() == "ready"
-        time.sleep(0.8)  # well inside the call
+        time.sleep(0.3)  # well inside the call
         proc.send_signal(signal.SIGINT)
         sent = time.perf_counter()
         first = proc.stdout.readline().strip()
@@ -337,5 +340,5 @@ def test_numerical_gradient_answers_ctrl_c(tmp_path):
     finally:
         proc.kill()
     assert first == "interrupted", (first, out, err[-2000:])
-    assert late < 1.0, late
+    assert late < 2.0, late
     assert out.split() == ["True", "True"]
