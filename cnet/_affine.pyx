@@ -16,10 +16,11 @@ from cnet._config cimport cnet_threads_for
 
 cnp.import_array()
 
+cdef extern from "nonfinite.h" nogil:
+    int cnet_any_nonfinite_f64(size_t n, const double *v)
+    int cnet_any_nonfinite_f32(size_t n, const float *v)
+
 cdef extern from "affine.h" nogil:
-    int affine_finite_xf_wd(const double *a, Py_ssize_t n)
-    int affine_finite_xd_wd(const double *a, Py_ssize_t n)
-    int affine_finite_xf_wf(const float *a, Py_ssize_t n)
     void affine_forward_rows_xf_wd(const float *x, Py_ssize_t xs, const double *W,
                                    const double *b, double *out, Py_ssize_t r0,
                                    Py_ssize_t r1, Py_ssize_t I, Py_ssize_t O, int skip_zeros,
@@ -61,9 +62,9 @@ def finite(const wfloat[::1] a):
     cdef bint ok
     with nogil:
         if wfloat is double:
-            ok = affine_finite_xd_wd(&a[0], a.shape[0]) if a.shape[0] else True
+            ok = not cnet_any_nonfinite_f64(a.shape[0], &a[0]) if a.shape[0] else True
         else:
-            ok = affine_finite_xf_wf(&a[0], a.shape[0]) if a.shape[0] else True
+            ok = not cnet_any_nonfinite_f32(a.shape[0], &a[0]) if a.shape[0] else True
     return ok
 
 

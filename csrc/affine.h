@@ -12,7 +12,6 @@
 #include <stddef.h>
 
 #define CNET_AFFINE_DECLARE(XT, WT, SUF)                                                   \
-    int affine_finite_##SUF(const WT *a, ptrdiff_t n);                                     \
     void affine_forward_rows_##SUF(const XT *x, ptrdiff_t xs, const WT *W, const WT *b,   \
                                    WT *out, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t NI,      \
                                    ptrdiff_t NO, int skip_zeros, int relu, int *idx,       \

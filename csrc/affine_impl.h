@@ -2,18 +2,6 @@
  * defines XT, WT and AF(name) (appends the pair's suffix). Letters NB, NI, NO as
  * in affine.h (NB, NI, NO). Strides are in elements. */
 
-/* 1 when all n entries of a are finite (IN), else 0. The sparse paths below
- * leave out products 0 * w, which are NaN for a non-finite w: callers use
- * them only when this holds. */
-CNET_DISPATCH int AF(finite)(const WT *a, ptrdiff_t n)
-{
-    int bad = 0;
-    ptrdiff_t i;
-    for (i = 0; i < n; i++)
-        bad |= (a[i] - a[i]) != 0; /* NaN for inf and NaN, else 0 */
-    return !bad;
-}
-
 /* Inputs tested together for being all zero before the row's list is made. */
 #ifndef AF_SCAN
 #define AF_SCAN 16

@@ -19,6 +19,7 @@
 #include "cnet_common.h"
 #include "config.h" /* cnet_thread_num */
 #include "functions.h" /* cnet_exp_inline_f32/f64 */
+#include "nonfinite.h"
 #include "two_layer.h"
 
 /* Vectors that may sit at any element boundary: the register tiles of the
@@ -254,7 +255,7 @@ static ptrdiff_t tl_nonzero_index_f64(ptrdiff_t I, const double *x, int32_t *idx
 /* tl_nonzero_index_*'s lists with every column listed, zeros too: the lists
  * of rows whose products with zero inputs must be kept, because a zero input
  * times an inf or NaN weight (or dz1) is NaN in the book's dense products.
- * Taken only when tl_any_nonfinite_* finds such a value. */
+ * Taken only when cnet_any_nonfinite_* (nonfinite.h) finds such a value. */
 static ptrdiff_t tl_all_index_f32(ptrdiff_t I, const float *x, int32_t *idx, float *val,
                                   int32_t *starts)
 {
@@ -281,42 +282,9 @@ static ptrdiff_t tl_all_index_f64(ptrdiff_t I, const double *x, int32_t *idx, do
     return I;
 }
 
-/* 1 when any of v[0..n) is inf or NaN, else 0: v * 0 is 0 for every finite
- * v and NaN otherwise, summed in 8 independent lanes that the compiler
- * vectorises (one lane's chain of adds would run at the latency of an add).
- * W1 is checked so once per call, in blocks of TL_CHECK values shared by the
- * threads. */
+/* W1 is checked for inf and NaN (nonfinite.h) once per call, in blocks of
+ * TL_CHECK values shared by the threads. */
 #define TL_CHECK 4096
-
-static int tl_any_nonfinite_f32(size_t n, const float *v)
-{
-    float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t k;
-    int l;
-    for (k = 0; k + 8 <= n; k += 8)
-        for (l = 0; l < 8; l++)
-            lane[l] += v[k + l] * 0.0f;
-    for (; k < n; k++)
-        lane[0] += v[k] * 0.0f;
-    for (l = 1; l < 8; l++)
-        lane[0] += lane[l];
-    return lane[0] != lane[0];
-}
-
-static int tl_any_nonfinite_f64(size_t n, const double *v)
-{
-    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t k;
-    int l;
-    for (k = 0; k + 8 <= n; k += 8)
-        for (l = 0; l < 8; l++)
-            lane[l] += v[k + l] * 0.0;
-    for (; k < n; k++)
-        lane[0] += v[k] * 0.0;
-    for (l = 1; l < 8; l++)
-        lane[0] += lane[l];
-    return lane[0] != lane[0];
-}
 
 /* --- scratch memory ----------------------------------------------------------
  * Each kernel takes its scratch as one block from the caller, who keeps it
@@ -361,7 +329,7 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #define TL(name) tl_##name##_xf_wf
 #define TL_NZ tl_nonzero_index_f32
 #define TL_ALL tl_all_index_f32
-#define TL_NONFINITE tl_any_nonfinite_f32
+#define TL_NONFINITE cnet_any_nonfinite_f32
 #define TL_EXP cnet_exp_inline_f32
 #define TL_LOG logf
 #ifdef TL_HAVE_VEC
@@ -385,7 +353,7 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #define TL(name) tl_##name##_xf_wd
 #define TL_NZ tl_nonzero_index_f32
 #define TL_ALL tl_all_index_f32
-#define TL_NONFINITE tl_any_nonfinite_f64
+#define TL_NONFINITE cnet_any_nonfinite_f64
 #define TL_EXP cnet_exp_inline_f64
 #define TL_LOG log
 #ifdef TL_HAVE_VEC
@@ -409,7 +377,7 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #define TL(name) tl_##name##_xd_wd
 #define TL_NZ tl_nonzero_index_f64
 #define TL_ALL tl_all_index_f64
-#define TL_NONFINITE tl_any_nonfinite_f64
+#define TL_NONFINITE cnet_any_nonfinite_f64
 #define TL_EXP cnet_exp_inline_f64
 #define TL_LOG log
 #ifdef TL_HAVE_VEC

@@ -2,7 +2,7 @@
  *
  * The includer defines XT (input element type), WT (weight and compute type),
  * TL(name) (appends the pair's suffix), TL_NZ (tl_nonzero_index_* for XT),
- * TL_ALL (tl_all_index_* for XT), TL_NONFINITE (tl_any_nonfinite_* for WT),
+ * TL_ALL (tl_all_index_* for XT), TL_NONFINITE (cnet_any_nonfinite_* of nonfinite.h for WT),
  * TL_EXP (the inline exp of functions.h for WT), TL_LOG (libm's log for WT),
  * and where the compiler has vector types TL_VEC (a 32-byte vector of WT that
  * may be unaligned) and TL_VL (its number of lanes).
