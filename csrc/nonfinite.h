@@ -7,7 +7,7 @@
 #ifndef CNET_NONFINITE_H
 #define CNET_NONFINITE_H
 
-#include <stddef.h>
+#include "cnet_common.h" /* CNET_INLINE */
 
 #define CNET_TEMPLATE "nonfinite_impl.h"
 #include "float_kinds.h"

@@ -2,7 +2,7 @@
  * for every finite v and NaN otherwise; the products are summed in 8
  * independent lanes that the compiler vectorises (one lane's chain of adds
  * would run at the latency of an add). */
-static inline int CNET_SFX(cnet_any_nonfinite)(size_t n, const CNET_T *v)
+CNET_INLINE int CNET_SFX(cnet_any_nonfinite)(size_t n, const CNET_T *v)
 {
     CNET_T lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     size_t k;
