@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -169,3 +170,31 @@ def test_layer_workloads_run_and_report(no_full_mnist, tmp_path):
     assert {r["case"] for r in rows if r["workload"] == "optimizer_update"} == {
         "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"}
     assert all(r["seconds"] > 0 for r in rows)
+
+
+def test_alternate_takes_turns_rests_and_divides_by_iterations():
+    from cnet.benchmark import timing
+    calls = []
+
+    def one():
+        calls.append("one")
+
+    inside = []
+
+    def block():
+        calls.append("block")
+        t = time.perf_counter()
+        time.sleep(0.02)
+        inside.append(time.perf_counter() - t)
+        return 4  # four iterations in one call
+
+    t0 = time.perf_counter()
+    got = timing.alternate({"one": one, "block": block}, rounds=3, warmup=1, settle=0.01)
+    elapsed = time.perf_counter() - t0
+    assert calls == ["one", "block"] * 4  # warm-up round, then three in turn
+    assert elapsed >= 6 * 0.01  # a rest before each of the six timed calls
+    wall, cpu = got["block"]
+    # Per iteration: a quarter of the call, as timed inside it.
+    assert 0.9 * min(inside[1:]) / 4 <= wall <= 1.1 * max(inside[1:]) / 4 + 1e-3
+    assert 0 <= cpu < wall  # sleeping costs no CPU time
+    assert set(got) == {"one", "block"}

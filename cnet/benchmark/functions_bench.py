@@ -8,10 +8,9 @@ are reported. cnet, torch, the copy and the reference are called in
 alternating rounds in this one process, so a burst of load on a shared
 machine hits them all; medians over the rounds.
 """
-import statistics
-import time
-
 import numpy as np
+
+from .timing import alternate
 
 NAMES = ("sigmoid", "sigmoid_grad", "relu", "relu_grad", "softmax",
          "cross_entropy_error", "softmax_loss", "sum_squared_error")
@@ -75,17 +74,9 @@ def _copy_fn(nbytes, torch):
     return lambda: np.copyto(dst, src)
 
 
-def _alternate(fns, rounds):
-    """Median seconds of each of fns, called in turn for rounds rounds."""
-    times = [[] for _ in fns]
-    for fn in fns:
-        fn()  # warm-up: page faults, thread team
-    for _ in range(rounds):
-        for fn, ts in zip(fns, times):
-            t0 = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t0)
-    return [statistics.median(ts) for ts in times]
+# PyTorch's pool spins for about 10 ms after a call (OpenBLAS, 0.1 s, is not
+# used here): the rest before each timed call.
+SETTLE_SECONDS = 0.015
 
 
 def run(torch=None, dtypes=("float64", "float32"), names=NAMES, rounds=21,
@@ -112,9 +103,10 @@ def run(torch=None, dtypes=("float64", "float32"), names=NAMES, rounds=21,
             impls.append(("copy", _copy_fn(nbytes, torch)))
             if reference:
                 impls.append(("reference", lambda: getattr(R, name)(*args)))
-            secs = _alternate([fn for _, fn in impls], rounds)
-            copy_s = secs[[i for i, _ in impls].index("copy")]
-            for (impl, _), s in zip(impls, secs):
+            times = alternate(dict(impls), rounds, settle=SETTLE_SECONDS)
+            secs = {impl: wall for impl, (wall, _) in times.items()}
+            copy_s = secs["copy"]
+            for impl, s in secs.items():
                 rows.append({"workload": "functions", "case": "%s %s %s" % (name, dtype, label),
                              "impl": impl, "seconds": s, "bytes": nbytes,
                              "gbps": nbytes / s / 1e9, "copy_gbps": nbytes / copy_s / 1e9,
