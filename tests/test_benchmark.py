@@ -198,3 +198,31 @@ def test_alternate_takes_turns_rests_and_divides_by_iterations():
     assert 0.9 * min(inside[1:]) / 4 <= wall <= 1.1 * max(inside[1:]) / 4 + 1e-3
     assert 0 <= cpu < wall  # sleeping costs no CPU time
     assert set(got) == {"one", "block"}
+
+
+def test_headline_reads_the_layer_conv_and_functions_targets():
+    rows = [
+        {"workload": "functions", "case": "relu float64 x", "impl": "cnet", "seconds": 1.0},
+        {"workload": "functions", "case": "relu float64 x", "impl": "torch", "seconds": 3.0},
+        {"workload": "functions", "case": "softmax float32 x", "impl": "cnet", "seconds": 2.0},
+        {"workload": "functions", "case": "softmax float32 x", "impl": "torch", "seconds": 1.0},
+        {"workload": "ch05_recipe", "case": "10,000 iterations", "impl": "reference", "seconds": 10.0},
+        {"workload": "ch05_recipe", "case": "10,000 iterations", "impl": "cnet float64", "seconds": 2.0},
+        {"workload": "conv_train_step", "case": "deep, batch 100", "impl": "reference", "seconds": 0.7},
+        {"workload": "conv_train_step", "case": "deep, batch 100", "impl": "cnet float64", "seconds": 0.07},
+        {"workload": "optimizer_update", "case": "SGD", "impl": "reference", "seconds": 2.0},
+        {"workload": "optimizer_update", "case": "SGD", "impl": "cnet float64", "seconds": 1.0},
+        {"workload": "optimizer_update", "case": "Adam", "impl": "reference", "seconds": 6.0},
+        {"workload": "optimizer_update", "case": "Adam", "impl": "cnet float64", "seconds": 1.0},
+    ]
+    head = headline(rows)
+    assert head["functions_min_torch"] == 0.5  # the slowest kernel, not the mean
+    assert head["ch05_ratio_ref"] == 5.0 and head["ch05_ratio_torch"] is None
+    assert abs(head["deep_ratio_ref"] - 10.0) < 1e-12 and head["simple_ratio_ref"] is None
+    assert head["optimizer_min_ref"] == 2.0
+    text = to_markdown({"rows": rows, "command": "cnet bench", "quick": True, "data": "x",
+                        "machine": {"date": "d", "cpu": "c", "cpu_count": 2, "platform": "p",
+                                    "cnet": "0", "compiler": "gcc", "openmp": True,
+                                    "num_threads": 2, "numpy": "2", "torch": None}})
+    assert "| ch05 recipe vs reference | 5.0x | >= 4x | met |" in text
+    assert "| cnet.functions: the slowest kernel's torch / cnet (2 threads) | 0.5x | >= 1x | NOT met |" in text

@@ -13,6 +13,23 @@ TARGETS = (
     ("predict over the test set vs reference", "predict_ratio", 2.0, 2.0, "x"),
     ("peak memory of the backprop recipe, reference / cnet", "memory_ratio", 2.0, 2.0, "x"),
     ("numerical-gradient step, 2 threads vs 1", "thread_ratio", 1.6, 1.6, "x"),
+    ("cnet.functions: the slowest kernel's torch / cnet (2 threads)", "functions_min_torch",
+     1.0, 1.0, "x"),
+    ("ch05 recipe vs reference", "ch05_ratio_ref", 4.0, 4.0, "x"),
+    ("ch05 recipe (cnet float64) vs torch float32", "ch05_ratio_torch", 1.5, 1.5, "x"),
+    ("ch06 optimizer comparison vs reference", "ch06_ratio_ref", 4.0, 4.0, "x"),
+    ("MultiLayerNetExtend under Trainer vs reference", "extend_ratio_ref", 3.0, 3.0, "x"),
+    ("optimizer update: the slowest of six vs reference", "optimizer_min_ref", 1.0, 1.0, "x"),
+    ("optimizer update: the slowest of six vs torch.optim", "optimizer_min_torch", 1.0, 1.0, "x"),
+    ("SimpleConvNet train step (float64) vs reference", "simple_ratio_ref", 8.0, 8.0, "x"),
+    ("SimpleConvNet train step (float64) vs torch float64", "simple_ratio_torch64", 1.0, 1.0, "x"),
+    ("SimpleConvNet train step (float64) vs torch float32 (goal)", "simple_ratio_torch32",
+     1.0, 1.0, "x"),
+    ("DeepConvNet train step (float64) vs reference", "deep_ratio_ref", 10.0, 10.0, "x"),
+    ("DeepConvNet train step (float64) vs torch float64", "deep_ratio_torch64", 1.0, 1.0, "x"),
+    ("DeepConvNet train step (float64) vs torch float32 (goal)", "deep_ratio_torch32",
+     1.0, 1.0, "x"),
+    ("ch07 train_convnet recipe (20 epochs), wall time", "conv_recipe_s", 300.0, 300.0, "s"),
 )
 
 
@@ -21,6 +38,24 @@ def _find(rows, workload, impl, case=None):
         if r["workload"] == workload and r["impl"] == impl and (case is None or r["case"] == case):
             return r
     return None
+
+
+def _min_ratio(rows, workload, slow_impl, fast_impl):
+    """The smallest slow_impl / fast_impl time ratio over the workload's cases
+    that have both (None if none has)."""
+    ratios = []
+    for r in rows:
+        if r["workload"] == workload and r["impl"] == fast_impl and r["seconds"]:
+            other = _find(rows, workload, slow_impl, r["case"])
+            if other is not None:
+                ratios.append(other["seconds"] / r["seconds"])
+    return min(ratios) if ratios else None
+
+
+def _case_prefix(rows, workload, impl, prefix):
+    """The first row of workload and impl whose case starts with prefix."""
+    return next((r for r in rows if r["workload"] == workload and r["impl"] == impl
+                 and r["case"].startswith(prefix)), None)
 
 
 def headline(rows):
@@ -43,6 +78,25 @@ def headline(rows):
                                 _find(rows, "recipe_backprop", "cnet float64"), "peak_rss_mb")
     out["thread_ratio"] = ratio(_find(rows, "numgrad_step", "cnet 1 thread"),
                                 _find(rows, "numgrad_step", "cnet 2 threads"))
+    out["functions_min_torch"] = _min_ratio(rows, "functions", "torch", "cnet")
+    for key, workload, case, other in (
+            ("ch05_ratio_ref", "ch05_recipe", "10,000 iterations", "reference"),
+            ("ch05_ratio_torch", "ch05_recipe", "10,000 iterations", "torch float32"),
+            ("ch06_ratio_ref", "ch06_optimizer_compare", "2,000 iterations", "reference"),
+            ("extend_ratio_ref", "extend_trainer", "one train_step", "reference"),
+            ("simple_ratio_ref", "conv_train_step", "simple", "reference"),
+            ("simple_ratio_torch64", "conv_train_step", "simple", "torch float64"),
+            ("simple_ratio_torch32", "conv_train_step", "simple", "torch float32"),
+            ("deep_ratio_ref", "conv_train_step", "deep", "reference"),
+            ("deep_ratio_torch64", "conv_train_step", "deep", "torch float64"),
+            ("deep_ratio_torch32", "conv_train_step", "deep", "torch float32")):
+        out[key] = ratio(_case_prefix(rows, workload, other, case),
+                         _case_prefix(rows, workload, "cnet float64", case))
+    out["optimizer_min_ref"] = _min_ratio(rows, "optimizer_update", "reference", "cnet float64")
+    out["optimizer_min_torch"] = _min_ratio(rows, "optimizer_update", "torch.optim float64",
+                                            "cnet float64")
+    r = _case_prefix(rows, "conv_recipe", "cnet float64", "")
+    out["conv_recipe_s"] = None if r is None else r["seconds"]
     return out
 
 
