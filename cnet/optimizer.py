@@ -10,6 +10,11 @@ overlapping arrays, NumPy scalars that widen the arithmetic) runs the book's
 NumPy lines themselves, on the state arrays in place. The state (``v``, ``h``,
 ``m``) has the parameter's dtype and layout and is created on the first update.
 
+A parameter that is a plain number (a Python or NumPy scalar, as in the
+book's ch06/optimizer_compare_naive.py, which optimizes ``{'x': -7.0, 'y':
+2.0}``) cannot change in place: as in the book, its dict entry is replaced by
+the updated number (a NumPy float64), and its state is a 0-d array.
+
 ``from cnet.optimizer import *`` also gives ``np``, as the book's module does
 (ch06/optimizer_compare_mnist.py uses ``np`` from that star import alone).
 """
@@ -42,10 +47,29 @@ def _check_real(value, name):
         raise TypeError("%s must be a real number, got %s" % (name, type(value).__name__))
 
 
+def _is_number(p):
+    """True for a real Python or NumPy scalar (not a bool, not an array)."""
+    return (isinstance(p, (int, float, np.integer, np.floating))
+            and not isinstance(p, (bool, np.bool_)))
+
+
+def _check_number_pair(key, p, g):
+    """(p, g) of a plain-number parameter as 0-d float arrays (the
+    parameter's own float type, float64 for an integer), g checked."""
+    g = np.asarray(g)
+    if g.shape != ():
+        raise ValueError("grads[%r] has shape %s, params[%r] is a number"
+                         % (key, g.shape, key))
+    if g.dtype.kind not in "biuf":
+        raise TypeError("grads[%r] must be a real number, got dtype %s" % (key, g.dtype))
+    p = np.array(p, dtype=p.dtype if isinstance(p, np.floating) else np.float64)
+    return p, g
+
+
 def _check_pair(key, p, g):
     """(p, g) checked: p a writeable float32/float64 ndarray, g of p's shape."""
     if not isinstance(p, np.ndarray):
-        raise TypeError("params[%r] must be a NumPy array to update in place, "
+        raise TypeError("params[%r] must be a NumPy array or a number, "
                         "got %s" % (key, type(p).__name__))
     if p.dtype not in _FLOATS:
         raise TypeError("params[%r] must be float32 or float64, got %s" % (key, p.dtype))
@@ -145,6 +169,14 @@ class _Stateful:
         wides = {}  # per dtype: the same scalars for every key
         for key, p, g in items:
             states = [getattr(self, name)[key] for name in self._state_names]
+            if p.ndim == 0 and not isinstance(params[key], np.ndarray):
+                # A number: the book's lines on 0-d copies, the entry replaced.
+                states = [np.array(st) for st in states]
+                self._step(p, g, *states, *scalars)
+                params[key] = p[()]
+                for name, st in zip(self._state_names, states):
+                    getattr(self, name)[key] = st
+                continue
             flats = _flat_views(p, g, states)
             if p.dtype not in wides:
                 wides[p.dtype] = self._wide(scalars, p.dtype)
@@ -193,7 +225,8 @@ class _Stateful:
         _check_keys(params, grads)
         items = []
         for key in params.keys():
-            p, g = _check_pair(key, params[key], grads[key])
+            check = _check_number_pair if _is_number(params[key]) else _check_pair
+            p, g = check(key, params[key], grads[key])
             items.append((key, p, g))
         return items
 
@@ -229,6 +262,10 @@ class SGD:
         _check_keys(params, grads)
         _check_real(lr, "lr")
         for key in params.keys():
+            if _is_number(params[key]):
+                _check_number_pair(key, params[key], grads[key])
+                params[key] = params[key] - lr * grads[key]  # the book's line
+                continue
             p, g = _check_pair(key, params[key], grads[key])
             step = _step_dtype(lr, g)
             if step not in _FLOATS:

@@ -117,7 +117,7 @@ def test_bad_arguments_raise_clear_errors():
         SGD().update(p, {"W": np.zeros(4), "b": np.zeros(2)})
     with pytest.raises(TypeError, match=r"params\['W'\] must be float32 or float64"):
         SGD().update({"W": np.zeros(3, dtype=int)}, {"W": np.zeros(3)})
-    with pytest.raises(TypeError, match=r"params\['W'\] must be a NumPy array"):
+    with pytest.raises(TypeError, match=r"params\['W'\] must be a NumPy array or a number"):
         SGD().update({"W": [0.0, 1.0]}, {"W": np.zeros(2)})
     ro = np.zeros(3)
     ro.flags.writeable = False
@@ -321,3 +321,26 @@ def test_all_keys_call_and_per_key_path_agree(name):
         with pytest.raises(ValueError, match="grads"):
             o_fast.update(fast, dict(grads, b=np.ones(3)))
         assert o_fast.iter == 3
+
+
+@pytest.mark.parametrize("name", ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"])
+def test_number_parameters_follow_the_book(name):
+    """ch06/optimizer_compare_naive.py optimizes a dict of two Python floats:
+    the book's augmented assignments replace each entry by the new number.
+    cnet runs the same lines on the same float64 numbers: bit for bit."""
+    import cnet.optimizer as O
+
+    def df(x, y):
+        return x / 10.0, 2.0 * y
+
+    ours, book = getattr(O, name)(), getattr(reference, name)()
+    p_ours, p_book = {"x": -7.0, "y": 2.0}, {"x": -7.0, "y": 2.0}
+    for _ in range(30):
+        ours.update(p_ours, dict(zip("xy", df(p_ours["x"], p_ours["y"]))))
+        book.update(p_book, dict(zip("xy", df(p_book["x"], p_book["y"]))))
+    assert p_ours == p_book
+    assert all(isinstance(v, float) for v in p_ours.values())
+    with pytest.raises(ValueError, match=r"grads\['x'\] has shape \(2,\), params\['x'\] is a number"):
+        getattr(O, name)().update({"x": 1.0}, {"x": np.zeros(2)})
+    with pytest.raises(TypeError, match=r"params\['x'\] must be a NumPy array or a number"):
+        getattr(O, name)().update({"x": "1.0"}, {"x": 0.5})
