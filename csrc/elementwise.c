@@ -8,19 +8,14 @@
  * The book's formulas, one scalar function each; the contiguous and strided
  * loops below apply the same function to each element. */
 
-CNET_INLINE double sigmoid_f64(double x) { return 1.0 / (1.0 + cnet_exp_inline_f64(-x)); }
-CNET_INLINE float sigmoid_f32(float x) { return 1.0f / (1.0f + cnet_exp_inline_f32(-x)); }
-
 CNET_INLINE double sigmoid_grad_f64(double x)
 {
-    double s = sigmoid_f64(x);
-    return (1.0 - s) * s;
+    return cnet_sigmoid_grad_y_f64(cnet_sigmoid_f64(x));
 }
 
 CNET_INLINE float sigmoid_grad_f32(float x)
 {
-    float s = sigmoid_f32(x);
-    return (1.0f - s) * s;
+    return cnet_sigmoid_grad_y_f32(cnet_sigmoid_f32(x));
 }
 
 /* np.maximum(0, x) returns x for -0.0 and NaN: only x < 0 becomes 0. */
@@ -45,7 +40,7 @@ CNET_DISPATCH
 void cnet_unary_f64(int op, const double *x, ptrdiff_t xs, double *y, ptrdiff_t ys, size_t n)
 {
     switch (op) {
-    case CNET_SIGMOID: CNET_UNARY_LOOP(sigmoid_f64); break;
+    case CNET_SIGMOID: CNET_UNARY_LOOP(cnet_sigmoid_f64); break;
     case CNET_SIGMOID_GRAD: CNET_UNARY_LOOP(sigmoid_grad_f64); break;
     case CNET_RELU: CNET_UNARY_LOOP(relu_f64); break;
     case CNET_RELU_GRAD: CNET_UNARY_LOOP(relu_grad_f64); break;
@@ -57,7 +52,7 @@ CNET_DISPATCH
 void cnet_unary_f32(int op, const float *x, ptrdiff_t xs, float *y, ptrdiff_t ys, size_t n)
 {
     switch (op) {
-    case CNET_SIGMOID: CNET_UNARY_LOOP(sigmoid_f32); break;
+    case CNET_SIGMOID: CNET_UNARY_LOOP(cnet_sigmoid_f32); break;
     case CNET_SIGMOID_GRAD: CNET_UNARY_LOOP(sigmoid_grad_f32); break;
     case CNET_RELU: CNET_UNARY_LOOP(relu_f32); break;
     case CNET_RELU_GRAD: CNET_UNARY_LOOP(relu_grad_f32); break;

@@ -88,13 +88,22 @@
  * level with fused multiply-add (CNET_DISPATCH_FMA): machines of different
  * levels may differ in the last bits, far below the stated accuracy.
  */
+/* The shared exp's clamps become vector selects only when operations may be
+ * assumed not to trap (exp_log.h); cnet never reads the flags. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cnet_common.h"
 #include "config.h"
+#include "elementwise.h"  /* cnet_sigmoid_f64 */
+#include "exp_log.h"      /* cnet_ce_term_f64 */
 #include "netgrad.h"
+#include "softmax_rows.h" /* cnet_sm_*_f64: the softmax row steps */
 
 #define NG_H 1e-4                 /* the book's h */
 #define NG_C 1e-7                 /* the book's 1e-7 inside the log */
@@ -147,24 +156,12 @@ CNET_INLINE void ng_perturb(double v, int f32, double *dp, double *dm)
     }
 }
 
-CNET_INLINE double ng_sigmoid(double a)
+/* z = sigmoid(a) and zc = sigmoid(-a) = 1 - z, each to full relative
+ * precision: the shared sigmoid of a and of -a. */
+CNET_ALWAYS_INLINE void ng_sigmoid_pair(double a, double *z, double *zc)
 {
-    return 1.0 / (1.0 + exp(-a));
-}
-
-/* z = sigmoid(a) and zc = sigmoid(-a) = 1 - z, each to full relative precision,
- * from one exp that cannot overflow. */
-CNET_INLINE void ng_sigmoid_pair(double a, double *z, double *zc)
-{
-    if (a >= 0) {
-        double e = exp(-a);
-        *z = 1.0 / (1.0 + e);
-        *zc = e * *z;
-    } else {
-        double e = exp(a); /* also a NaN a */
-        *zc = 1.0 / (1.0 + e);
-        *z = e * *zc;
-    }
+    *z = cnet_sigmoid_f64(a);
+    *zc = cnet_sigmoid_f64(-a);
 }
 
 /* sigmoid(a + d) - sigmoid(a) to full relative precision, z = sigmoid(a),
@@ -172,12 +169,13 @@ CNET_INLINE void ng_sigmoid_pair(double a, double *z, double *zc)
 static double ng_sigmoid_shift(double a, double z, double zc, double d)
 {
     if (d >= 0)
-        return ng_sigmoid(a + d) * zc * -expm1(-d);
-    return z * ng_sigmoid(-(a + d)) * expm1(d);
+        return cnet_sigmoid_f64(a + d) * zc * -expm1(-d);
+    return z * cnet_sigmoid_f64(-(a + d)) * expm1(d);
 }
 
-/* Row b's loss change for a change d (O) of its output scores, with libm. */
-static double ng_row_dloss_exact(const ng_net *n, ptrdiff_t b, const double *d)
+/* Row b's loss change for a change d (O) of its output scores (IN, then
+ * overwritten), with libm. */
+static double ng_row_dloss_exact(const ng_net *n, ptrdiff_t b, double *d)
 {
     const ptrdiff_t O = n->O;
     const double *y = n->y + b * O;
@@ -195,17 +193,12 @@ static double ng_row_dloss_exact(const ng_net *n, ptrdiff_t b, const double *d)
         A = n->kap[b] * expm1(d[t]) + n->kapc[b] * Q;
         return log1p(Q) - log1p(A);
     } else {
-        /* A large change (or a NaN): the book's softmax and log, recomputed. */
+        /* A large change (or a NaN): the row's softmax and loss term
+         * recomputed, as the forward pass forms them. */
         const double *a2 = n->a2 + b * O;
-        double m = -INFINITY, S = 0.0, yt;
-        for (o = 0; o < O; o++) {
-            double v = a2[o] + d[o];
-            m = v > m ? v : m;
-        }
         for (o = 0; o < O; o++)
-            S += exp(a2[o] + d[o] - m);
-        yt = exp(a2[t] + d[t] - m) / S;
-        return -log(yt + NG_C) - n->Lb[b];
+            d[o] += a2[o];
+        return -cnet_sm_ce_row_f64(d, 1, (size_t)O, t) - n->Lb[b];
     }
 }
 
@@ -307,7 +300,7 @@ static void ng_forward_row(ng_net *n, ptrdiff_t b, const void *x, int x_f32, dou
     double *la = u; /* u is read into g before la is written */
     const ptrdiff_t t = (ptrdiff_t)n->t[b];
     const ptrdiff_t I = n->I;
-    double m, S, yt, kap, kapc;
+    double yt, kap, kapc;
     ptrdiff_t p, j, o, nz;
 
     /* a1 = x W1 + b1 over the row's non-zeros */
@@ -323,8 +316,9 @@ static void ng_forward_row(ng_net *n, ptrdiff_t b, const void *x, int x_f32, dou
     for (j = 0; j < H; j++) {
         a1[j] += n->b1[j];
         ng_sigmoid_pair(a1[j], &z1[j], &zc[j]);
-        n->z1T[j * B + b] = z1[j];
     }
+    for (j = 0; j < H; j++)
+        n->z1T[j * B + b] = z1[j];
 
     /* a2 = z1 W2 + b2, y = softmax(a2) */
     for (o = 0; o < O; o++)
@@ -332,22 +326,13 @@ static void ng_forward_row(ng_net *n, ptrdiff_t b, const void *x, int x_f32, dou
     for (j = 0; j < H; j++)
         for (o = 0; o < O; o++)
             a2[o] += z1[j] * W2[j * O + o];
-    m = -INFINITY;
-    for (o = 0; o < O; o++) {
-        a2[o] += n->b2[o];
-        m = a2[o] > m ? a2[o] : m;
-    }
-    S = 0.0;
-    for (o = 0; o < O; o++) {
-        y[o] = exp(a2[o] - m);
-        S += y[o];
-    }
     for (o = 0; o < O; o++)
-        y[o] /= S;
+        a2[o] += n->b2[o];
+    cnet_sm_softmax_rows_f64(1, (size_t)O, a2, O, 1, y, (size_t)O);
     yt = y[t];
     kap = n->kap[b] = yt / (yt + NG_C);
     kapc = n->kapc[b] = NG_C / (yt + NG_C);
-    n->Lb[b] = -log(yt + NG_C);
+    n->Lb[b] = -cnet_ce_term_f64(yt);
     for (o = 0; o < O; o++) {
         n->yT[o * B + b] = y[o];
         n->ktT[o * B + b] = o == t ? kap : 0.0;

@@ -6,25 +6,22 @@
 #include "exp_log.h"
 #include "half.h"
 #include "softmax.h"
+#include "softmax_rows.h"
 
 #define T double
 #define SUF f64
-#define EXP_T cnet_exp_inline_f64
 #define CE_TERM_T cnet_ce_term_f64
 #include "softmax_impl.h"
 #undef T
 #undef SUF
-#undef EXP_T
 #undef CE_TERM_T
 
 #define T float
 #define SUF f32
-#define EXP_T cnet_exp_inline_f32
 #define CE_TERM_T cnet_ce_term_f32
 #include "softmax_impl.h"
 #undef T
 #undef SUF
-#undef EXP_T
 #undef CE_TERM_T
 
 /* --- float16 --------------------------------------------------------------

@@ -6,21 +6,17 @@
  * x[r * xrs + j * xcs] for j < C: strides are in elements, rs between rows,
  * cs between columns.
  *
- * Every softmax row is formed one way, whichever entry computes it:
- * m = max_j x_j (NaN if any is NaN, as np.max), e_j = exp(x_j - m),
- * s = sum_j e_j, y_j = e_j * (1 / s). The sum cuts the row into blocks of
- * CNET_REDUCE_BLOCK columns, sums each block in CNET_LANES interleaved partial
- * sums combined in a fixed order and adds the block sums in order; so softmax,
- * the fused loss, and a long row split across threads (the row pieces at the
- * end) give the same bits. float16 keeps the book's division. Every kernel is serial: the caller splits rows.
+ * Every softmax row is formed one way, by the row steps of softmax_rows.h
+ * (the same ones TwoLayerNet and the numerical gradient use); so softmax, the
+ * fused loss, and a long row split across threads (the row pieces at the end)
+ * give the same bits. float16 keeps the book's division. Every kernel is
+ * serial: the caller splits rows.
  */
 #ifndef CNET_SOFTMAX_H
 #define CNET_SOFTMAX_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#define CNET_LANES 8
 
 /* Rows of at most CNET_SOFTMAX_SHORT columns are formed CNET_SOFTMAX_CHUNK
  * entries at a time, their exps in one flat loop. */

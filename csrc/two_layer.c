@@ -18,7 +18,9 @@
 
 #include "cnet_common.h"
 #include "config.h" /* cnet_thread_num */
-#include "functions.h" /* cnet_exp_inline_f32/f64 */
+#include "elementwise.h" /* cnet_sigmoid_*, cnet_sigmoid_grad_y_* */
+#include "exp_log.h"     /* cnet_ce_term_* */
+#include "softmax_rows.h" /* cnet_sm_*: the softmax row steps */
 #include "nonfinite.h"
 #include "two_layer.h"
 
@@ -330,8 +332,10 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #define TL_NZ tl_nonzero_index_f32
 #define TL_ALL tl_all_index_f32
 #define TL_NONFINITE cnet_any_nonfinite_f32
-#define TL_EXP cnet_exp_inline_f32
-#define TL_LOG logf
+#define TL_SIGMOID cnet_sigmoid_f32
+#define TL_SIGMOID_GRAD_Y cnet_sigmoid_grad_y_f32
+#define TL_SM(step) cnet_sm_##step##_f32
+#define TL_CE_TERM cnet_ce_term_f32
 #ifdef TL_HAVE_VEC
 #define TL_VEC tl_vf
 #define TL_VL (TL_VBYTES / 4)
@@ -343,8 +347,10 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #undef TL_NZ
 #undef TL_ALL
 #undef TL_NONFINITE
-#undef TL_EXP
-#undef TL_LOG
+#undef TL_SIGMOID
+#undef TL_SIGMOID_GRAD_Y
+#undef TL_SM
+#undef TL_CE_TERM
 #undef TL_VEC
 #undef TL_VL
 
@@ -354,8 +360,10 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #define TL_NZ tl_nonzero_index_f32
 #define TL_ALL tl_all_index_f32
 #define TL_NONFINITE cnet_any_nonfinite_f64
-#define TL_EXP cnet_exp_inline_f64
-#define TL_LOG log
+#define TL_SIGMOID cnet_sigmoid_f64
+#define TL_SIGMOID_GRAD_Y cnet_sigmoid_grad_y_f64
+#define TL_SM(step) cnet_sm_##step##_f64
+#define TL_CE_TERM cnet_ce_term_f64
 #ifdef TL_HAVE_VEC
 #define TL_VEC tl_vd
 #define TL_VL (TL_VBYTES / 8)
@@ -367,8 +375,10 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #undef TL_NZ
 #undef TL_ALL
 #undef TL_NONFINITE
-#undef TL_EXP
-#undef TL_LOG
+#undef TL_SIGMOID
+#undef TL_SIGMOID_GRAD_Y
+#undef TL_SM
+#undef TL_CE_TERM
 #undef TL_VEC
 #undef TL_VL
 
@@ -378,8 +388,10 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #define TL_NZ tl_nonzero_index_f64
 #define TL_ALL tl_all_index_f64
 #define TL_NONFINITE cnet_any_nonfinite_f64
-#define TL_EXP cnet_exp_inline_f64
-#define TL_LOG log
+#define TL_SIGMOID cnet_sigmoid_f64
+#define TL_SIGMOID_GRAD_Y cnet_sigmoid_grad_y_f64
+#define TL_SM(step) cnet_sm_##step##_f64
+#define TL_CE_TERM cnet_ce_term_f64
 #ifdef TL_HAVE_VEC
 #define TL_VEC tl_vd
 #define TL_VL (TL_VBYTES / 8)
@@ -391,7 +403,9 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #undef TL_NZ
 #undef TL_ALL
 #undef TL_NONFINITE
-#undef TL_EXP
-#undef TL_LOG
+#undef TL_SIGMOID
+#undef TL_SIGMOID_GRAD_Y
+#undef TL_SM
+#undef TL_CE_TERM
 #undef TL_VEC
 #undef TL_VL

@@ -3,9 +3,13 @@
  * The includer defines XT (input element type), WT (weight and compute type),
  * TL(name) (appends the pair's suffix), TL_NZ (tl_nonzero_index_* for XT),
  * TL_ALL (tl_all_index_* for XT), TL_NONFINITE (cnet_any_nonfinite_* of nonfinite.h for WT),
- * TL_EXP (the inline exp of functions.h for WT), TL_LOG (libm's log for WT),
- * and where the compiler has vector types TL_VEC (a 32-byte vector of WT that
- * may be unaligned) and TL_VL (its number of lanes).
+ * TL_SIGMOID and TL_SIGMOID_GRAD_Y (elementwise.h for WT), TL_SM(step) (the
+ * softmax row steps of softmax_rows.h for WT), TL_CE_TERM (the cross-entropy
+ * term of exp_log.h for WT), and where the compiler has vector types TL_VEC
+ * (a 32-byte vector of WT that may be unaligned) and TL_VL (its number of
+ * lanes). The activations, softmax rows, loss terms and dy rows are those
+ * shared operations; this file holds the layers' products and their
+ * scheduling.
  * Dimension letters B, I, H, O as in cnet_common.h.
  *
  * Every sum over inputs or batch rows runs in ascending index order, whatever
@@ -257,30 +261,19 @@ static void TL(dense_rows)(ptrdiff_t I, ptrdiff_t H, const XT *CNET_RESTRICT x,
     }
 }
 
-/* y[k] = exp(y[k]) (OUT, in place) for k < n, or with sigmoid set
- * y[k] = 1 / (1 + exp(-y[k])): one flat loop over rows, so that exp runs on
- * full vectors (a row of H = 50 would leave two values to scalar exp). */
-CNET_ALWAYS_INLINE void TL(exp_flat)(ptrdiff_t n, WT *CNET_RESTRICT y, int sigmoid)
-{
-    ptrdiff_t k;
-    if (sigmoid)
-        for (k = 0; k < n; k++)
-            y[k] = 1 / (1 + TL_EXP(-y[k]));
-    else
-        for (k = 0; k < n; k++)
-            y[k] = TL_EXP(y[k]);
-}
-
-/* z1[r, :] (OUT) = sigmoid(a1[r, :] + b1) in place for R rows of H. */
+/* z1[r, :] (OUT) = sigmoid(a1[r, :] + b1) in place for R rows of H: the
+ * sigmoid in one flat loop over the rows, so that exp runs on full vectors (a
+ * row of H = 50 would leave two values to scalar exp). */
 CNET_DISPATCH
 static void TL(bias_sigmoid)(ptrdiff_t R, ptrdiff_t H, const WT *CNET_RESTRICT b1,
                              WT *CNET_RESTRICT z1)
 {
-    ptrdiff_t r, j;
+    ptrdiff_t r, j, k;
     for (r = 0; r < R; r++)
         for (j = 0; j < H; j++)
             z1[r * H + j] += b1[j];
-    TL(exp_flat)(R * H, z1, 1);
+    for (k = 0; k < R * H; k++)
+        z1[k] = TL_SIGMOID(z1[k]);
 }
 
 /* The output layer's weights laid out for vector loads, made once per call:
@@ -379,15 +372,14 @@ static void TL(rows_times)(ptrdiff_t nq, ptrdiff_t n, const WT *const *a, ptrdif
 
 /* y (R, Op) OUT, first O columns = softmax(z1·W2 + b2) row by row, for
  * R <= TL_RC rows of z1 (R, H). Each a2[r, k] is summed over j ascending from
- * 0, then b2 added (the book's z1·W2 + b2); the book's softmax follows:
- * shift by the row's max, exp, divide by the sum over k ascending. */
+ * 0, then b2 added (the book's z1·W2 + b2); the rows' softmax is the shared
+ * one (softmax_rows.h), in place. */
 CNET_DISPATCH
 static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head) *hd,
                             const WT *CNET_RESTRICT z1, WT *CNET_RESTRICT y)
 {
     const ptrdiff_t Op = hd->Op;
     ptrdiff_t r, k;
-    WT m[TL_RC], s;
     for (r = 0; r < R; r += TL_RB) {
         const WT *zr[TL_RB];
         ptrdiff_t q;
@@ -395,28 +387,10 @@ static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head
             zr[q] = z1 + (r + q) * H;
         TL(rows_times)(q, H, zr, 1, hd->W2p, Op, y + r * Op);
     }
-    for (r = 0; r < R; r++) {
-        WT *yr = y + r * Op;
-        for (k = 0; k < Op; k++)
-            yr[k] += hd->b2p[k];
-        m[r] = yr[0];
-        for (k = 1; k < O; k++)
-            m[r] = yr[k] > m[r] ? yr[k] : m[r];
-    }
-    /* one flat loop, so that exp runs on full vectors; the padding columns'
-     * values are never read */
     for (r = 0; r < R; r++)
         for (k = 0; k < Op; k++)
-            y[r * Op + k] -= m[r];
-    TL(exp_flat)(R * Op, y, 0);
-    for (r = 0; r < R; r++) {
-        WT *yr = y + r * Op;
-        s = 0;
-        for (k = 0; k < O; k++)
-            s += yr[k];
-        for (k = 0; k < O; k++)
-            yr[k] = yr[k] / s;
-    }
+            y[r * Op + k] += hd->b2p[k];
+    TL_SM(softmax_rows)((size_t)R, (size_t)O, y, Op, 1, y, (size_t)Op);
 }
 
 /* H rounded up to whole vectors: the row stride of the gradient's dz1 and of
@@ -621,7 +595,7 @@ static int TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, pt
                     memcpy(out + row * O, yr, sizeof(WT) * (size_t)O);
                     break;
                 case TL_LOSS:
-                    logs[row] = TL_LOG(yr[t[row]] + (WT)1e-7);
+                    logs[row] = TL_CE_TERM(yr[t[row]]);
                     break;
                 default:
                     for (k = 1; k < O; k++)
@@ -748,19 +722,14 @@ static void TL(backward_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(he
         const WT *yr = y + r * Op;
         WT *dyr = dy + r * Op;
         WT *dr = dz1 + r * TL_HD(H);
-        if (t_dense) {
-            for (k = 0; k < O; k++)
-                dyr[k] = (yr[k] - t_dense[r * O + k]) / batch_num;
-        } else {
-            for (k = 0; k < O; k++)
-                dyr[k] = (yr[k] - (k == t[r] ? (WT)1 : (WT)0)) / batch_num;
-        }
+        TL_SM(dy_row_s)(yr, 1, t_dense ? -1 : t[r], t_dense ? t_dense + r * O : NULL, 1, dyr,
+                        1, (size_t)O, batch_num);
         for (k = O; k < Op; k++)
             dyr[k] = 0;
         /* da1 = dy·W2ᵀ; dz1 = sigmoid_grad(a1) * da1 */
         TL(gather_rows)(O, hd->iota, dyr, hd->W2T, H, H, dr, 0);
         for (j = 0; j < H; j++)
-            dr[j] = ((1 - zr[j]) * zr[j]) * dr[j];
+            dr[j] = TL_SIGMOID_GRAD_Y(zr[j]) * dr[j];
     }
 }
 
