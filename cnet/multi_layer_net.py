@@ -12,6 +12,7 @@ import numpy as np
 
 from .gradient import numerical_gradient as _numerical_gradient
 from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
+from .threads import blas_held
 
 __all__ = ["MultiLayerNet"]
 
@@ -103,11 +104,13 @@ class _DenseNet:
         self._affine_keys.append(key)
 
     def _forward(self, x, train_flg):
-        for layer in self.layers.values():
-            if isinstance(layer, (Dropout, BatchNormalization)):
-                x = layer.forward(x, train_flg)
-            else:
-                x = layer.forward(x)
+        # BLAS stays on one thread for the whole call (cnet.threads).
+        with blas_held():
+            for layer in self.layers.values():
+                if isinstance(layer, (Dropout, BatchNormalization)):
+                    x = layer.forward(x, train_flg)
+                else:
+                    x = layer.forward(x)
         return x
 
     def _weight_decay(self):
@@ -157,6 +160,10 @@ class _DenseNet:
         return grads
 
     def _gradient(self, x, t, train_flg):
+        with blas_held():
+            return self._backprop(x, t, train_flg)
+
+    def _backprop(self, x, t, train_flg):
         self._loss(x, t, train_flg)
         dout = self._last_layer().backward(1)
         layers = list(self.layers.values())

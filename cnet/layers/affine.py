@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import _affine
+from ..threads import dot
 from ._check import real_array, forward_done
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -103,8 +104,9 @@ class Affine:
         self.x = x
         self._sparse = _compiled_ok(x, W, b) and _mostly_zeros(x)
         if not self._sparse:
-            # Dense rows (hidden layers): BLAS's product is the faster one.
-            out = np.dot(x, W)
+            # Dense rows (hidden layers): BLAS's product is the faster one
+            # (on one BLAS thread, split over cnet's: cnet.threads).
+            out = dot(x, W)
             out += b
             return out
         out = np.empty((x.shape[0], W.shape[1]), W.dtype)
@@ -126,7 +128,7 @@ class Affine:
         ndarray, the shape of forward's x.
         """
         W, dout = self._grad_params(dout)
-        return np.dot(dout, W.T).reshape(*self.original_x_shape)
+        return dot(dout, W.T).reshape(*self.original_x_shape)
 
     def _grad_params(self, dout):
         """Check dout; set dW = xᵀ·dout and db = column sums of dout; return
@@ -146,7 +148,7 @@ class Affine:
             _affine.grad_w(x, x.strides[0] // x.itemsize, dout, self.dW, self.db,
                            _affine.finite(dout.reshape(-1)))
         else:
-            self.dW = np.dot(x.T, dout)
+            self.dW = dot(x.T, dout)
             self.db = np.sum(dout, axis=0)
         return W, dout
 

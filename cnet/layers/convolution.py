@@ -16,15 +16,10 @@ Data types: the layer computes in float64, as the book, unless its W is
 float32 (the documented float32 option), then in float32. Inputs of another
 type are converted one batch at a time.
 """
-import itertools
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from .. import _conv, _im2col, _pooling
-from ..config import get_num_threads
+from ..threads import run_chunks as _run_chunks
 from ..util import _conv_output_hw, _images, _as_size, im2col
 
 __all__ = ["Convolution", "Pooling"]
@@ -43,73 +38,6 @@ def _chunk_images(N, K, P, itemsize):
     count), so results are the same for any number of threads."""
     per_image = max(1, K * P * itemsize)
     return int(max(1, min(N, CHUNK_BYTES // per_image)))
-
-
-_blas = None
-_executor = None
-
-
-def _run_chunks(work, nchunks, blas=True):
-    """Call work(i, buffers) for every chunk i < nchunks, on cnet's threads.
-
-    The calling thread and nt - 1 pool threads each take the next chunk when
-    done with one, and run all of a chunk's steps alone: unfolding, the BLAS
-    product (BLAS held to one thread meanwhile, when ``blas``) and the
-    compiled layout pass. The call returns once every chunk is done, without
-    waiting for a pool thread that never got a core to start (it then finds
-    no chunk left): on a busy machine the work degrades to one thread instead
-    of stalling. BLAS threading each of a hundred small products instead made
-    every product wait for both cores, ten times slower on a busy machine
-    (bench/PROFILE_conv.md). work gets a dict for its buffers, one per thread.
-    """
-    global _blas, _executor
-    nt = min(get_num_threads(), nchunks)
-    if _blas is None:
-        _blas = ThreadpoolController()
-    with _blas.limit(limits=1, user_api="blas") if blas else _nothing():
-        if nt <= 1:
-            buffers = {}
-            for i in range(nchunks):
-                work(i, buffers)
-            return
-        if _executor is None or _executor._max_workers < nt - 1:
-            _executor = ThreadPoolExecutor(max_workers=nt - 1,
-                                           thread_name_prefix="cnet-conv")
-        order = itertools.count()
-        lock = threading.Lock()
-        finished = threading.Event()
-        state = {"done": 0, "error": None}
-
-        def worker():
-            buffers = {}
-            for i in order:
-                if i >= nchunks or state["error"] is not None:
-                    return
-                try:
-                    work(i, buffers)
-                except BaseException as e:  # handed to the caller below
-                    state["error"] = e
-                    finished.set()
-                    return
-                with lock:
-                    state["done"] += 1
-                    if state["done"] == nchunks:
-                        finished.set()
-
-        for _ in range(nt - 1):
-            _executor.submit(worker)
-        worker()
-        finished.wait()
-        if state["error"] is not None:
-            raise state["error"]
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _buffer(buffers, name, size, dtype):

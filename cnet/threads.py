@@ -1,0 +1,202 @@
+"""How cnet shares the cores with NumPy's BLAS.
+
+cnet's networks mix two kinds of work: its own compiled kernels (OpenMP
+threads, :func:`cnet.config.set_num_threads`) and NumPy's BLAS products (the
+dense hidden layers' ``np.dot``, the convolutions' unfolded products). A
+threaded BLAS leaves a worker spinning on a core for a while after each call
+(OpenBLAS: about 0.1 s), and cnet's threads that run next then wait for that
+core; on a busy machine a threaded 128 x 100 x 100 product alone took 100 times
+longer than on one thread. So the rule inside cnet is:
+
+- **BLAS runs on one thread while cnet works** (:class:`blas_held`). A
+  network call (``gradient``, ``loss``, ``predict``, ``accuracy``) and each
+  layer call holds NumPy's BLAS to one thread and gives the user's setting
+  back when it returns, so the user's own NumPy code is unaffected. Holds
+  nest: only the outermost one changes and restores the setting.
+- **cnet splits large products itself** (:func:`dot`): rows of the product in
+  fixed blocks (chosen from the shapes only, so 1 and N threads give the same
+  bits) handed to cnet's threads by :func:`run_chunks`, each block one
+  single-threaded BLAS call.
+
+The BLAS setting is one per process: while a cnet call runs, NumPy code in
+another Python thread also gets one BLAS thread.
+"""
+import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .config import get_num_threads
+
+__all__ = ["blas_held", "dot", "run_chunks"]
+
+# Multiply-adds below which a product is one BLAS call: splitting it costs
+# more (waking a pool thread is tens of microseconds) than it saves.
+SPLIT_WORK = 4_000_000
+# Multiply-adds per block of rows when a product is split, and the most
+# blocks: each block reads all of b again, so few large blocks.
+BLOCK_WORK = 2_000_000
+MAX_BLOCKS = 4
+
+_lock = threading.Lock()
+_depth = 0          # nesting of blas_held in the process
+_saved = []         # (controller, user's thread count) to give back
+_libs = None        # threadpoolctl's controllers of the loaded BLAS libraries
+_executor = None
+
+
+def _blas_libs():
+    """The BLAS libraries loaded in the process (found once: scanning them
+    costs milliseconds), as threadpoolctl controllers."""
+    global _libs
+    if _libs is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _libs = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+        except Exception:  # no threadpoolctl support here: nothing to hold
+            _libs = []
+    return _libs
+
+
+class blas_held:
+    """Context: BLAS on one thread inside, the previous setting restored after.
+
+    Costs about 2 us (one ``openblas_get_num_threads`` and, when BLAS had
+    more than one thread, two ``openblas_set_num_threads`` calls) for the
+    outermost hold, a counter for nested ones.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self):
+        global _depth
+        with _lock:
+            _depth += 1
+            if _depth == 1:
+                for lib in _blas_libs():
+                    n = lib.get_num_threads()
+                    if n is not None and n != 1:
+                        lib.set_num_threads(1)
+                        _saved.append((lib, n))
+        return self
+
+    def __exit__(self, *exc):
+        global _depth
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                while _saved:
+                    lib, n = _saved.pop()
+                    lib.set_num_threads(n)
+        return False
+
+
+def _pool(nt):
+    global _executor
+    if _executor is None or _executor._max_workers < nt - 1:
+        _executor = ThreadPoolExecutor(max_workers=nt - 1, thread_name_prefix="cnet")
+    return _executor
+
+
+def run_chunks(work, nchunks, blas=True):
+    """Call work(i, buffers) for every chunk i < nchunks, on cnet's threads.
+
+    The calling thread and nt - 1 pool threads each take the next chunk when
+    done with one, and run all of a chunk's steps alone (BLAS held to one
+    thread meanwhile, when ``blas``). The call returns once every chunk is
+    done, without waiting for a pool thread that never got a core to start
+    (it then finds no chunk left): on a busy machine the work degrades to one
+    thread instead of stalling. work gets a dict for its buffers, one per
+    thread. The first exception raised by a chunk is raised here.
+    """
+    nt = min(get_num_threads(), nchunks)
+    with blas_held() if blas else _nothing():
+        if nt <= 1:
+            buffers = {}
+            for i in range(nchunks):
+                work(i, buffers)
+            return
+        executor = _pool(nt)
+        order = itertools.count()
+        lock = threading.Lock()
+        finished = threading.Event()
+        state = {"done": 0, "error": None}
+
+        def worker():
+            buffers = {}
+            for i in order:
+                if i >= nchunks or state["error"] is not None:
+                    return
+                try:
+                    work(i, buffers)
+                except BaseException as e:  # handed to the caller below
+                    state["error"] = e
+                    finished.set()
+                    return
+                with lock:
+                    state["done"] += 1
+                    if state["done"] == nchunks:
+                        finished.set()
+
+        for _ in range(nt - 1):
+            executor.submit(worker)
+        worker()
+        finished.wait()
+        if state["error"] is not None:
+            raise state["error"]
+
+
+class _nothing:
+    __slots__ = ()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def dot(a, b):
+    """a·b as ``np.dot`` computes it, with BLAS held to one thread and large
+    products split by rows of a over cnet's threads.
+
+    Parameters
+    ----------
+    a : ndarray, shape (M, K)
+    b : ndarray, shape (K, N)
+
+    Returns
+    -------
+    ndarray, shape (M, N), NumPy's result dtype.
+
+    Blocks of rows depend on the shapes only, so the result has the same bits
+    for any number of threads; it may differ from a single ``np.dot`` call in
+    the last bits (BLAS may block a smaller product differently).
+    """
+    M = a.shape[0]
+    work = M * a.shape[1] * b.shape[1] if a.ndim == 2 and b.ndim == 2 else 0
+    if work < SPLIT_WORK or get_num_threads() < 2:
+        if work >= SPLIT_WORK:
+            return _split_dot(a, b, M, work, 1)
+        with blas_held():
+            return np.dot(a, b)
+    return _split_dot(a, b, M, work, get_num_threads())
+
+
+def _split_dot(a, b, M, work, nt):
+    rows = -(-M // max(1, min(MAX_BLOCKS, work // BLOCK_WORK)))
+    nblocks = -(-M // rows)
+    out = np.empty((M, b.shape[1]), np.result_type(a, b))
+
+    def block(i, buffers):
+        r0 = i * rows
+        np.dot(a[r0:r0 + rows], b, out=out[r0:r0 + rows])
+
+    if nt < 2:
+        with blas_held():
+            for i in range(nblocks):
+                block(i, None)
+    else:
+        run_chunks(block, nblocks)
+    return out
