@@ -33,7 +33,9 @@ def get_num_threads():
 
     It is OpenMP's own setting: ``OMP_NUM_THREADS`` at start-up, then whatever
     :func:`set_num_threads` (or threadpoolctl) sets, at most
-    :func:`max_threads`. Always 1 when cnet was built without OpenMP.
+    :func:`max_threads`. Always 1 when cnet was built without OpenMP. It is
+    also the number of threads over which cnet splits its large BLAS products
+    (BLAS itself on one thread meanwhile, see :func:`set_num_threads`).
 
     OpenMP keeps this setting per thread: a Python thread started later sees
     ``OMP_NUM_THREADS`` (or, unset, the CPU count), not what the main thread
@@ -52,6 +54,14 @@ def set_num_threads(n):
 
     Results do not depend on this number: every kernel combines per-thread
     work in a fixed order, so 1 and 8 threads give identical bits.
+
+    The count also governs the dense products cnet hands to NumPy's BLAS
+    (hidden Affine layers, convolutions): while a cnet network or layer call
+    runs, BLAS is held to one thread and cnet splits large products by rows
+    over its own threads (:mod:`cnet.threads`), so the two thread pools never
+    compete for the cores; the user's BLAS setting is restored when the call
+    returns. Set BLAS's own thread count (threadpoolctl,
+    ``OPENBLAS_NUM_THREADS``) for your own NumPy code.
 
     The setting applies to the calling Python thread and to kernels it runs
     from then on (OpenMP's rule, which threadpoolctl follows too); threads
