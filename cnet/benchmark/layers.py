@@ -3,41 +3,28 @@ chapter-6 optimizer comparison, MultiLayerNetExtend with batch norm and
 dropout under Trainer, and one optimizer update over the chapter-6 network.
 
 Every implementation runs the same loop body in this one process, in short
-blocks that take turns (book, cnet, PyTorch, book, cnet, ...), so a burst of
-load elsewhere on a shared machine falls on blocks of every implementation
-alike; each row is the median block, per iteration. Whole-recipe times are
+blocks that take turns (book, cnet, PyTorch, book, cnet, ...), each after a
+rest that lets the previous one's thread pools go idle, so a burst of load
+elsewhere on a shared machine falls on blocks of every implementation alike;
+each row is the median block, per iteration. Whole-recipe times are
 that median times the recipe's iterations, plus its accuracy evaluations
 timed the same way (stated in each row's note).
 """
-import statistics
-import time
+import functools
 
 import numpy as np
+
+from .timing import alternate
 
 ROUNDS = 5
 
 
 def _alternate(impls, block, rounds):
-    """{label: (wall, cpu)}: median seconds per iteration of block(state), by
-    the wall clock and by this process's CPU time (all its threads), with
-    the implementations taking turns; impls is a list of (label, state).
-
-    On a machine shared with other work the CPU time is the steadier figure
-    of the two when everything runs on one thread (OMP_NUM_THREADS=1 and
-    OPENBLAS_NUM_THREADS=1): time the process waits for a core is not in it.
-    """
-    wall = {label: [] for label, _ in impls}
-    cpu = {label: [] for label, _ in impls}
-    for label, state in impls:  # warm-up: first calls fault pages, start threads
-        block(state)
-    for _ in range(rounds):
-        for label, state in impls:
-            t0, c0 = time.perf_counter(), time.process_time()
-            n = block(state)
-            wall[label].append((time.perf_counter() - t0) / n)
-            cpu[label].append((time.process_time() - c0) / n)
-    return {label: (statistics.median(wall[label]), statistics.median(cpu[label]))
-            for label, _ in impls}
+    """{label: (wall, cpu)}: median seconds per iteration of block(state) for
+    each (label, state) of impls, the implementations taking turns with a
+    rest before each timed block (:func:`cnet.benchmark.timing.alternate`)."""
+    return alternate({label: functools.partial(block, state) for label, state in impls},
+                     rounds)
 
 
 def _row(workload, case, impl, seconds, **extra):
