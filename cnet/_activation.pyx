@@ -21,6 +21,13 @@ cdef extern from "activation.h" nogil:
     void relu_backward_f32(float *dout, const unsigned char *mask, size_t n)
     void sigmoid_backward_f64(const double *dout, const double *out, double *dx, size_t n)
     void sigmoid_backward_f32(const float *dout, const float *out, float *dx, size_t n)
+    void dropout_forward_f64(const double *x, const double *r, double ratio, double *out,
+                             unsigned char *mask, size_t n)
+    void dropout_forward_f32(const float *x, const double *r, double ratio, float *out,
+                             unsigned char *mask, size_t n)
+    void mask_multiply_f64(const double *dout, const unsigned char *mask, double *dx,
+                           size_t n)
+    void mask_multiply_f32(const float *dout, const unsigned char *mask, float *dx, size_t n)
 
 cdef Py_ssize_t BLOCK = CNET_PARALLEL_MIN
 
@@ -29,6 +36,7 @@ cdef enum:
     RELU_FORWARD = 0
     RELU_BACKWARD = 1
     SIGMOID_BACKWARD = 2
+    MASK_MULTIPLY = 3
 
 
 cdef void _run(int op, floating *a, floating *b, floating *c, unsigned char *mask,
@@ -43,6 +51,8 @@ cdef void _run(int op, floating *a, floating *b, floating *c, unsigned char *mas
                 relu_forward_f64(a + i0, b + i0, mask + i0, cnt)
             elif op == RELU_BACKWARD:
                 relu_backward_f64(a + i0, mask + i0, cnt)
+            elif op == MASK_MULTIPLY:
+                mask_multiply_f64(a + i0, mask + i0, c + i0, cnt)
             else:
                 sigmoid_backward_f64(a + i0, b + i0, c + i0, cnt)
         else:
@@ -50,6 +60,8 @@ cdef void _run(int op, floating *a, floating *b, floating *c, unsigned char *mas
                 relu_forward_f32(a + i0, b + i0, mask + i0, cnt)
             elif op == RELU_BACKWARD:
                 relu_backward_f32(a + i0, mask + i0, cnt)
+            elif op == MASK_MULTIPLY:
+                mask_multiply_f32(a + i0, mask + i0, c + i0, cnt)
             else:
                 sigmoid_backward_f32(a + i0, b + i0, c + i0, cnt)
 
@@ -75,3 +87,27 @@ def sigmoid_backward(const floating[::1] dout, const floating[::1] out, floating
         with nogil:
             _run(SIGMOID_BACKWARD, <floating *>&dout[0], <floating *>&out[0], &dx[0], NULL,
                  dout.shape[0])
+
+
+def dropout_forward(const floating[::1] x, const double[::1] r, double ratio,
+                    floating[::1] out, unsigned char[::1] mask):
+    """mask = r > ratio; out = x * mask."""
+    cdef Py_ssize_t n = x.shape[0], nb = (n + BLOCK - 1) // BLOCK, blk, i0, cnt
+    if n == 0:
+        return
+    with nogil:
+        for blk in prange(nb, num_threads=cnet_threads_for(n, BLOCK), schedule="static"):
+            i0 = blk * BLOCK
+            cnt = min(BLOCK, n - i0)
+            if floating is double:
+                dropout_forward_f64(&x[i0], &r[i0], ratio, &out[i0], &mask[i0], cnt)
+            else:
+                dropout_forward_f32(&x[i0], &r[i0], ratio, &out[i0], &mask[i0], cnt)
+
+
+def mask_multiply(const floating[::1] dout, const unsigned char[::1] mask, floating[::1] dx):
+    """dx = dout * mask."""
+    if dout.shape[0]:
+        with nogil:
+            _run(MASK_MULTIPLY, <floating *>&dout[0], NULL, &dx[0],
+                 <unsigned char *>&mask[0], dout.shape[0])

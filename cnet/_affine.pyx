@@ -24,7 +24,7 @@ cdef extern from "affine.h" nogil:
     void affine_forward_rows_xf_wd(const float *x, Py_ssize_t xs, const double *W,
                                    const double *b, double *out, Py_ssize_t r0,
                                    Py_ssize_t r1, Py_ssize_t I, Py_ssize_t O, int skip_zeros,
-                                   int relu, int *idx, double *val, double *sums)
+                                   int relu, int *idx, float *val, double *sums)
     void affine_forward_rows_xd_wd(const double *x, Py_ssize_t xs, const double *W,
                                    const double *b, double *out, Py_ssize_t r0,
                                    Py_ssize_t r1, Py_ssize_t I, Py_ssize_t O, int skip_zeros,
@@ -81,7 +81,7 @@ def forward(cnp.ndarray x, Py_ssize_t xs, const wfloat[:, ::1] W,
     cdef Py_ssize_t nblk = (B + ROWS - 1) // ROWS, blk, r0, r1
     cdef int nt = cnet_threads_for(<size_t>(B * I * O // (5 if skip_zeros else 1)), MIN_WORK)
     cdef int *idx
-    cdef wfloat *val
+    cdef void *val
     cdef wfloat *sums
     cdef bint x32 = x.descr.type_num == cnp.NPY_FLOAT
     cdef const float *xf = <const float *>cnp.PyArray_DATA(x)
@@ -91,8 +91,9 @@ def forward(cnp.ndarray x, Py_ssize_t xs, const wfloat[:, ::1] W,
     if B == 0:
         return
     with nogil, parallel(num_threads=nt):
-        idx = <int *>malloc(I * sizeof(int) + 1)
-        val = <wfloat *>malloc(I * sizeof(wfloat) + 1)
+        # The lists of non-zero inputs take I + 8 entries (nonzero_index.h).
+        idx = <int *>malloc((I + 8) * sizeof(int))
+        val = malloc((I + 8) * sizeof(double))
         sums = <wfloat *>malloc(O * sizeof(wfloat) + 1)
         if idx != NULL and val != NULL and sums != NULL:
             for blk in prange(nblk, schedule="static"):
@@ -101,13 +102,16 @@ def forward(cnp.ndarray x, Py_ssize_t xs, const wfloat[:, ::1] W,
                 if wfloat is double:
                     if x32:
                         affine_forward_rows_xf_wd(xf, xs, &W[0, 0], &b[0], &out[0, 0], r0,
-                                                  r1, I, O, skip_zeros, relu, idx, val, sums)
+                                                  r1, I, O, skip_zeros, relu, idx,
+                                                  <float *>val, sums)
                     else:
                         affine_forward_rows_xd_wd(xd, xs, &W[0, 0], &b[0], &out[0, 0], r0,
-                                                  r1, I, O, skip_zeros, relu, idx, val, sums)
+                                                  r1, I, O, skip_zeros, relu, idx,
+                                                  <double *>val, sums)
                 else:
                     affine_forward_rows_xf_wf(xf, xs, &W[0, 0], &b[0], &out[0, 0], r0,
-                                              r1, I, O, skip_zeros, relu, idx, val, sums)
+                                              r1, I, O, skip_zeros, relu, idx,
+                                              <float *>val, sums)
         free(idx)
         free(val)
         free(sums)

@@ -32,6 +32,23 @@
         size_t i;                                                                        \
         for (i = 0; i < n; i++)                                                          \
             dx[i] = dout[i] * ((T)1 - out[i]) * out[i];                                  \
+    }                                                                                    \
+    CNET_DISPATCH void dropout_forward_##SUF(const T *x, const double *r, double ratio,  \
+                                             T *out, unsigned char *mask, size_t n)      \
+    {                                                                                    \
+        size_t i;                                                                        \
+        for (i = 0; i < n; i++) {                                                        \
+            const int m = r[i] > ratio;                                                  \
+            mask[i] = (unsigned char)m;                                                  \
+            out[i] = x[i] * (T)m;                                                        \
+        }                                                                                \
+    }                                                                                    \
+    CNET_DISPATCH void mask_multiply_##SUF(const T *dout, const unsigned char *mask,     \
+                                           T *dx, size_t n)                              \
+    {                                                                                    \
+        size_t i;                                                                        \
+        for (i = 0; i < n; i++)                                                          \
+            dx[i] = dout[i] * (T)mask[i];                                                \
     }
 
 ACT_KERNELS(double, f64)

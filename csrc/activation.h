@@ -22,4 +22,16 @@ void relu_backward_f32(float *dout, const unsigned char *mask, size_t n);
 void sigmoid_backward_f64(const double *dout, const double *out, double *dx, size_t n);
 void sigmoid_backward_f32(const float *dout, const float *out, float *dx, size_t n);
 
+/* The book's Dropout: mask[i] OUT = r[i] > ratio, out[i] OUT = x[i] * mask[i]
+ * (the mask read as 1.0 or 0.0, as NumPy multiplies by a bool array, so 0 *
+ * inf is NaN as in the book); x, r (np.random.rand's draws, float64) IN. */
+void dropout_forward_f64(const double *x, const double *r, double ratio, double *out,
+                         unsigned char *mask, size_t n);
+void dropout_forward_f32(const float *x, const double *r, double ratio, float *out,
+                         unsigned char *mask, size_t n);
+
+/* dx[i] OUT = dout[i] * mask[i] (mask read as 1.0 or 0.0); dout, mask IN. */
+void mask_multiply_f64(const double *dout, const unsigned char *mask, double *dx, size_t n);
+void mask_multiply_f32(const float *dout, const unsigned char *mask, float *dx, size_t n);
+
 #endif

@@ -3,6 +3,7 @@
 #include "cnet_common.h"
 #include "functions.h" /* CNET_ALWAYS_INLINE */
 #include "affine.h"
+#include "nonzero_index.h"
 
 /* GCC's vector types (32 bytes, any alignment of the element) for the register
  * tiles; compilers without them (MSVC), or CNET_NO_VECTOR_EXT, get plain loops
@@ -20,13 +21,17 @@ typedef float af_vf __attribute__((vector_size(32), aligned(4)));
 #define XT float
 #define WT double
 #define AF(name) affine_##name##_xf_wd
+#define AF_NZ cnet_nonzero_index_f32
 #include "affine_impl.h"
 #undef XT
 #undef AF
 
+#undef AF_NZ
 #define XT double
 #define AF(name) affine_##name##_xd_wd
+#define AF_NZ cnet_nonzero_index_f64
 #include "affine_impl.h"
+#undef AF_NZ
 #undef XT
 #undef WT
 #undef AF
@@ -40,7 +45,9 @@ typedef float af_vf __attribute__((vector_size(32), aligned(4)));
 #define XT float
 #define WT float
 #define AF(name) affine_##name##_xf_wf
+#define AF_NZ cnet_nonzero_index_f32
 #include "affine_impl.h"
+#undef AF_NZ
 #undef XT
 #undef WT
 #undef AF

@@ -15,7 +15,7 @@
     void affine_forward_rows_##SUF(const XT *x, ptrdiff_t xs, const WT *W, const WT *b,   \
                                    WT *out, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t NI,      \
                                    ptrdiff_t NO, int skip_zeros, int relu, int *idx,       \
-                                   WT *val, WT *sums);                                              \
+                                   XT *val, WT *sums);                                    \
     void affine_grad_w_cols_##SUF(const XT *x, ptrdiff_t xs, const WT *dout, WT *dW,      \
                                   ptrdiff_t NB, ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t NO,    \
                                   int skip_zeros);                                        \

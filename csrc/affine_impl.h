@@ -1,5 +1,6 @@
 /* Affine kernels for one (input type XT, weight type WT) pair; the includer
- * defines XT, WT and AF(name) (appends the pair's suffix). Letters NB, NI, NO as
+ * defines XT, WT, AF(name) (appends the pair's suffix) and AF_NZ
+ * (cnet_nonzero_index_* of nonzero_index.h for XT). Letters NB, NI, NO as
  * in affine.h (NB, NI, NO). Strides are in elements. */
 
 /* Inputs tested together for being all zero before the row's list is made. */
@@ -16,7 +17,7 @@
  * s OUT receives the sums. */
 #define AF_GATHER_TILE(NV)                                                               \
     CNET_ALWAYS_INLINE void AF(gather_##NV)(ptrdiff_t n, const int *CNET_RESTRICT idx,   \
-                                            const WT *CNET_RESTRICT val, const WT *Wj,   \
+                                            const XT *CNET_RESTRICT val, const WT *Wj,   \
                                             ptrdiff_t ldw, ptrdiff_t jt, WT *s)          \
     {                                                                                    \
         AF_VEC a[NV], t = {0};                                                           \
@@ -25,7 +26,7 @@
             a[q] = (AF_VEC){0};                                                          \
         if (jt >= 0) {                                                                   \
             for (e = 0; e < n; e++) {                                                    \
-                const AF_VEC v = (AF_VEC){0} + val[e];                                   \
+                const AF_VEC v = (AF_VEC){0} + (WT)val[e];                               \
                 const WT *w = Wj + (ptrdiff_t)idx[e] * ldw;                              \
                 for (q = 0; q < NV; q++)                                                 \
                     a[q] += v * *(const AF_VEC *)(w + q * AF_VL);                        \
@@ -34,7 +35,7 @@
             *(AF_VEC *)(s + jt) = t;                                                     \
         } else {                                                                         \
             for (e = 0; e < n; e++) {                                                    \
-                const AF_VEC v = (AF_VEC){0} + val[e];                                   \
+                const AF_VEC v = (AF_VEC){0} + (WT)val[e];                               \
                 const WT *w = Wj + (ptrdiff_t)idx[e] * ldw;                              \
                 for (q = 0; q < NV; q++)                                                 \
                     a[q] += v * *(const AF_VEC *)(w + q * AF_VL);                        \
@@ -61,7 +62,7 @@ AF_GATHER_TILE(12)
 
 /* s[j] OUT = sum over the list's entries e (ascending) of val[e] * W[idx[e], j]
  * for every column j < NO: W (., NO) C-contiguous IN, idx and val (n) IN. */
-CNET_ALWAYS_INLINE void AF(gather_row)(ptrdiff_t n, const int *idx, const WT *val,
+CNET_ALWAYS_INLINE void AF(gather_row)(ptrdiff_t n, const int *idx, const XT *val,
                                        const WT *W, ptrdiff_t NO, WT *s)
 {
     ptrdiff_t j = 0;
@@ -95,7 +96,7 @@ CNET_ALWAYS_INLINE void AF(gather_row)(ptrdiff_t n, const int *idx, const WT *va
         WT a = 0;
         ptrdiff_t e;
         for (e = 0; e < n; e++)
-            a += val[e] * W[(ptrdiff_t)idx[e] * NO + j];
+            a += (WT)val[e] * W[(ptrdiff_t)idx[e] * NO + j];
         s[j] = a;
     }
 }
@@ -104,32 +105,26 @@ CNET_ALWAYS_INLINE void AF(gather_row)(ptrdiff_t n, const int *idx, const WT *va
  * x (NB, NI) rows xs apart IN, W (NI, NO) C-contiguous IN, b (NO,) IN,
  * out (NB, NO) C-contiguous OUT. Each sum runs over ascending k, the bias added
  * last, as the book's (x·W) + b. With skip_zeros the inputs equal to 0 are
- * left out (exact when W is finite). idx (NI ints), val (NI) and sums (NO)
- * are scratch. */
+ * left out (exact when W is finite). idx (NI + 8 ints), val (NI + 8) and sums
+ * (NO) are scratch. */
 CNET_DISPATCH_FMA void AF(forward_rows)(const XT *x, ptrdiff_t xs, const WT *W, const WT *b,
                                         WT *out, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t NI,
                                         ptrdiff_t NO, int skip_zeros, int relu, int *idx,
-                                        WT *val, WT *sums)
+                                        XT *val, WT *sums)
 {
     ptrdiff_t r, k, j, n;
     for (r = r0; r < r1; r++) {
         const XT *xr = x + r * xs;
         WT *outr = out + r * NO;
         /* The row's inputs as a list of (index, value), zeros left out. */
-        n = 0;
-        for (k = 0; k < NI; k += AF_SCAN) {
-            const ptrdiff_t m = NI - k < AF_SCAN ? NI - k : AF_SCAN;
-            ptrdiff_t i;
-            int any = !skip_zeros;
-            for (i = 0; i < m; i++)
-                any |= xr[k + i] != 0;
-            if (!any)
-                continue; /* MNIST's borders: whole runs of zeros */
-            for (i = 0; i < m; i++) {
-                idx[n] = (int)(k + i);
-                val[n] = (WT)xr[k + i];
-                n += !skip_zeros || xr[k + i] != 0;
+        if (skip_zeros) {
+            n = AF_NZ(NI, xr, idx, val, NULL, NI);
+        } else {
+            for (k = 0; k < NI; k++) {
+                idx[k] = (int)k;
+                val[k] = xr[k];
             }
+            n = NI;
         }
         AF(gather_row)(n, idx, val, W, NO, sums);
         for (j = 0; j < NO; j++) {

@@ -401,3 +401,81 @@ def test_activation_kernels_match_the_book_bit_for_bit(dtype):
     sbook.out = sig.out  # the same forward, so the backward's bits can be compared
     got, want = sig.backward(dout), sbook.backward(dout)
     assert got.tobytes() == want.tobytes()
+
+
+# --- compiled BatchNormalization and Dropout -----------------------------------------
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 65), (100, 100), (3, 2, 5, 7)],
+                         ids=str)
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_batchnorm_same_bits_as_the_book(shape, dtype):
+    """float64 input runs the compiled kernels, which do the book's NumPy
+    operations in the book's order: every output, saved array and running
+    statistic equals the book's bit for bit (float32 input takes NumPy's path,
+    equal too), in every memory layout, three training steps and a test step,
+    NaN and inf included."""
+    rng = np.random.default_rng(21)
+    D = int(np.prod(shape[1:]))
+    gamma, beta = rng.normal(size=D) + 1, rng.normal(size=D)
+    base = (rng.normal(size=shape) * 2 + 1).astype(dtype)
+    if base.size > 4:
+        base.reshape(-1)[3] = np.nan
+        base.reshape(-1)[-1] = np.inf
+    for name, x in layouts(base):
+        ours, book = L.BatchNormalization(gamma, beta), R.BatchNormalization(gamma, beta)
+        with np.errstate(invalid="ignore", over="ignore"):
+            for step in range(3):
+                np.testing.assert_array_equal(ours.forward(x), book.forward(x), err_msg=name)
+                for attr in ("xc", "xn", "std", "running_mean", "running_var"):
+                    np.testing.assert_array_equal(getattr(ours, attr), getattr(book, attr),
+                                                  err_msg=name + " " + attr)
+                dout = rng.normal(size=shape).astype(dtype)
+                np.testing.assert_array_equal(ours.backward(dout), book.backward(dout),
+                                              err_msg=name)
+                np.testing.assert_array_equal(ours.dgamma, book.dgamma, err_msg=name)
+                np.testing.assert_array_equal(ours.dbeta, book.dbeta, err_msg=name)
+            np.testing.assert_array_equal(ours.forward(x, False), book.forward(x, False),
+                                          err_msg=name)
+
+
+def test_batchnorm_same_bits_for_one_and_two_threads(restore_threads):
+    import cnet
+    rng = np.random.default_rng(22)
+    x = rng.normal(size=(300, 3, 30, 10))
+    gamma, beta = rng.normal(size=900), rng.normal(size=900)
+    dout = rng.normal(size=x.shape)
+    got = []
+    for n in (1, 2):
+        cnet.set_num_threads(n)
+        layer = L.BatchNormalization(gamma, beta)
+        got.append((layer.forward(x), layer.backward(dout), layer.dgamma,
+                    layer.forward(x, False)))
+    for a, b in zip(*got):
+        assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("shape", [(1,), (3, 7), (100, 100), (2, 3, 4, 5)], ids=str)
+def test_dropout_same_bits_and_masks_as_the_book(shape, dtype, restore_threads):
+    """Seeded, cnet draws the book's np.random.rand masks; outputs and dx equal
+    the book's bit for bit (0 * inf = NaN, -x * 0 = -0.0 as NumPy's product
+    with a bool mask), in every layout, 1 and 2 threads."""
+    import cnet
+    rng = np.random.default_rng(23)
+    base = rng.normal(size=shape).astype(dtype)
+    base.reshape(-1)[0] = np.inf
+    for name, x in layouts(base):
+        for n in (1, 2):
+            cnet.set_num_threads(n)
+            ours, book = L.Dropout(0.4), R.Dropout(0.4)
+            with np.errstate(invalid="ignore"):
+                np.random.seed(5)
+                out = ours.forward(x)
+                np.random.seed(5)
+                want = book.forward(x)
+            assert out.dtype == want.dtype
+            assert out.tobytes() == want.tobytes(), name
+            np.testing.assert_array_equal(ours.mask, book.mask)
+            dout = rng.normal(size=shape).astype(dtype)
+            dx, dx_book = ours.backward(dout), book.backward(dout)
+            assert dx.dtype == dx_book.dtype and dx.tobytes() == dx_book.tobytes(), name

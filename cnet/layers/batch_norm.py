@@ -1,7 +1,25 @@
 """Batch normalization (http://arxiv.org/abs/1502.03167) as in the book."""
 import numpy as np
 
+from .. import _batch_norm
 from ._check import real_array, forward_done
+
+_F64 = np.dtype(np.float64)
+
+
+def _vec(a, D):
+    """a when it is a float64 C-contiguous aligned ndarray of shape (D,), else None."""
+    if (type(a) is np.ndarray and a.dtype == _F64 and a.shape == (D,)
+            and a.flags.c_contiguous and a.flags.aligned):
+        return a
+    return None
+
+
+def _rows(a):
+    """a (N, D) when float64, C-contiguous and aligned with N >= 1, else None."""
+    if a.dtype == _F64 and a.flags.c_contiguous and a.flags.aligned and a.shape[0] > 0:
+        return a
+    return None
 
 # The book's epsilon, written as it writes it (10e-7 is 1e-6).
 EPS = 10e-7
@@ -78,6 +96,27 @@ class BatchNormalization:
         return out.reshape(*self.input_shape)
 
     def _forward(self, x, train_flg):
+        D = x.shape[1]
+        ok = (_rows(x) is not None and _vec(self.gamma, D) is not None
+              and _vec(self.beta, D) is not None and _vec(self.running_mean, D) is not None
+              and _vec(self.running_var, D) is not None
+              and isinstance(self.momentum, (float, int)) and D > 0)
+        if ok:
+            # One compiled call, the book's arithmetic in the book's order.
+            out = np.empty_like(x)
+            if train_flg:
+                xc, xn = np.empty_like(x), np.empty_like(x)
+                std, rmean, rvar = np.empty(D), np.empty(D), np.empty(D)
+                _batch_norm.forward_train(x, xc, xn, out, std, self.running_mean,
+                                          self.running_var, rmean, rvar, self.gamma,
+                                          self.beta, EPS, self.momentum, 1 - self.momentum)
+                self.batch_size = x.shape[0]
+                self.xc, self.xn, self.std = xc, xn, std
+                self.running_mean, self.running_var = rmean, rvar
+            else:
+                _batch_norm.forward_test(x, out, self.running_mean, self.running_var,
+                                         self.gamma, self.beta, EPS, np.empty(D))
+            return out
         if train_flg:
             mu = x.mean(axis=0)
             xc = x - mu
@@ -112,6 +151,16 @@ class BatchNormalization:
             raise ValueError("BatchNormalization.backward: dout has shape %s but forward's "
                              "x had shape %s" % (dout.shape, self.input_shape))
         dout = dout.reshape(dout.shape[0], -1)
+        D = dout.shape[1]
+        if (_rows(dout) is not None and _rows(self.xc) is not None
+                and _rows(self.xn) is not None and self.xc.shape == dout.shape
+                and self.xn.shape == dout.shape and self.batch_size == dout.shape[0]
+                and _vec(self.std, D) is not None and _vec(self.gamma, D) is not None):
+            dx = np.empty_like(dout)
+            self.dgamma, self.dbeta = np.empty(D), np.empty(D)
+            _batch_norm.backward(dout, self.xc, self.xn, self.std, self.gamma, dx,
+                                 self.dgamma, self.dbeta, np.empty(D))
+            return dx.reshape(*self.input_shape)
         dbeta = dout.sum(axis=0)
         dgamma = np.sum(self.xn * dout, axis=0)
         dxn = self.gamma * dout

@@ -1,7 +1,9 @@
 """Dropout (http://arxiv.org/abs/1207.0580) as in the book."""
 import numpy as np
 
+from .. import _activation
 from ._check import real_array, same_shape, forward_done
+from .activation import _flat
 
 
 class Dropout:
@@ -39,8 +41,18 @@ class Dropout:
         """
         x = real_array(x, "Dropout.forward", "x")
         if train_flg:
-            self.mask = np.random.rand(*x.shape) > self.dropout_ratio
-            return x * self.mask
+            # The book's draws, so that a seeded run drops the same units.
+            r = np.random.rand(*x.shape)
+            flat = _flat(x)
+            if flat is None or not isinstance(self.dropout_ratio, (float, int)):
+                self.mask = r > self.dropout_ratio
+                return x * self.mask
+            # mask and x * mask in one compiled pass
+            out = np.empty(x.shape, x.dtype)
+            self.mask = np.empty(x.shape, np.bool_)
+            _activation.dropout_forward(flat, r.reshape(-1), self.dropout_ratio,
+                                        out.reshape(-1), self.mask.reshape(-1).view(np.uint8))
+            return out
         return x * (1.0 - self.dropout_ratio)
 
     def backward(self, dout):
@@ -57,4 +69,9 @@ class Dropout:
         forward_done(self.mask, "Dropout.backward")
         dout = real_array(dout, "Dropout.backward", "dout")
         same_shape(dout, self.mask, "Dropout.backward", "dout", "forward's x")
-        return dout * self.mask
+        flat = _flat(dout)
+        if flat is None or not self.mask.flags.c_contiguous:
+            return dout * self.mask
+        dx = np.empty(dout.shape, dout.dtype)
+        _activation.mask_multiply(flat, self.mask.reshape(-1).view(np.uint8), dx.reshape(-1))
+        return dx
