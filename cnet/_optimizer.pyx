@@ -118,6 +118,11 @@ cdef extern from "optimizer.h" nogil:
 
 # Elements per block: large enough that a block's loop dominates its dispatch.
 cdef Py_ssize_t BLOCK = CNET_PARALLEL_MIN
+# Elements per thread below which an update runs on one thread. The passes are
+# memory-bound and short (Adam over the 78,400 weights of a 784 x 100 layer:
+# tens of microseconds on one thread); a second thread saves little on an idle
+# machine and on a busy one the team waits for a core (bench/PROFILE_layers.md).
+cdef Py_ssize_t MIN_PER_THREAD = 1 << 18
 
 
 # Which update: the op argument of update().
@@ -172,7 +177,7 @@ def update(int op, floating[::1] p, const floating[::1] g, floating[::1] s1,
     wide : Adam's step formed in double (float32 arrays)
     """
     cdef Py_ssize_t n = p.shape[0], nb = (n + BLOCK - 1) // BLOCK, b, i0, cnt
-    cdef int nt = cnet_threads_for(<size_t>n, CNET_PARALLEL_MIN)
+    cdef int nt = cnet_threads_for(<size_t>n, MIN_PER_THREAD)
     if op < OP_MOMENTUM or op > OP_ADAM:
         raise ValueError("unknown optimizer op %d" % op)
     if g.shape[0] != n or s1.shape[0] != n or s2.shape[0] != n:
@@ -255,7 +260,7 @@ cdef void _update_flat(int op, bint f64, char *p, const char *g, char *s1, char 
         else:
             sgd_update_pf_gf_mf(1, &n, p, &es, g, &es, c0)
         return
-    nt = cnet_threads_for(<size_t>n, CNET_PARALLEL_MIN)
+    nt = cnet_threads_for(<size_t>n, MIN_PER_THREAD)
     if nt <= 1:
         # Elementwise: one call over the whole array gives the blocks' bits.
         if f64:

@@ -176,6 +176,9 @@ def dot(a, b):
     """
     M = a.shape[0]
     work = M * a.shape[1] * b.shape[1] if a.ndim == 2 and b.ndim == 2 else 0
+    if work < SPLIT_WORK and _depth:
+        # Inside a network call, which holds BLAS already (the usual case).
+        return np.dot(a, b)
     if work < SPLIT_WORK or get_num_threads() < 2:
         if work >= SPLIT_WORK:
             return _split_dot(a, b, M, work, 1)

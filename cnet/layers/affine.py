@@ -1,4 +1,6 @@
 """The fully connected layer: out = x·W + b (the book's ``Affine``)."""
+import math
+
 import numpy as np
 
 from .. import _affine
@@ -95,8 +97,9 @@ class Affine:
         if x.ndim == 0:
             raise ValueError("Affine.forward: x must have a batch axis, got a scalar")
         self.original_x_shape = x.shape
-        # Features counted from the shape, not -1: an empty batch reshapes too.
-        x = x.reshape(x.shape[0], int(np.prod(x.shape[1:], dtype=np.intp)))
+        if x.ndim != 2:
+            # Features counted from the shape, not -1: an empty batch reshapes too.
+            x = x.reshape(x.shape[0], math.prod(x.shape[1:]))
         if x.shape[1] != W.shape[0]:
             raise ValueError("Affine.forward: x of shape %s has %d features per row but "
                              "W of shape %s expects %d"
