@@ -42,6 +42,25 @@ cdef extern from "affine.h" nogil:
     void affine_grad_w_cols_xf_wf(const float *x, Py_ssize_t xs, const float *dout,
                                   float *dW, Py_ssize_t B, Py_ssize_t k0, Py_ssize_t k1,
                                   Py_ssize_t O, int skip_zeros)
+    void affine_column_counts_xf_wd(const float *x, Py_ssize_t xs, Py_ssize_t B,
+                                    Py_ssize_t I, int skip_zeros, int *cstart)
+    void affine_column_counts_xd_wd(const double *x, Py_ssize_t xs, Py_ssize_t B,
+                                    Py_ssize_t I, int skip_zeros, int *cstart)
+    void affine_column_lists_xf_wd(const float *x, Py_ssize_t xs, Py_ssize_t B, Py_ssize_t I,
+                                   int skip_zeros, const int *cstart, int *crow, float *cval,
+                                   int *pos, int *idx, float *val)
+    void affine_column_lists_xd_wd(const double *x, Py_ssize_t xs, Py_ssize_t B,
+                                   Py_ssize_t I, int skip_zeros, const int *cstart,
+                                   int *crow, double *cval, int *pos, int *idx, double *val)
+    void affine_grad_w_lists_xf_wd(const int *cstart, const int *crow, const float *cval,
+                                   const double *dout, double *dW, Py_ssize_t k0,
+                                   Py_ssize_t k1, Py_ssize_t O)
+    void affine_grad_w_lists_xd_wd(const int *cstart, const int *crow, const double *cval,
+                                   const double *dout, double *dW, Py_ssize_t k0,
+                                   Py_ssize_t k1, Py_ssize_t O)
+    void affine_grad_w_lists_xf_wf(const int *cstart, const int *crow, const float *cval,
+                                   const float *dout, float *dW, Py_ssize_t k0,
+                                   Py_ssize_t k1, Py_ssize_t O)
     void affine_grad_b_xf_wd(const double *dout, double *db, Py_ssize_t B, Py_ssize_t O)
     void affine_grad_b_xf_wf(const float *dout, float *db, Py_ssize_t B, Py_ssize_t O)
 
@@ -55,6 +74,9 @@ cdef Py_ssize_t MIN_WORK = 200000
 cdef Py_ssize_t ROWS = 8
 # Columns of x (rows of dW) per unit of work of the weight gradient.
 cdef Py_ssize_t COLS = 64
+# Entries of x (B * I) up to which the weight gradient lists each input's
+# rows first (12 bytes an entry at most) and gathers rows of dout by them.
+cdef Py_ssize_t LIST_ENTRIES = 1 << 22
 
 
 def finite(const wfloat[::1] a):
@@ -135,6 +157,14 @@ def grad_w(cnp.ndarray x, Py_ssize_t xs, const wfloat[:, ::1] dout,
         raise TypeError("float64 input with float32 weights has no compiled path")
     if I == 0 or O == 0:
         return
+    if B > 0 and B * I <= LIST_ENTRIES and _grad_w_lists(x32, xf, xd, xs, dp, &dW[0, 0],
+                                                         B, I, O, skip_zeros, nt):
+        with nogil:
+            if wfloat is double:
+                affine_grad_b_xf_wd(dp, &db[0], B, O)
+            else:
+                affine_grad_b_xf_wf(dp, &db[0], B, O)
+        return
     with nogil:
         for blk in prange(nblk, num_threads=nt, schedule="static"):
             k0 = blk * COLS
@@ -150,3 +180,55 @@ def grad_w(cnp.ndarray x, Py_ssize_t xs, const wfloat[:, ::1] dout,
             affine_grad_b_xf_wd(dp, &db[0], B, O)
         else:
             affine_grad_b_xf_wf(dp, &db[0], B, O)
+
+
+cdef bint _grad_w_lists(bint x32, const float *xf, const double *xd, Py_ssize_t xs,
+                        const wfloat *dp, wfloat *dW, Py_ssize_t B, Py_ssize_t I,
+                        Py_ssize_t O, bint skip_zeros, int nt) noexcept:
+    """dW = xᵀ·dout by the column lists of x (affine_impl.h); False when the
+    scratch could not be allocated (the caller then takes the other path)."""
+    cdef int *cstart = <int *>malloc((I + 1) * sizeof(int))
+    cdef int *pos = <int *>malloc(I * sizeof(int) + 1)
+    cdef int *idx = <int *>malloc((I + 8) * sizeof(int))
+    cdef void *val = malloc((I + 8) * sizeof(double))
+    cdef int *crow = NULL
+    cdef void *cval = NULL
+    cdef Py_ssize_t nblk = (I + COLS - 1) // COLS, blk, k0, k1, total
+    cdef bint ok = False
+    with nogil:
+        if cstart != NULL and pos != NULL and idx != NULL and val != NULL:
+            if x32:
+                affine_column_counts_xf_wd(xf, xs, B, I, skip_zeros, cstart)
+            else:
+                affine_column_counts_xd_wd(xd, xs, B, I, skip_zeros, cstart)
+            total = cstart[I]
+            crow = <int *>malloc(total * sizeof(int) + 1)
+            cval = malloc(total * (sizeof(float) if x32 else sizeof(double)) + 1)
+        if crow != NULL and cval != NULL:
+            ok = True
+            if x32:
+                affine_column_lists_xf_wd(xf, xs, B, I, skip_zeros, cstart, crow,
+                                          <float *>cval, pos, idx, <float *>val)
+            else:
+                affine_column_lists_xd_wd(xd, xs, B, I, skip_zeros, cstart, crow,
+                                          <double *>cval, pos, idx, <double *>val)
+            for blk in prange(nblk, num_threads=nt, schedule="static"):
+                k0 = blk * COLS
+                k1 = min(k0 + COLS, I)
+                if wfloat is double:
+                    if x32:
+                        affine_grad_w_lists_xf_wd(cstart, crow, <const float *>cval, dp,
+                                                  dW, k0, k1, O)
+                    else:
+                        affine_grad_w_lists_xd_wd(cstart, crow, <const double *>cval,
+                                                  dp, dW, k0, k1, O)
+                else:
+                    affine_grad_w_lists_xf_wf(cstart, crow, <const float *>cval, dp, dW,
+                                              k0, k1, O)
+        free(cstart)
+        free(pos)
+        free(idx)
+        free(val)
+        free(crow)
+        free(cval)
+    return ok

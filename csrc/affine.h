@@ -19,7 +19,15 @@
     void affine_grad_w_cols_##SUF(const XT *x, ptrdiff_t xs, const WT *dout, WT *dW,      \
                                   ptrdiff_t NB, ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t NO,    \
                                   int skip_zeros);                                        \
-    void affine_grad_b_##SUF(const WT *dout, WT *db, ptrdiff_t NB, ptrdiff_t NO);
+    void affine_grad_b_##SUF(const WT *dout, WT *db, ptrdiff_t NB, ptrdiff_t NO);         \
+    void affine_column_counts_##SUF(const XT *x, ptrdiff_t xs, ptrdiff_t NB, ptrdiff_t NI, \
+                                    int skip_zeros, int *cstart);                         \
+    void affine_column_lists_##SUF(const XT *x, ptrdiff_t xs, ptrdiff_t NB, ptrdiff_t NI,  \
+                                   int skip_zeros, const int *cstart, int *crow, XT *cval, \
+                                   int *pos, int *idx, XT *val);                          \
+    void affine_grad_w_lists_##SUF(const int *cstart, const int *crow, const XT *cval,    \
+                                   const WT *dout, WT *dW, ptrdiff_t k0, ptrdiff_t k1,    \
+                                   ptrdiff_t NO);
 
 CNET_AFFINE_DECLARE(float, double, xf_wd)
 CNET_AFFINE_DECLARE(double, double, xd_wd)

@@ -185,6 +185,73 @@ CNET_DISPATCH_FMA void AF(grad_w_cols)(const XT *x, ptrdiff_t xs, const WT *dout
     }
 }
 
+/* Column lists of x's inputs: cstart[k] OUT (NI + 1 entries) = where input k's
+ * list starts, cstart[NI] = total. With skip_zeros only the rows r with
+ * x[r, k] != 0 are counted, else all NB rows. x (NB, NI) rows xs apart IN. */
+CNET_DISPATCH void AF(column_counts)(const XT *x, ptrdiff_t xs, ptrdiff_t NB, ptrdiff_t NI,
+                                     int skip_zeros, int *cstart)
+{
+    ptrdiff_t r, k;
+    int total = 0;
+    for (k = 0; k < NI; k++)
+        cstart[k] = skip_zeros ? 0 : (int)NB;
+    if (skip_zeros)
+        for (r = 0; r < NB; r++) {
+            const XT *xr = x + r * xs;
+            for (k = 0; k < NI; k++)
+                cstart[k] += xr[k] != 0;
+        }
+    for (k = 0; k < NI; k++) {
+        const int c = cstart[k];
+        cstart[k] = total;
+        total += c;
+    }
+    cstart[NI] = total;
+}
+
+/* The column lists counted by column_counts: crow[cstart[k] ..] OUT = the rows
+ * of input k's list in ascending order, cval OUT = their x[r, k]. x as for
+ * column_counts, cstart IN; pos (NI ints), idx (NI + 8 ints) and val (NI + 8)
+ * scratch. */
+CNET_DISPATCH void AF(column_lists)(const XT *x, ptrdiff_t xs, ptrdiff_t NB, ptrdiff_t NI,
+                                    int skip_zeros, const int *cstart, int *crow, XT *cval,
+                                    int *pos, int *idx, XT *val)
+{
+    ptrdiff_t r, k, e, n;
+    for (k = 0; k < NI; k++)
+        pos[k] = cstart[k];
+    for (r = 0; r < NB; r++) {
+        const XT *xr = x + r * xs;
+        if (skip_zeros) {
+            n = AF_NZ(NI, xr, idx, val, NULL, NI);
+            for (e = 0; e < n; e++) {
+                const int p = pos[idx[e]]++;
+                crow[p] = (int)r;
+                cval[p] = val[e];
+            }
+        } else {
+            for (k = 0; k < NI; k++) {
+                const int p = pos[k]++;
+                crow[p] = (int)r;
+                cval[p] = xr[k];
+            }
+        }
+    }
+}
+
+/* dW[k, :] OUT = sum over input k's list (ascending rows r) of x[r, k] *
+ * dout[r, :], for k0 <= k < k1: the column lists (cstart, crow, cval) IN,
+ * dout (NB, NO) C-contiguous IN, dW (NI, NO) C-contiguous. */
+CNET_DISPATCH_FMA void AF(grad_w_lists)(const int *cstart, const int *crow, const XT *cval,
+                                        const WT *dout, WT *dW, ptrdiff_t k0, ptrdiff_t k1,
+                                        ptrdiff_t NO)
+{
+    ptrdiff_t k;
+    for (k = k0; k < k1; k++)
+        AF(gather_row)(cstart[k + 1] - cstart[k], crow + cstart[k], cval + cstart[k], dout,
+                       NO, dW + k * NO);
+}
+
 /* db[j] = sum over r of dout[r, j] (ascending r): dout (NB, NO) C-contiguous IN,
  * db (NO,) OUT. */
 CNET_DISPATCH_FMA void AF(grad_b)(const WT *dout, WT *db, ptrdiff_t NB, ptrdiff_t NO)

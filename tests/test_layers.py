@@ -479,3 +479,24 @@ def test_dropout_same_bits_and_masks_as_the_book(shape, dtype, restore_threads):
             dout = rng.normal(size=shape).astype(dtype)
             dx, dx_book = ours.backward(dout), book.backward(dout)
             assert dx.dtype == dx_book.dtype and dx.tobytes() == dx_book.tobytes(), name
+
+
+def test_affine_weight_gradient_of_a_large_batch(restore_threads):
+    """dW = xᵀ·dout of an MNIST-like batch larger than the column lists take
+    (B * I above 2**22 entries: the kernel that walks x by rows) equals
+    np.dot to rounding (rtol 1e-12), as the listed batches do, with the same
+    bits on 1 and 2 threads."""
+    import cnet
+    rng = np.random.default_rng(24)
+    x = mnist_like(rng, (5400, 784), F32)
+    W, b = rng.normal(size=(784, 7)), rng.normal(size=7)
+    dout = rng.normal(size=(5400, 7))
+    got = []
+    for n in (1, 2):
+        cnet.set_num_threads(n)
+        layer = L.Affine(W, b)
+        layer.forward(x)
+        layer.backward(dout)
+        got.append(layer.dW)
+    np.testing.assert_allclose(got[0], np.dot(x.T.astype(F64), dout), rtol=1e-12, atol=1e-9)
+    assert got[0].tobytes() == got[1].tobytes()
