@@ -164,8 +164,9 @@ class _DenseNet:
             return self._backprop(x, t, train_flg)
 
     def _backprop(self, x, t, train_flg):
-        self._loss(x, t, train_flg)
-        dout = self._last_layer().backward(1)
+        # The loss layer's forward and backward in one pass; the weight-decay
+        # term of the loss is left out (the book computes it and discards it).
+        dout = self._last_layer()._forward_backward(self._forward(x, train_flg), t)
         layers = list(self.layers.values())
         for layer in reversed(layers[1:]):
             dout = layer.backward(dout)

@@ -500,3 +500,25 @@ def test_affine_weight_gradient_of_a_large_batch(restore_threads):
         got.append(layer.dW)
     np.testing.assert_allclose(got[0], np.dot(x.T.astype(F64), dout), rtol=1e-12, atol=1e-9)
     assert got[0].tobytes() == got[1].tobytes()
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("onehot", [True, False])
+def test_softmax_loss_forward_backward_in_one_pass_equals_the_two_calls(dtype, onehot):
+    """A network's gradient asks SoftmaxWithLoss for forward and backward in
+    one pass: the same loss, y and dx bits as forward then backward, for
+    one-hot and index labels, odd shapes, NaN and inf scores."""
+    rng = np.random.default_rng(25)
+    for N, C in ((1, 1), (7, 3), (100, 10)):
+        x = (rng.normal(size=(N, C)) * 3).astype(dtype)
+        if x.size > 2:
+            x[0, 0], x[-1, -1] = np.nan, np.inf
+        labels = rng.integers(0, C, N)
+        t = np.eye(C, dtype=dtype)[labels] if onehot else labels
+        a, b = L.SoftmaxWithLoss(), L.SoftmaxWithLoss()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dx = a._forward_backward(x, t)
+            loss = b.forward(x, t)
+            want = b.backward()
+        assert np.array_equal(a.loss, loss, equal_nan=True)
+        assert a.y.tobytes() == b.y.tobytes() and dx.tobytes() == want.tobytes()

@@ -152,7 +152,7 @@ class Affine:
                            _affine.finite(dout.reshape(-1)))
         else:
             self.dW = dot(x.T, dout)
-            self.db = np.sum(dout, axis=0)
+            self.db = dout.sum(axis=0)
         return W, dout
 
     def _backward_params_only(self, dout):

@@ -50,6 +50,20 @@ class SoftmaxWithLoss:
             self.loss = cross_entropy_error(self.y, self.t)
         return self.loss
 
+    def _forward_backward(self, x, t):
+        """forward(x, t), then the dx backward() would return, for a network's
+        gradient: one pass of the fused kernel when it takes x and t."""
+        x = real_array(x, "SoftmaxWithLoss.forward", "x")
+        t = real_array(t, "SoftmaxWithLoss.forward", "t")
+        if x.dtype in _FLOATS and x.ndim == 2 and t.shape[:1] == x.shape[:1]:
+            self.t = t
+            self.y = np.empty_like(x, order="C")
+            dx = np.empty_like(self.y)
+            self.loss = _functions.softmax_loss_forward(x, t, self.y, dx)
+            return dx
+        self.forward(x, t)
+        return self.backward()
+
     def backward(self, dout=1):
         """dx = (y - t) / N for one-hot t; y with 1 subtracted at t, / N, else.
 
