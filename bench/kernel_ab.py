@@ -1,7 +1,7 @@
 """Time two versions of cnet's TwoLayerNet kernels against each other in one process.
 
 Usage: python bench/kernel_ab.py CSRC_A CSRC_B [--threads 2] [--calls 2000]
-       [--mode recipe|accuracy] [--repeat 3]
+       [--mode recipe|accuracy|predict|numgrad] [--repeat 3] [--workdir DIR]
 
 CSRC_A and CSRC_B are two copies of the ``csrc`` folder (say, one from
 ``git worktree add`` at an older commit, or one with a constant changed). Each
@@ -16,8 +16,15 @@ being measured. Calls that alternate within one process meet the same load.
 Modes: ``recipe`` is the book's loop (a new batch of 100 MNIST images copied
 out of x_train before each call, gradient, an update of W1 on the calling
 thread, loss); ``accuracy`` counts the correct rows of all 60,000 training
+images; ``predict`` forms the output rows of the first 10,000; ``numgrad`` is
+the chapter-4 numerical gradient (csrc/netgrad.c) of a new batch of 100
 images. Needs gcc with OpenMP (Linux); the data come from ``load_mnist``, so set
 CNET_MNIST_MIRROR when offline.
+
+``--workdir DIR`` keeps the data and the program in DIR (else a temporary
+folder), so that the program can be run again, e.g. under
+``valgrind --tool=callgrind`` for instruction counts of A's and B's functions:
+``OMP_NUM_THREADS=1 valgrind --tool=callgrind DIR/kernel_ab DIR 1 3 numgrad``.
 """
 import argparse
 import os
@@ -45,15 +52,18 @@ def write_data(folder):
 
 
 def build(folder, csrc_a, csrc_b, cc):
+    objects = []
     for variant, csrc in (("A", csrc_a), ("B", csrc_b)):
-        if not os.path.isfile(os.path.join(csrc, "two_layer.c")):
-            raise SystemExit("kernel_ab: no two_layer.c in %s" % csrc)
-        subprocess.run([cc, *FLAGS, "-DVARIANT=" + variant, "-I" + csrc, "-c",
-                        os.path.join(HERE, "variant.c"), "-o",
-                        os.path.join(folder, variant + ".o")], check=True)
+        for source in ("two_layer.c", "netgrad.c"):
+            if not os.path.isfile(os.path.join(csrc, source)):
+                raise SystemExit("kernel_ab: no %s in %s" % (source, csrc))
+        # each kernel file in its own object, as setup.py compiles it
+        for stem in ("variant", "variant_netgrad"):
+            objects.append(os.path.join(folder, "%s_%s.o" % (variant, stem)))
+            subprocess.run([cc, *FLAGS, "-DVARIANT=" + variant, "-I" + csrc, "-c",
+                            os.path.join(HERE, stem + ".c"), "-o", objects[-1]], check=True)
     exe = os.path.join(folder, "kernel_ab")
-    subprocess.run([cc, *FLAGS, os.path.join(HERE, "kernel_ab.c"),
-                    os.path.join(folder, "A.o"), os.path.join(folder, "B.o"),
+    subprocess.run([cc, *FLAGS, os.path.join(HERE, "kernel_ab.c"), *objects,
                     "-o", exe, "-lm"], check=True)
     return exe
 
@@ -64,15 +74,23 @@ def main(argv=None):
     ap.add_argument("csrc_b")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--calls", type=int, default=None,
-                    help="calls per variant (default 2000 in recipe mode, 20 in accuracy)")
-    ap.add_argument("--mode", choices=("recipe", "accuracy"), default="recipe")
+                    help="calls per variant (default 2000 in recipe mode, 200 in numgrad, "
+                         "20 in accuracy and predict)")
+    ap.add_argument("--mode", choices=("recipe", "accuracy", "predict", "numgrad"),
+                    default="recipe")
     ap.add_argument("--repeat", type=int, default=3, help="runs of the program")
     ap.add_argument("--cc", default=os.environ.get("CC", "gcc"))
+    ap.add_argument("--workdir", default=None,
+                    help="keep the data and the program here (default: a temporary folder)")
     args = ap.parse_args(argv)
     if args.threads < 1 or args.repeat < 1 or (args.calls is not None and args.calls < 1):
         ap.error("--threads, --calls and --repeat must be >= 1")
-    calls = args.calls or (2000 if args.mode == "recipe" else 20)
-    with tempfile.TemporaryDirectory() as folder:
+    calls = args.calls or {"recipe": 2000, "numgrad": 200}.get(args.mode, 20)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = tmp
+        if args.workdir:
+            folder = os.path.abspath(args.workdir)
+            os.makedirs(folder, exist_ok=True)
         write_data(folder)
         exe = build(folder, os.path.abspath(args.csrc_a), os.path.abspath(args.csrc_b), args.cc)
         for _ in range(args.repeat):

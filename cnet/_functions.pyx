@@ -25,6 +25,7 @@ cnp.import_array()
 cdef extern from "functions.h" nogil:
     int CNET_PARALLEL_MIN
     int CNET_REDUCE_BLOCK
+    int CNET_LANES
     float cnet_half_to_float(uint16_t h)
     uint16_t cnet_float_to_half(float f)
     double cnet_exp_f64(double x)
@@ -71,6 +72,10 @@ cdef extern from "functions.h" nogil:
                                  size_t C, float m)
     void cnet_row_scale_f64(double *y, Py_ssize_t ycs, size_t C, double s)
     void cnet_row_scale_f32(float *y, Py_ssize_t ycs, size_t C, float s)
+    void cnet_sse_lanes_f64(size_t n, const double *y, const double *t, double *acc,
+                            size_t k0)
+    void cnet_sse_lanes_f32(size_t n, const float *y, const float *t, double *acc,
+                            size_t k0)
 
 # Loops that only move memory (relu, relu_grad, sums of squares, picking one
 # entry per row) gain from a second thread only on much larger inputs than
@@ -623,16 +628,25 @@ cdef double _sse_sum(const real_t *y, Py_ssize_t yrs, Py_ssize_t ycs,
                      const real2_t *t, Py_ssize_t trs, Py_ssize_t tcs,
                      Py_ssize_t R, Py_ssize_t C, int work, double *partial) noexcept nogil:
     """Sum of (y - t)**2 over R rows of C, walked row by row: the walk is cut
-    into blocks of CNET_REDUCE_BLOCK elements, block sums added in order."""
+    into blocks of CNET_REDUCE_BLOCK elements, each summed in the lanes of
+    csrc/sum_squared.h (partial: CNET_LANES per block), the block sums added
+    in order. Row pieces with both operands contiguous and of the work dtype
+    take the vectorised C loop, the rest this one; the lanes are the same."""
     cdef Py_ssize_t n = R * C
     cdef Py_ssize_t nb = (n + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
-    cdef Py_ssize_t b, i, i0, i1, r, c, j, seg
+    cdef Py_ssize_t b, i, i0, i1, r, c, j, seg, k
     cdef const real_t *yr
     cdef const real2_t *tr
-    cdef double acc, total = 0.0
+    cdef double *lanes
+    cdef double total = 0.0
+    cdef bint fast = ycs == 1 and tcs == 1 and (
+        (real_t is double and real2_t is double and work == 8)
+        or (real_t is float and real2_t is float and work == 4))
     cdef int nt = cnet_threads_for(<size_t>n, MEMORY_BOUND_MIN)
     for b in prange(nb, num_threads=nt, schedule='static'):
-        acc = 0.0
+        lanes = partial + b * CNET_LANES
+        for k in range(CNET_LANES):
+            lanes[k] = 0.0
         i0 = b * CNET_REDUCE_BLOCK
         i1 = i0 + CNET_REDUCE_BLOCK
         if i1 > n:
@@ -647,16 +661,24 @@ cdef double _sse_sum(const real_t *y, Py_ssize_t yrs, Py_ssize_t ycs,
                 seg = i1 - i
             yr = y + r * yrs + c * ycs
             tr = t + r * trs + c * tcs
-            for j in range(seg):
-                acc = acc + _sq_term(yr + j * ycs, tr + j * tcs, work)
+            if fast:
+                if real_t is double and real2_t is double:
+                    cnet_sse_lanes_f64(seg, yr, tr, lanes, i - i0)
+                elif real_t is float and real2_t is float:
+                    cnet_sse_lanes_f32(seg, yr, tr, lanes, i - i0)
+            else:
+                for j in range(seg):
+                    k = (i - i0 + j) % CNET_LANES
+                    lanes[k] = lanes[k] + _sq_term(yr + j * ycs, tr + j * tcs, work)
             i = i + seg
             c = c + seg
             if c == C:
                 c = 0
                 r = r + 1
-        partial[b] = acc
     for b in range(nb):
-        total += partial[b]
+        lanes = partial + b * CNET_LANES
+        total += (((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+                  + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])))
     return total
 
 
@@ -675,7 +697,7 @@ def sse_sum(cnp.ndarray y, cnp.ndarray t, Py_ssize_t R, Py_ssize_t C,
     cdef int tsz = t.descr.itemsize
     if n == 0:
         return 0.0
-    partial = <double *>malloc(nb * sizeof(double))
+    partial = <double *>malloc(nb * CNET_LANES * sizeof(double))
     if partial == NULL:
         raise MemoryError()
     with nogil:

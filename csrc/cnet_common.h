@@ -59,4 +59,8 @@
  * the result does not depend on how many threads ran. */
 #define CNET_REDUCE_BLOCK 4096
 
+/* Within a block, a reduction keeps this many interleaved partial sums (lane
+ * = position % CNET_LANES), combined pairwise in a fixed order. */
+#define CNET_LANES 8
+
 #endif

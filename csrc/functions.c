@@ -18,3 +18,4 @@ float cnet_exp_f32(float x) { return cnet_exp_inline_f32(x); }
 
 #include "elementwise.c"
 #include "softmax.c"
+#include "sum_squared.c"

@@ -3,7 +3,9 @@
  *   half.h         float16 <-> float conversions;
  *   elementwise.h  sigmoid, sigmoid_grad, relu, relu_grad;
  *   softmax.h      softmax rows, the cross-entropy losses and the fused
- *                  softmax + cross-entropy + dy of SoftmaxWithLoss.
+ *                  softmax + cross-entropy + dy of SoftmaxWithLoss (their row
+ *                  steps, shared with the networks, in softmax_rows.h);
+ *   sum_squared.h  sum_squared_error's fixed-order lanes.
  * Every kernel is serial and works on pointers + sizes; the caller (Cython)
  * splits the work into fixed blocks across threads, so each output element,
  * and each block partial of a reduction, is computed by the same code whatever
@@ -16,5 +18,6 @@
 #include "half.h"
 #include "elementwise.h"
 #include "softmax.h"
+#include "sum_squared.h"
 
 #endif

@@ -75,7 +75,8 @@ double cnet_softmax_ce_f16(size_t R, size_t C, const uint16_t *x, ptrdiff_t xrs,
                            ptrdiff_t xcs, const ptrdiff_t *lab, double acc);
 
 /* The pieces of one long row (C,), for splitting it across threads:
- * cnet_row_max_*: max of x IN (NaN if any is NaN); cnet_softmax_block_*: for
+ * cnet_row_max_*: max of x IN (NaN entries passed over unless the first is
+ * one: they make the block's sum NaN); cnet_softmax_block_*: for
  * C <= CNET_REDUCE_BLOCK, y = exp(x - m) OUT and its sum (returned);
  * cnet_row_scale_*: y *= 1 / s IN/OUT. A row cut into blocks of CNET_REDUCE_BLOCK,
  * its block sums added in order, gives the bits of cnet_softmax_ce_*. */

@@ -8,8 +8,9 @@
  * Dimension letters: R rows, C columns (classes). Strides are in elements: a
  * row r is x[r * xrs + j * xcs] for j < C.
  *
- * A row is formed one way: m = max_j x_j (NaN if any is NaN, as np.max),
- * e_j = exp(x_j - m), s = sum_j e_j, y_j = e_j * (1 / s). The sum cuts the row
+ * A row is formed one way: m = max_j x_j, e_j = exp(x_j - m),
+ * s = sum_j e_j, y_j = e_j * (1 / s). A NaN entry makes s NaN, so the whole
+ * row (and its loss) is NaN as in the book's NumPy, whatever m is. The sum cuts the row
  * into blocks of CNET_REDUCE_BLOCK columns, sums each block in CNET_LANES
  * interleaved partial sums combined in a fixed order and adds the block sums
  * in order, whether the e_j are summed as they are made or after they are
@@ -25,8 +26,18 @@
 #include "cnet_common.h"
 #include "exp_log.h"
 
-/* Interleaved partial sums (and running maxima) per block of a row. */
-#define CNET_LANES 8
+/* 32-byte vectors of each type (unaligned loads), and lane masks of their
+ * comparisons, for the row maximum: GCC and Clang do not vectorise a maximum
+ * written with scalar selects (x86's vmaxps differs from it for NaN), so it is
+ * written with vector selects; elsewhere (MSVC, or CNET_NO_VECTOR_EXT) plain
+ * loops find the same maximum. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(CNET_NO_VECTOR_EXT)
+typedef double cnet_sm_vec_f64 __attribute__((vector_size(32), aligned(8)));
+typedef int64_t cnet_sm_mask_f64 __attribute__((vector_size(32)));
+typedef float cnet_sm_vec_f32 __attribute__((vector_size(32), aligned(4)));
+typedef int32_t cnet_sm_mask_f32 __attribute__((vector_size(32)));
+#define CNET_SM_VEC 1
+#endif
 
 #define T double
 #define SUF f64

@@ -10,34 +10,63 @@
 #define SMR_CAT(a, b) SMR_CAT2(a, b)
 #define SMR(name) SMR_CAT(name, SUF)
 
-/* m = max_j x[j * xcs] over j < C (C >= 1); NaN if any entry is NaN. The
- * CNET_LANES running maxima and the NaN flag let the loop vectorise. */
+/* m = max_j x[j * xcs] over j < C (C >= 1), NaN entries passed over unless
+ * x[0] is one: a NaN anywhere in the row makes its exp sum NaN, and so every
+ * entry of its softmax and its loss NaN, as in the book's NumPy, whatever m
+ * is. CNET_LANES running maxima, so that the loop becomes vector maxima; a
+ * row shorter than two rounds of lanes (10 classes) takes one, which costs a
+ * third of the instructions there. Either gives the same maximum (a zero's
+ * sign aside, which no x - m then shows). */
 CNET_ALWAYS_INLINE T SMR(row_max_s)(const T *x, ptrdiff_t xcs, size_t C)
 {
-    T mx[CNET_LANES], m;
-    int nan = 0;
-    size_t j = 0, k;
+    T mx[CNET_LANES], m = x[0];
+    size_t j, k;
+    if (C < 2 * CNET_LANES) {
+        for (j = 1; j < C; j++) {
+            T v = x[(ptrdiff_t)j * xcs];
+            m = v > m ? v : m;
+        }
+        return m;
+    }
     for (k = 0; k < CNET_LANES; k++)
-        mx[k] = x[0];
-    for (; j + CNET_LANES <= C; j += CNET_LANES)
+        mx[k] = m;
+    for (j = 0; j + CNET_LANES <= C; j += CNET_LANES)
         for (k = 0; k < CNET_LANES; k++) {
             T v = x[(ptrdiff_t)(j + k) * xcs];
             mx[k] = v > mx[k] ? v : mx[k];
-            nan |= v != v;
         }
     for (; j < C; j++) {
         T v = x[(ptrdiff_t)j * xcs];
         mx[0] = v > mx[0] ? v : mx[0];
-        nan |= v != v;
     }
     m = mx[0];
     for (k = 1; k < CNET_LANES; k++)
         m = mx[k] > m ? mx[k] : m;
-    return nan ? (T)NAN : m;
+    return m;
 }
 
 CNET_ALWAYS_INLINE T SMR(row_max)(const T *x, ptrdiff_t xcs, size_t C)
 {
+#ifdef CNET_SM_VEC
+    if (xcs == 1 && C >= 2 * CNET_LANES) {
+        const size_t VL = sizeof(SMR(vec)) / sizeof(T);
+        SMR(vec) mx = *(const SMR(vec) *)x, v;
+        SMR(mask) g;
+        T m;
+        size_t j, k;
+        for (j = VL; j + VL <= C; j += VL) {
+            v = *(const SMR(vec) *)(x + j);
+            g = v > mx;
+            mx = (SMR(vec))(((SMR(mask))v & g) | ((SMR(mask))mx & ~g));
+        }
+        m = mx[0];
+        for (k = 1; k < VL; k++)
+            m = mx[k] > m ? mx[k] : m;
+        for (; j < C; j++)
+            m = x[j] > m ? x[j] : m;
+        return m;
+    }
+#endif
     return xcs == 1 ? SMR(row_max_s)(x, 1, C) : SMR(row_max_s)(x, xcs, C);
 }
 
@@ -66,15 +95,36 @@ CNET_ALWAYS_INLINE T SMR(block_sum_s)(const T *x, ptrdiff_t xcs, T *y, ptrdiff_t
     return s;
 }
 
-/* block_sum_s with y NULL meaning: sum only. */
+/* s = the sum of the stored e_j of one packed row (C <= CNET_REDUCE_BLOCK), in
+ * block_sum's order, so that the two give the same bits. */
+CNET_ALWAYS_INLINE T SMR(stored_sum)(const T *e, size_t C)
+{
+    T acc[CNET_LANES] = {0}, s;
+    size_t j = 0, k;
+    for (; j + CNET_LANES <= C; j += CNET_LANES)
+        for (k = 0; k < CNET_LANES; k++)
+            acc[k] += e[j + k];
+    s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; j < C; j++)
+        s += e[j];
+    return s;
+}
+
+/* block_sum_s with y NULL meaning: sum only. Contiguous rows are exponentiated
+ * in one flat loop first and summed from y (stored_sum, the same bits): the
+ * compiler vectorises a plain loop of exps, not one interleaved with the sums. */
 CNET_ALWAYS_INLINE T SMR(block_sum)(const T *x, ptrdiff_t xcs, T *y, ptrdiff_t ycs,
                                     size_t C, T m)
 {
+    size_t j;
     if (y == NULL)
         return xcs == 1 ? SMR(block_sum_s)(x, 1, NULL, 0, C, m, 0)
                         : SMR(block_sum_s)(x, xcs, NULL, 0, C, m, 0);
-    if (xcs == 1 && ycs == 1)
-        return SMR(block_sum_s)(x, 1, y, 1, C, m, 1);
+    if (xcs == 1 && ycs == 1) {
+        for (j = 0; j < C; j++)
+            y[j] = EXP_T(x[j] - m);
+        return SMR(stored_sum)(y, C);
+    }
     return SMR(block_sum_s)(x, xcs, y, ycs, C, m, 1);
 }
 
@@ -109,21 +159,6 @@ CNET_ALWAYS_INLINE void SMR(row_scale)(T *y, ptrdiff_t ycs, size_t C, T s)
         SMR(row_scale_s)(y, 1, C, s);
     else
         SMR(row_scale_s)(y, ycs, C, s);
-}
-
-/* s = the sum of the stored e_j of one packed row (C <= CNET_REDUCE_BLOCK), in
- * block_sum's order, so that the two give the same bits. */
-CNET_ALWAYS_INLINE T SMR(stored_sum)(const T *e, size_t C)
-{
-    T acc[CNET_LANES] = {0}, s;
-    size_t j = 0, k;
-    for (; j + CNET_LANES <= C; j += CNET_LANES)
-        for (k = 0; k < CNET_LANES; k++)
-            acc[k] += e[j + k];
-    s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; j < C; j++)
-        s += e[j];
-    return s;
 }
 
 /* Softmax of R short rows (C <= CNET_REDUCE_BLOCK) into y (R, ld) OUT, row r

@@ -611,3 +611,47 @@ def test_labels_in_a_column_are_the_labels():
     layer, flat = SoftmaxWithLoss(), SoftmaxWithLoss()
     assert layer.forward(y, t[:, None]) == flat.forward(y, t)
     np.testing.assert_array_equal(layer.backward(), flat.backward())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("pos", [0, 1, 7, 8, 15, 16, 998, 999])
+def test_softmax_long_rows_nan_and_inf_anywhere(dtype, pos):
+    """Rows of 10 and 1000 (the vectorised maximum takes rows of 16 or more):
+    a NaN or +inf at any position makes the whole row NaN and a -inf entry
+    gives 0, as the book's NumPy; the other rows are untouched and equal to
+    the reference within test_functions' tolerance. Contiguous and strided
+    rows (the plain loop) give the same bits."""
+    rng = np.random.default_rng(pos)
+    for C in (10, 1000):
+        if pos >= C:
+            continue
+        x = (rng.standard_normal((4, C)) * 4).astype(dtype)
+        x[0, pos], x[1, pos], x[2, pos] = np.nan, np.inf, -np.inf
+        y = F.softmax(x)
+        assert np.isnan(y[0]).all() and np.isnan(y[1]).all()
+        assert y[2, pos] == 0 and np.isfinite(y[2]).all() and np.isfinite(y[3]).all()
+        assert_close(y[2:], _reference(R.softmax, x[2:]))
+        wide = np.repeat(x, 2, axis=1)[:, ::2]
+        assert F.softmax(wide).tobytes() == y.tobytes()
+        assert F.softmax(np.asfortranarray(x)).tobytes() == np.asfortranarray(y).tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sum_squared_error_same_bits_in_every_layout(dtype):
+    """The vectorised lanes (contiguous operands of the result dtype) and the
+    plain loop (strided operands, or t of the other dtype) put each square of
+    a walk in the same lane of the same block: the same bits for the same
+    walk (an F-ordered y is walked in its memory order, so only within
+    tolerance); all equal to the reference within test_functions'
+    tolerance."""
+    rng = np.random.default_rng(5)
+    y = rng.standard_normal((37, 1001)).astype(dtype)
+    t = rng.standard_normal((37, 1001)).astype(dtype)
+    other = np.float32 if dtype == np.float64 else np.float64
+    want = F.sum_squared_error(y, t)
+    assert_close(want, _reference(R.sum_squared_error, y, t))
+    for yy, tt in ((np.repeat(y, 2, axis=1)[:, ::2], t), (y, np.repeat(t, 3, axis=1)[:, ::3]),
+                   (y.ravel(), t.ravel())):
+        assert F.sum_squared_error(yy, tt).tobytes() == want.tobytes()
+    for yy, tt in ((np.asfortranarray(y), t), (y[:, :500], t[:, :500]), (y, t.astype(other))):
+        assert_close(F.sum_squared_error(yy, tt), _reference(R.sum_squared_error, yy, tt))
