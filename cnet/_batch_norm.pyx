@@ -32,48 +32,62 @@ cdef Py_ssize_t COLS = 64
 cdef Py_ssize_t MIN_WORK = 65536
 
 
+cdef enum:
+    TRAIN = 0
+    TEST = 1
+    BACKWARD = 2
+
+
+cdef void _columns(int op, const double *a, const double *b, const double *c,
+                   const double *d, const double *e, double *o1, double *o2, double *o3,
+                   double *o4, double *o5, double *o6, double eps,
+                   double momentum, double keep, Py_ssize_t N,
+                   Py_ssize_t D) noexcept nogil:
+    """One kernel over all columns, in blocks of COLS spread over threads (the
+    arrays' roles as in the entries below)."""
+    cdef Py_ssize_t nb = (D + COLS - 1) // COLS, blk, j0, j1
+    for blk in prange(nb, num_threads=cnet_threads_for(<size_t>(N * D), MIN_WORK),
+                      schedule="static"):
+        j0 = blk * COLS
+        j1 = min(D, j0 + COLS)
+        if op == TRAIN:
+            bn_forward_train(a, o1, o2, o3, o4, b, c, o5, o6, d, e, eps, momentum, keep, N, D,
+                             j0, j1)
+        elif op == TEST:
+            bn_forward_test(a, o1, b, c, d, e, eps, o2, N, D, j0, j1)
+        else:
+            bn_backward(a, b, c, d, e, o1, o2, o3, o4, N, D, j0, j1)
+
+
 def forward_train(const double[:, ::1] x, double[:, ::1] xc, double[:, ::1] xn,
                   double[:, ::1] out, double[::1] std, const double[::1] rmean0,
                   const double[::1] rvar0, double[::1] rmean, double[::1] rvar,
                   const double[::1] gamma, const double[::1] beta, double eps,
                   double momentum, double keep):
     """The training forward (batch_norm.h); rmean and rvar are new arrays."""
-    cdef Py_ssize_t N = x.shape[0], D = x.shape[1], nb = (D + COLS - 1) // COLS, blk
-    cdef int nt = cnet_threads_for(<size_t>(N * D), MIN_WORK)
-    if N == 0 or D == 0:
-        return
-    with nogil:
-        for blk in prange(nb, num_threads=nt, schedule="static"):
-            bn_forward_train(&x[0, 0], &xc[0, 0], &xn[0, 0], &out[0, 0], &std[0],
-                             &rmean0[0], &rvar0[0], &rmean[0], &rvar[0], &gamma[0],
-                             &beta[0], eps, momentum, keep, N, D, blk * COLS,
-                             min(D, blk * COLS + COLS))
+    if x.shape[0] and x.shape[1]:
+        with nogil:
+            _columns(TRAIN, &x[0, 0], &rmean0[0], &rvar0[0], &gamma[0], &beta[0], &xc[0, 0],
+                     &xn[0, 0], &out[0, 0], &std[0], &rmean[0], &rvar[0], eps, momentum,
+                     keep, x.shape[0], x.shape[1])
 
 
 def forward_test(const double[:, ::1] x, double[:, ::1] out, const double[::1] rmean,
                  const double[::1] rvar, const double[::1] gamma, const double[::1] beta,
                  double eps, double[::1] sd):
     """The testing forward with the running statistics (batch_norm.h)."""
-    cdef Py_ssize_t N = x.shape[0], D = x.shape[1], nb = (D + COLS - 1) // COLS, blk
-    cdef int nt = cnet_threads_for(<size_t>(N * D), MIN_WORK)
-    if N == 0 or D == 0:
-        return
-    with nogil:
-        for blk in prange(nb, num_threads=nt, schedule="static"):
-            bn_forward_test(&x[0, 0], &out[0, 0], &rmean[0], &rvar[0], &gamma[0], &beta[0],
-                            eps, &sd[0], N, D, blk * COLS, min(D, blk * COLS + COLS))
+    if x.shape[0] and x.shape[1]:
+        with nogil:
+            _columns(TEST, &x[0, 0], &rmean[0], &rvar[0], &gamma[0], &beta[0], &out[0, 0],
+                     &sd[0], NULL, NULL, NULL, NULL, eps, 0, 0, x.shape[0], x.shape[1])
 
 
 def backward(const double[:, ::1] dout, const double[:, ::1] xc, const double[:, ::1] xn,
              const double[::1] std, const double[::1] gamma, double[:, ::1] dx,
              double[::1] dgamma, double[::1] dbeta, double[::1] acc):
     """dx, dgamma and dbeta (batch_norm.h)."""
-    cdef Py_ssize_t N = dout.shape[0], D = dout.shape[1], nb = (D + COLS - 1) // COLS, blk
-    cdef int nt = cnet_threads_for(<size_t>(N * D), MIN_WORK)
-    if N == 0 or D == 0:
-        return
-    with nogil:
-        for blk in prange(nb, num_threads=nt, schedule="static"):
-            bn_backward(&dout[0, 0], &xc[0, 0], &xn[0, 0], &std[0], &gamma[0], &dx[0, 0],
-                        &dgamma[0], &dbeta[0], &acc[0], N, D, blk * COLS,
-                        min(D, blk * COLS + COLS))
+    if dout.shape[0] and dout.shape[1]:
+        with nogil:
+            _columns(BACKWARD, &dout[0, 0], &xc[0, 0], &xn[0, 0], &std[0], &gamma[0],
+                     &dx[0, 0], &dgamma[0], &dbeta[0], &acc[0], NULL, NULL, 0, 0, 0,
+                     dout.shape[0], dout.shape[1])
