@@ -522,3 +522,14 @@ def test_softmax_loss_forward_backward_in_one_pass_equals_the_two_calls(dtype, o
             want = b.backward()
         assert np.array_equal(a.loss, loss, equal_nan=True)
         assert a.y.tobytes() == b.y.tobytes() and dx.tobytes() == want.tobytes()
+
+
+def test_dropout_of_a_scalar_array_is_the_books():
+    """A 0-d input: np.random.rand() draws a float, as in the book."""
+    x = np.array(2.5)
+    ours, book = L.Dropout(0.3), R.Dropout(0.3)
+    np.random.seed(6)
+    out = ours.forward(x)
+    np.random.seed(6)
+    want = book.forward(x)
+    assert np.array_equal(out, want) and np.array_equal(ours.mask, book.mask)

@@ -44,7 +44,8 @@ class Dropout:
             # The book's draws, so that a seeded run drops the same units.
             r = np.random.rand(*x.shape)
             flat = _flat(x)
-            if flat is None or not isinstance(self.dropout_ratio, (float, int)):
+            if (flat is None or x.ndim == 0  # np.random.rand() is then a float
+                    or not isinstance(self.dropout_ratio, (float, int))):
                 self.mask = r > self.dropout_ratio
                 return x * self.mask
             # mask and x * mask in one compiled pass
