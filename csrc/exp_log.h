@@ -45,25 +45,25 @@ CNET_INLINE double cnet_from_bits_f64(int64_t i)
     return d;
 }
 
-/* 2^k for an integer-valued double k in [-1022, 1023] (for a NaN k, some
- * number: the caller's result is NaN anyway). Unsigned: no overflow. */
-CNET_INLINE double cnet_pow2i(double k)
+/* 2^k for an integer k in [-1022, 1023], carried as k + 1023 (out of range:
+ * some number; the caller's result is then NaN anyway). */
+CNET_INLINE double cnet_pow2i_biased_f64(uint64_t k1023)
 {
-    uint64_t ki = (uint64_t)cnet_bits_f64(k + CNET_ROUND_SHIFT) -
-                  (uint64_t)cnet_bits_f64(CNET_ROUND_SHIFT);
-    return cnet_from_bits_f64((int64_t)((ki + 1023u) << 52));
+    return cnet_from_bits_f64((int64_t)(k1023 << 52));
 }
 
 CNET_ALWAYS_INLINE double cnet_exp_inline_f64(double x)
 {
-    double xc, n, n1, r, r2, r4, p;
+    double xc, t, n, r, r2, r4, p;
+    uint64_t n2048, n1;
     /* Clamp so that n stays in range; the quiet comparisons keep NaN, which
      * then flows through r. Past the clamps the result is already inf
      * (x > 709.79) or 0 (x < -745.2). */
     xc = isgreater(x, 710.0) ? 710.0 : x;
     xc = isless(xc, -746.0) ? -746.0 : xc;
     r = xc;
-    n = (xc * CNET_LOG2E + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
+    t = xc * CNET_LOG2E + CNET_ROUND_SHIFT;
+    n = t - CNET_ROUND_SHIFT;
     r = (r - n * CNET_LN2_HI) - n * CNET_LN2_LO;
     /* p = sum_k r^k / (k + 2)! for k = 0..11 by Estrin's scheme: a chain of
      * 5 dependent multiply-adds rather than Horner's 11, so that the exps of
@@ -76,26 +76,24 @@ CNET_ALWAYS_INLINE double cnet_exp_inline_f64(double x)
                      r2 * (1.0 / 479001600.0 + r * (1.0 / 6227020800.0)));
     p = 1.0 + (r + r2 * p);
     /* 2^n in two factors so that both are normal numbers: the first product
-     * is exact and the second rounds once, also into the subnormal range. */
-    n1 = (n * 0.5 + CNET_ROUND_SHIFT) - CNET_ROUND_SHIFT;
-    return (p * cnet_pow2i(n1)) * cnet_pow2i(n - n1);
+     * is exact and the second rounds once, also into the subnormal range.
+     * n + 2048 (in [972, 3072]) from t's bits, n1 = floor(n / 2) + 1024. */
+    n2048 = (uint64_t)cnet_bits_f64(t) - (uint64_t)cnet_bits_f64(CNET_ROUND_SHIFT) + 2048u;
+    n1 = n2048 >> 1;
+    return (p * cnet_pow2i_biased_f64(n1 - 1u)) * cnet_pow2i_biased_f64(n2048 - n1 - 1u);
 }
 
 #define CNET_ROUND_SHIFT_F32 0x1.8p23f
 #define CNET_LN2_HI_F32 0.693359375f
 #define CNET_LN2_LO_F32 -2.12194440e-4f
 
-/* 2^k for an integer-valued float k in [-126, 127] (for a NaN k, some number). */
-CNET_INLINE float cnet_pow2i_f32(float k)
+/* 2^k for an integer k in [-126, 127], carried as k + 127 (OUT of range:
+ * some number; the caller's result is then NaN anyway). */
+CNET_INLINE float cnet_pow2i_biased_f32(uint32_t k127)
 {
-    float shifted = k + CNET_ROUND_SHIFT_F32;
-    uint32_t kb, sb;
     float out;
-    const float shift = CNET_ROUND_SHIFT_F32;
-    memcpy(&kb, &shifted, 4);
-    memcpy(&sb, &shift, 4);
-    kb = ((kb - sb) + 127u) << 23;
-    memcpy(&out, &kb, 4);
+    k127 <<= 23;
+    memcpy(&out, &k127, 4);
     return out;
 }
 
@@ -107,10 +105,13 @@ CNET_INLINE float cnet_pow2i_f32(float k)
  * round once. Overflow gives +inf, underflow 0, NaN stays NaN. */
 CNET_ALWAYS_INLINE float cnet_exp_inline_f32(float x)
 {
-    float xc, n, n1, r, p;
+    const float shift = CNET_ROUND_SHIFT_F32;
+    float xc, t, n, r, p;
+    uint32_t tb, sb, n256, n1;
     xc = isgreater(x, 89.0f) ? 89.0f : x;   /* exp(89) overflows float */
     xc = isless(xc, -104.0f) ? -104.0f : xc; /* exp(-104) rounds to 0 */
-    n = (xc * 0x1.715476p+0f + CNET_ROUND_SHIFT_F32) - CNET_ROUND_SHIFT_F32;
+    t = xc * 0x1.715476p+0f + CNET_ROUND_SHIFT_F32;
+    n = t - CNET_ROUND_SHIFT_F32;
     r = (xc - n * CNET_LN2_HI_F32) - n * CNET_LN2_LO_F32;
     p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
@@ -119,8 +120,13 @@ CNET_ALWAYS_INLINE float cnet_exp_inline_f32(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = 1.0f + (r + (r * r) * p);
-    n1 = (n * 0.5f + CNET_ROUND_SHIFT_F32) - CNET_ROUND_SHIFT_F32;
-    return (p * cnet_pow2i_f32(n1)) * cnet_pow2i_f32(n - n1);
+    /* n + 256 (in [106, 384]) from t's bits, then 2^n as 2^n1 2^(n - n1),
+     * n1 = floor(n / 2): both factors normal, the first product exact */
+    memcpy(&tb, &t, 4);
+    memcpy(&sb, &shift, 4);
+    n256 = tb - sb + 256u;
+    n1 = n256 >> 1; /* floor(n / 2) + 128 */
+    return (p * cnet_pow2i_biased_f32(n1 - 1u)) * cnet_pow2i_biased_f32(n256 - n1 - 1u);
 }
 
 /* The same, as functions (for tests through cnet._functions.exp). */
