@@ -27,6 +27,20 @@ cdef extern from "pooling.h" nogil:
                                       const int32_t *argmax, double *dx)
     void cnet_pool_backward_plane_f32(const cnet_conv_geom *g, const float *dout,
                                       const int32_t *argmax, float *dx)
+    void cnet_pool_conv_rows_forward_f64(const cnet_conv_geom *g, double *outT, double b,
+                                         double *out, int32_t *argmax, ptrdiff_t nb,
+                                         ptrdiff_t FN)
+    void cnet_pool_conv_rows_forward_f32(const cnet_conv_geom *g, float *outT, float b,
+                                         float *out, int32_t *argmax, ptrdiff_t nb,
+                                         ptrdiff_t FN)
+    void cnet_pool_conv_rows_backward_f64(const cnet_conv_geom *g, const double *dout,
+                                          const int32_t *argmax, const double *out,
+                                          double *doutT, double *db, ptrdiff_t nb,
+                                          ptrdiff_t FN)
+    void cnet_pool_conv_rows_backward_f32(const cnet_conv_geom *g, const float *dout,
+                                          const int32_t *argmax, const float *out,
+                                          float *doutT, float *db, ptrdiff_t nb,
+                                          ptrdiff_t FN)
 
 
 def forward(const floating[:, :, :, ::1] x, Py_ssize_t FH, Py_ssize_t FW, Py_ssize_t stride,
@@ -93,3 +107,68 @@ def backward(const floating[:, :, :, ::1] dout, const int32_t[:, :, :, ::1] argm
         else:
             cnet_pool_backward_plane_f32(&g, &dout[n, c, 0, 0], &argmax[n, c, 0, 0],
                                          &dx[n, c, 0, 0])
+
+
+def conv_rows_forward(floating[:, ::1] outT, const floating[::1] b, Py_ssize_t OH,
+                      Py_ssize_t OW, Py_ssize_t FH, Py_ssize_t FW, Py_ssize_t stride,
+                      floating[:, :, ::1] out, int32_t[:, :, ::1] argmax, int threads=0):
+    """Bias, ReLU and max pooling after a convolution's product, in one pass.
+
+    Parameters
+    ----------
+    outT : (FN, nb*OH*OW), the product W @ col of a chunk of nb images, IN/OUT
+        (b added and the ReLU applied in place)
+    b : (FN,), IN
+    OH, OW : the convolution's output plane
+    FH, FW, stride : the pooling window (no padding)
+    out : (nb, FN, PH*PW) pooled output, same dtype, OUT
+    argmax : (nb, FN, PH*PW) int32, window index ky*FW + kx of each maximum, OUT
+    threads : int
+        Threads to use; 0 lets the work size decide.
+    """
+    cdef Py_ssize_t nb = out.shape[0], FN = out.shape[1], f
+    cdef cnet_conv_geom g = make_geometry(OH, OW, FH, FW, stride, 0)
+    cdef int nt = cnet_threads_for(<size_t>outT.size, CNET_PARALLEL_MIN)
+    if threads > 0:
+        nt = threads
+    if outT.size == 0 or out.size == 0:
+        return
+    for f in prange(FN, nogil=True, num_threads=nt, schedule="static"):
+        if floating is double:
+            cnet_pool_conv_rows_forward_f64(&g, &outT[f, 0], b[f], &out[0, f, 0],
+                                            &argmax[0, f, 0], nb, FN)
+        else:
+            cnet_pool_conv_rows_forward_f32(&g, &outT[f, 0], b[f], &out[0, f, 0],
+                                            &argmax[0, f, 0], nb, FN)
+
+
+def conv_rows_backward(const floating[:, :, ::1] dout, const int32_t[:, :, ::1] argmax,
+                       const floating[:, :, ::1] out, Py_ssize_t OH, Py_ssize_t OW,
+                       Py_ssize_t FH, Py_ssize_t FW, Py_ssize_t stride,
+                       floating[:, ::1] doutT, floating[::1] db, int threads=0):
+    """Backward of :func:`conv_rows_forward`: the gradient at the product.
+
+    Parameters
+    ----------
+    dout : (nb, FN, PH*PW) gradient at the pooled output, IN
+    argmax, out : (nb, FN, PH*PW) from forward, IN
+    OH, OW, FH, FW, stride : as in forward
+    doutT : (FN, nb*OH*OW), same dtype, OUT
+    db : (FN,), IN/OUT; += the sum of each row of doutT (start at -0.0)
+    threads : int
+        Threads to use; 0 lets the work size decide.
+    """
+    cdef Py_ssize_t nb = dout.shape[0], FN = dout.shape[1], f
+    cdef cnet_conv_geom g = make_geometry(OH, OW, FH, FW, stride, 0)
+    cdef int nt = cnet_threads_for(<size_t>doutT.size, CNET_PARALLEL_MIN)
+    if threads > 0:
+        nt = threads
+    if doutT.size == 0:
+        return
+    for f in prange(FN, nogil=True, num_threads=nt, schedule="static"):
+        if floating is double:
+            cnet_pool_conv_rows_backward_f64(&g, &dout[0, f, 0], &argmax[0, f, 0],
+                                             &out[0, f, 0], &doutT[f, 0], &db[f], nb, FN)
+        else:
+            cnet_pool_conv_rows_backward_f32(&g, &dout[0, f, 0], &argmax[0, f, 0],
+                                             &out[0, f, 0], &doutT[f, 0], &db[f], nb, FN)

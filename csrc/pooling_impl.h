@@ -83,3 +83,49 @@ void CNET_SFX(cnet_pool_backward_plane)(const cnet_conv_geom *g, const CNET_T *d
         }
     }
 }
+
+void CNET_SFX(cnet_pool_conv_rows_forward)(const cnet_conv_geom *g, CNET_T *outT, CNET_T b,
+                                           CNET_T *out, int32_t *argmax, ptrdiff_t nb,
+                                           ptrdiff_t FN)
+{
+    const ptrdiff_t P = g->H * g->W, Q = g->OH * g->OW;
+    ptrdiff_t n, p;
+    for (n = 0; n < nb; n++) {
+        CNET_T *plane = outT + n * P;
+        for (p = 0; p < P; p++) {
+            CNET_T v = plane[p] + b;
+            plane[p] = v <= 0 ? (CNET_T)0 : v;
+        }
+        CNET_SFX(cnet_pool_forward_plane)(g, plane, g->W, out + n * FN * Q,
+                                          argmax + n * FN * Q);
+    }
+}
+
+void CNET_SFX(cnet_pool_conv_rows_backward)(const cnet_conv_geom *g, const CNET_T *dout,
+                                            const int32_t *argmax, const CNET_T *out,
+                                            CNET_T *doutT, CNET_T *db, ptrdiff_t nb,
+                                            ptrdiff_t FN)
+{
+    const ptrdiff_t P = g->H * g->W, Q = g->OH * g->OW;
+    ptrdiff_t n, p, q;
+    CNET_T acc = *db;
+    for (n = 0; n < nb; n++) {
+        CNET_T *plane = doutT + n * P;
+        const CNET_T *o = out + n * FN * Q;
+        const int32_t *a = argmax + n * FN * Q;
+        CNET_SFX(cnet_pool_backward_plane)(g, dout + n * FN * Q, a, plane);
+        /* The ReLU's backward: a window whose maximum is <= 0 had it at a
+         * cell the ReLU zeroed (the maximum is that cell's value), and every
+         * window routing to that cell has the same maximum. */
+        for (q = 0; q < Q; q++) {
+            if (o[q] <= 0) {
+                ptrdiff_t oy = q / g->OW, ox = q % g->OW;
+                ptrdiff_t k = a[q];
+                plane[(oy * g->stride + k / g->FW) * g->W + ox * g->stride + k % g->FW] = 0;
+            }
+        }
+        for (p = 0; p < P; p++)
+            acc += plane[p];
+    }
+    *db = acc;
+}

@@ -289,3 +289,55 @@ def test_float16_and_integer_inputs_compute_in_float64_as_the_book():
         pooled = Pooling(2, 2).forward(x)
         assert pooled.dtype == np.float64
         np.testing.assert_array_equal(pooled, ref.Pooling(2, 2).forward(x))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape,filt,pad,pool", [
+    ((5, 2, 12, 12), (3, 3), 0, (2, 2, 2)),     # tiles
+    ((3, 1, 11, 10), (2, 3), 1, (3, 3, 2)),     # overlapping windows, a ragged edge
+    ((2, 3, 7, 7), (3, 3), 1, (2, 2, 1)),       # stride 1
+    ((2, 2, 9, 8), (3, 3), 0, (1, 2, 3)),       # skipped cells
+])
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf - inf in dW, as the book
+def test_fused_relu_and_pooling_change_no_bit(restore_threads, monkeypatch, dtype, shape,
+                                              filt, pad, pool):
+    """A network's Convolution -> Relu -> Pooling runs as one pass
+    (cnet.layer_sequence); its output, dx, dW and db equal those of the three
+    layers run one by one, bit for bit, for 1 and 2 threads and several
+    chunks, with NaN, inf and exact zeros among the inputs and gradients."""
+    import cnet.layers.convolution as conv
+    from cnet import layer_sequence
+    from cnet.layers import Relu
+    monkeypatch.setattr(conv, "CHUNK_BYTES", 1 << 11)
+    rng = np.random.default_rng(11)
+    x, W, b = _conv_case(rng, shape, filt, 1, pad, FN=4)
+    x, W, b = x.astype(dtype), W.astype(dtype), b.astype(dtype)
+    x[0, 0, :3, :3] = 0.0            # all-zero windows: ties at 0
+    x[-1, -1, 2, 2] = np.nan
+    x[-1, 0, 1, 1] = np.inf
+    ph, pw, ps = pool
+    results = []
+    for threads in (1, 2):
+        cnet.set_num_threads(threads)
+        layers = [Convolution(W, b, 1, pad), Relu(), Pooling(ph, pw, ps)]
+        out = layer_sequence.forward(layers, x)
+        assert layers[0]._pool is not None
+        dout = rng.standard_normal(out.shape).astype(dtype) if threads == 1 else dout
+        if threads == 1:
+            dout[0, 0, 0, 0] = np.nan
+            dout[-1, 1, 0, 0] = -0.0
+        dx = layer_sequence.backward(layers, dout.copy(), need_dx=True)
+        results.append((out, dx, layers[0].dW, layers[0].db))
+        plain = [Convolution(W, b, 1, pad), Relu(), Pooling(ph, pw, ps)]
+        o = x
+        for layer in plain:
+            o = layer.forward(o)
+        d = dout.copy()
+        for layer in plain[::-1]:
+            d = layer.backward(d)
+        results.append((o, d, plain[0].dW, plain[0].db))
+    for other in results[1:]:
+        for a, b_ in zip(results[0], other):
+            assert a.dtype == dtype
+            np.testing.assert_array_equal(a, b_)
+            assert np.array_equal(np.signbit(a), np.signbit(b_))

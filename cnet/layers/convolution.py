@@ -8,6 +8,10 @@ product is written to the book's (N, FN, OH, OW) layout with the bias added by
 a compiled pass. Backward unfolds each chunk again instead of keeping the
 whole column matrix (which for the book's DeepConvNet would be 90 MB for one
 layer). Pooling's max and its backward scatter are one compiled pass each.
+In a network (cnet.layer_sequence), a ReLU, and a Pooling without padding
+after it, are applied in the chunk's output pass while its product is still
+in cache, so the convolution's full-size output is never written; backward
+builds the chunk's gradient rows from the pooled gradient the same way.
 
 Dimension letters: N images, C channels, H W input size, FN filters, FH FW
 filter size, OH OW output size, P = OH*OW, K = C*FH*FW, nb images per chunk.
@@ -80,6 +84,7 @@ class Convolution:
         self.db = None
         self._x = None       # x as computed on: contiguous rows, compute dtype
         self._out = None     # the output, when ReLU was fused into forward
+        self._pool = None    # (pool_h, pool_w, stride, argmax) when pooling was too
 
     @property
     def col(self):
@@ -109,7 +114,10 @@ class Convolution:
         """x (N, C, H, W) -> out (N, FN, OH, OW)."""
         return self._forward(x, False)
 
-    def _forward(self, x, relu):
+    def _forward(self, x, relu, pool=None):
+        """forward, with the ReLU that follows fused when ``relu``, and also
+        the max pooling after it when ``pool`` (a Pooling layer without
+        padding) is given: the output is then the pooled one."""
         dtype = _compute_dtype(np.asarray(self.W))
         W, W2d, b = self._weights(dtype)
         FN, C, FH, FW = W.shape
@@ -120,8 +128,14 @@ class Convolution:
                              "(x shape %s, W shape %s)" % (Cx, C, xc.shape, W.shape))
         OH, OW = _conv_output_hw(H, Wd, FH, FW, self.stride, self.pad)
         P, K = OH * OW, C * FH * FW
-        out = np.empty((N, FN, OH, OW), dtype=dtype)
-        out3 = out.reshape(N, FN, P)
+        if pool is not None:
+            PH, PW = _conv_output_hw(OH, OW, pool.pool_h, pool.pool_w, pool.stride, 0,
+                                     what="pool")
+            out = np.empty((N, FN, PH, PW), dtype=dtype)
+            argmax = np.empty((N, FN, PH * PW), dtype=np.int32)
+        else:
+            out = np.empty((N, FN, OH, OW), dtype=dtype)
+        out3 = out.reshape(N, FN, out.shape[2] * out.shape[3])
         nb = _chunk_images(N, K, P, xc.itemsize)
 
         def chunk(i, buffers):
@@ -130,12 +144,20 @@ class Convolution:
             outT = _buffer(buffers, "out", FN * m * P, dtype).reshape(FN, m * P)
             _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True, 1)
             np.dot(W2d, colT, out=outT)
-            _conv.bias_out(outT, b, out3[n0:n0 + m], relu, 1)
+            if pool is None:
+                _conv.bias_out(outT, b, out3[n0:n0 + m], relu, 1)
+            else:
+                # The convolution's output never leaves the chunk's buffer.
+                _pooling.conv_rows_forward(outT, b, OH, OW, pool.pool_h, pool.pool_w,
+                                           pool.stride, out3[n0:n0 + m],
+                                           argmax[n0:n0 + m], 1)
 
         _run_chunks(chunk, -(-N // nb))
         self.x = x
         self._x = xc
         self._out = out if relu else None
+        self._pool = None if pool is None else (pool.pool_h, pool.pool_w, pool.stride,
+                                                argmax)
         return out
 
     def backward(self, dout):
@@ -153,13 +175,16 @@ class Convolution:
         OH, OW = _conv_output_hw(H, Wd, FH, FW, self.stride, self.pad)
         P, K = OH * OW, C * FH * FW
         dout = np.asarray(dout)
-        if dout.shape != (N, FN, OH, OW):
+        expected = self._out.shape if self._pool is not None else (N, FN, OH, OW)
+        if dout.shape != expected:
             raise ValueError("Convolution: dout must have shape %s, got %s"
-                             % ((N, FN, OH, OW), dout.shape))
-        dc = np.ascontiguousarray(dout, dtype=dtype).reshape(N, FN, P)
+                             % (expected, dout.shape))
+        Q = expected[2] * expected[3]
+        dc = np.ascontiguousarray(dout, dtype=dtype).reshape(N, FN, Q)
         # With a ReLU fused into forward, its backward (dout = 0 where the
-        # output is <= 0) is fused into the transposition of dout.
-        relu_out = None if self._out is None else self._out.reshape(N, FN, P)
+        # output is <= 0) is fused into the transposition of dout (with the
+        # pooling's, when that was fused too).
+        relu_out = None if self._out is None else self._out.reshape(N, FN, Q)
         nb = _chunk_images(N, K, P, xc.itemsize)
         nchunks = -(-N // nb)
         # Per-chunk partial sums, added in chunk order below: the same bits
@@ -174,8 +199,14 @@ class Convolution:
             colT = _buffer(buffers, "col", K * m * P, dtype).reshape(K, m * P)
             doutT = _buffer(buffers, "dout", FN * m * P, dtype).reshape(FN, m * P)
             _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True, 1)
-            _conv.dout_rows(dc[n0:n0 + m], doutT, db_parts[i],
-                            None if relu_out is None else relu_out[n0:n0 + m], 1)
+            if self._pool is None:
+                _conv.dout_rows(dc[n0:n0 + m], doutT, db_parts[i],
+                                None if relu_out is None else relu_out[n0:n0 + m], 1)
+            else:
+                ph, pw, ps, argmax = self._pool
+                _pooling.conv_rows_backward(dc[n0:n0 + m], argmax[n0:n0 + m],
+                                            relu_out[n0:n0 + m], OH, OW, ph, pw, ps,
+                                            doutT, db_parts[i], 1)
             np.dot(doutT, colT.T, out=dW_parts[i])
             if need_dx:
                 dcolT = _buffer(buffers, "dcol", K * m * P, dtype).reshape(K, m * P)
