@@ -27,19 +27,19 @@ cdef extern from "pooling.h" nogil:
                                       const int32_t *argmax, double *dx)
     void cnet_pool_backward_plane_f32(const cnet_conv_geom *g, const float *dout,
                                       const int32_t *argmax, float *dx)
-    void cnet_pool_conv_rows_forward_f64(const cnet_conv_geom *g, double *outT, double b,
+    void cnet_pool_conv_rows_forward_f64(const cnet_conv_geom *g, const double *outT, double b,
                                          double *out, int32_t *argmax, ptrdiff_t nb,
                                          ptrdiff_t FN)
-    void cnet_pool_conv_rows_forward_f32(const cnet_conv_geom *g, float *outT, float b,
+    void cnet_pool_conv_rows_forward_f32(const cnet_conv_geom *g, const float *outT, float b,
                                          float *out, int32_t *argmax, ptrdiff_t nb,
                                          ptrdiff_t FN)
     void cnet_pool_conv_rows_backward_f64(const cnet_conv_geom *g, const double *dout,
                                           const int32_t *argmax, const double *out,
-                                          double *doutT, double *db, ptrdiff_t nb,
+                                          double *doutT, double *db, double *masked, ptrdiff_t nb,
                                           ptrdiff_t FN)
     void cnet_pool_conv_rows_backward_f32(const cnet_conv_geom *g, const float *dout,
                                           const int32_t *argmax, const float *out,
-                                          float *doutT, float *db, ptrdiff_t nb,
+                                          float *doutT, float *db, float *masked, ptrdiff_t nb,
                                           ptrdiff_t FN)
 
 
@@ -109,15 +109,14 @@ def backward(const floating[:, :, :, ::1] dout, const int32_t[:, :, :, ::1] argm
                                          &dx[n, c, 0, 0])
 
 
-def conv_rows_forward(floating[:, ::1] outT, const floating[::1] b, Py_ssize_t OH,
+def conv_rows_forward(const floating[:, ::1] outT, const floating[::1] b, Py_ssize_t OH,
                       Py_ssize_t OW, Py_ssize_t FH, Py_ssize_t FW, Py_ssize_t stride,
                       floating[:, :, ::1] out, int32_t[:, :, ::1] argmax, int threads=0):
     """Bias, ReLU and max pooling after a convolution's product, in one pass.
 
     Parameters
     ----------
-    outT : (FN, nb*OH*OW), the product W @ col of a chunk of nb images, IN/OUT
-        (b added and the ReLU applied in place)
+    outT : (FN, nb*OH*OW), the product W @ col of a chunk of nb images, IN
     b : (FN,), IN
     OH, OW : the convolution's output plane
     FH, FW, stride : the pooling window (no padding)
@@ -145,7 +144,8 @@ def conv_rows_forward(floating[:, ::1] outT, const floating[::1] b, Py_ssize_t O
 def conv_rows_backward(const floating[:, :, ::1] dout, const int32_t[:, :, ::1] argmax,
                        const floating[:, :, ::1] out, Py_ssize_t OH, Py_ssize_t OW,
                        Py_ssize_t FH, Py_ssize_t FW, Py_ssize_t stride,
-                       floating[:, ::1] doutT, floating[::1] db, int threads=0):
+                       floating[:, ::1] doutT, floating[::1] db,
+                       floating[:, ::1] scratch, int threads=0):
     """Backward of :func:`conv_rows_forward`: the gradient at the product.
 
     Parameters
@@ -155,12 +155,15 @@ def conv_rows_backward(const floating[:, :, ::1] dout, const int32_t[:, :, ::1] 
     OH, OW, FH, FW, stride : as in forward
     doutT : (FN, nb*OH*OW), same dtype, OUT
     db : (FN,), IN/OUT; += the sum of each row of doutT (start at -0.0)
+    scratch : (FN, PH*PW), same dtype, scratch
     threads : int
         Threads to use; 0 lets the work size decide.
     """
     cdef Py_ssize_t nb = dout.shape[0], FN = dout.shape[1], f
     cdef cnet_conv_geom g = make_geometry(OH, OW, FH, FW, stride, 0)
     cdef int nt = cnet_threads_for(<size_t>doutT.size, CNET_PARALLEL_MIN)
+    if scratch.shape[0] < FN or scratch.shape[1] < dout.shape[2]:
+        raise ValueError("scratch must have shape (%d, %d)" % (FN, dout.shape[2]))
     if threads > 0:
         nt = threads
     if doutT.size == 0:
@@ -168,7 +171,9 @@ def conv_rows_backward(const floating[:, :, ::1] dout, const int32_t[:, :, ::1] 
     for f in prange(FN, nogil=True, num_threads=nt, schedule="static"):
         if floating is double:
             cnet_pool_conv_rows_backward_f64(&g, &dout[0, f, 0], &argmax[0, f, 0],
-                                             &out[0, f, 0], &doutT[f, 0], &db[f], nb, FN)
+                                             &out[0, f, 0], &doutT[f, 0], &db[f],
+                                             &scratch[f, 0], nb, FN)
         else:
             cnet_pool_conv_rows_backward_f32(&g, &dout[0, f, 0], &argmax[0, f, 0],
-                                             &out[0, f, 0], &doutT[f, 0], &db[f], nb, FN)
+                                             &out[0, f, 0], &doutT[f, 0], &db[f],
+                                             &scratch[f, 0], nb, FN)

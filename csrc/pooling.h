@@ -14,6 +14,8 @@
 
 /* Windows of up to this many cells find their cells in a table. */
 #define CNET_POOL_TABLE 64
+/* Windows of a row handled together by the no-padding forward pass. */
+#define CNET_POOL_ROW 64
 
 /* out[oy, ox] = max of the window, argmax[oy, ox] = the window index of its
  * first maximum (a NaN counts as the maximum, as np.argmax and np.max treat
@@ -36,14 +38,14 @@ void cnet_pool_backward_plane_f32(const cnet_conv_geom *g, const float *dout,
 /* The ReLU and max pooling that follow a convolution, fused into the layout
  * pass of its chunk (cnet.layers.convolution). The convolution's output
  * plane of image n and one filter f is outT[n*P .. n*P + P) with P = H*W
- * (g describes the pooling over that plane; pad must be 0). Forward: the
- * plane gets b added and the ReLU applied in place, then is pooled into
- * out/argmax. outT: row f of the (FN, nb*P) product, IN/OUT. out, argmax:
- * element (0, f, 0) of contiguous (nb, FN, OH*OW) blocks, OUT. */
-void cnet_pool_conv_rows_forward_f64(const cnet_conv_geom *g, double *outT, double b,
+ * (g describes the pooling over that plane; pad must be 0). Forward: each
+ * cell read as the book's Relu of (cell + b), pooled into out/argmax as
+ * cnet_pool_forward_plane does. outT: row f of the (FN, nb*P) product, IN.
+ * out, argmax: element (0, f, 0) of contiguous (nb, FN, OH*OW) blocks, OUT. */
+void cnet_pool_conv_rows_forward_f64(const cnet_conv_geom *g, const double *outT, double b,
                                      double *out, int32_t *argmax, ptrdiff_t nb,
                                      ptrdiff_t FN);
-void cnet_pool_conv_rows_forward_f32(const cnet_conv_geom *g, float *outT, float b,
+void cnet_pool_conv_rows_forward_f32(const cnet_conv_geom *g, const float *outT, float b,
                                      float *out, int32_t *argmax, ptrdiff_t nb,
                                      ptrdiff_t FN);
 
@@ -51,14 +53,15 @@ void cnet_pool_conv_rows_forward_f32(const cnet_conv_geom *g, float *outT, float
  * backward of dout, with the ReLU's zeros where the pooled maximum out is
  * <= 0 (NaN passes), and *db += its entries in (n, p) order (start at -0.0
  * for a plain sum). dout, argmax, out: element (0, f, 0) of contiguous
- * (nb, FN, OH*OW) blocks, IN. doutT: row f of (FN, nb*P), OUT. db: IN/OUT. */
+ * (nb, FN, OH*OW) blocks, IN. doutT: row f of (FN, nb*P), OUT. db: IN/OUT.
+ * masked: OH*OW elements of scratch. */
 void cnet_pool_conv_rows_backward_f64(const cnet_conv_geom *g, const double *dout,
                                       const int32_t *argmax, const double *out,
-                                      double *doutT, double *db, ptrdiff_t nb,
+                                      double *doutT, double *db, double *masked, ptrdiff_t nb,
                                       ptrdiff_t FN);
 void cnet_pool_conv_rows_backward_f32(const cnet_conv_geom *g, const float *dout,
                                       const int32_t *argmax, const float *out,
-                                      float *doutT, float *db, ptrdiff_t nb,
+                                      float *doutT, float *db, float *masked, ptrdiff_t nb,
                                       ptrdiff_t FN);
 
 #endif

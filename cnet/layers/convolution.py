@@ -204,9 +204,10 @@ class Convolution:
                                 None if relu_out is None else relu_out[n0:n0 + m], 1)
             else:
                 ph, pw, ps, argmax = self._pool
+                scratch = _buffer(buffers, "masked", FN * Q, dtype).reshape(FN, Q)
                 _pooling.conv_rows_backward(dc[n0:n0 + m], argmax[n0:n0 + m],
                                             relu_out[n0:n0 + m], OH, OW, ph, pw, ps,
-                                            doutT, db_parts[i], 1)
+                                            doutT, db_parts[i], scratch, 1)
             np.dot(doutT, colT.T, out=dW_parts[i])
             if need_dx:
                 dcolT = _buffer(buffers, "dcol", K * m * P, dtype).reshape(K, m * P)
