@@ -302,9 +302,9 @@ def build_parser():
     p.add_argument("--out", default="cnet-bench", help="output folder (default: cnet-bench)")
     p.add_argument("--quick", action="store_true",
                    help="fewer iterations; the reference's numerical step extrapolated")
+    from .benchmark.suite import WORKLOADS
     p.add_argument("--only", default=None,
-                   help="comma-separated workloads: numgrad_step, recipe_backprop, "
-                        "recipe_numerical, predict_test, functions, scaling")
+                   help="comma-separated workloads: " + ", ".join(WORKLOADS))
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
     p.set_defaults(func=_cmd_bench)
     return parser

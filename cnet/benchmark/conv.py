@@ -3,29 +3,20 @@
 Each times cnet (float64, float32), the book's NumPy code (``cnet.reference``)
 and, when installed, PyTorch on the CPU (float64, float32) on the same
 architecture, batch and optimizer (Adam, lr 0.001). Implementations are
-called in turn, round after round, in this one process, and each row gives
-the median: a busy machine slows all of them alike.
+called in turn, round after round, in this one process, each after a rest
+(:func:`cnet.benchmark.timing.alternate`: the book's NumPy code and torch
+leave BLAS or pool threads spinning that would slow the next one), and each
+row gives the medians of wall time (``seconds``) and process CPU time
+(``cpu_seconds``): a busy machine slows all of them alike. ``conv_scaling``
+is plotted in ``conv_scaling.png``.
 """
-import statistics
 import time
 
 import numpy as np
 
+from .timing import alternate
+
 BATCH = 100
-
-
-def _alternate(fns, rounds, warmup=1):
-    """{name: median seconds} of fns (name -> callable) called in turn."""
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    times = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 # --- PyTorch twins of the two networks ----------------------------------------
@@ -98,10 +89,11 @@ def _impls(ctx, kind, x, t, with_reference=True):
 def _rows(workload, case, medians, **extra):
     ref = medians.get("reference")
     rows = []
-    for impl, s in medians.items():
-        row = {"workload": workload, "case": case, "impl": impl, "seconds": s}
+    for impl, (s, cpu) in medians.items():
+        row = {"workload": workload, "case": case, "impl": impl, "seconds": s,
+               "cpu_seconds": cpu}
         if ref is not None and impl != "reference":
-            row["speedup"] = ref / s
+            row["speedup"] = ref[0] / s
         row.update(extra)
         rows.append(row)
     return rows
@@ -119,9 +111,9 @@ def conv_train_step(ctx):
     x, t = _batch(ctx)
     rows = []
     for kind, rounds in (("simple", 5 if ctx.quick else 15), ("deep", 3 if ctx.quick else 7)):
-        med = _alternate(_impls(ctx, kind, x, t), rounds)
+        med = alternate(_impls(ctx, kind, x, t), rounds)
         rows += _rows("conv_train_step", "%s, batch %d" % (kind, BATCH), med)
-        ctx.log("  %s: %s" % (kind, ", ".join("%s %.1f ms" % (k, v * 1e3)
+        ctx.log("  %s: %s" % (kind, ", ".join("%s %.1f ms" % (k, v[0] * 1e3)
                                              for k, v in med.items())))
     return rows
 
@@ -212,7 +204,7 @@ def conv_scaling(ctx):
                     x, t = _batch(ctx, n)
                     fns = _impls(ctx, kind, x, t, with_reference=False)
                     fns = {k: v for k, v in fns.items() if k != "torch float32"}
-                    med = _alternate(fns, 2 if ctx.quick else 5)
+                    med = alternate(fns, 2 if ctx.quick else 5)
                     rows += _rows("conv_scaling", "%s, batch %d, %d thread(s)"
                                   % (kind, n, threads), med, batch=n, threads=threads,
                                   net=kind)
@@ -221,6 +213,41 @@ def conv_scaling(ctx):
         if ctx.torch is not None:
             ctx.torch.set_num_threads(tb)
     return rows
+
+
+def plot_scaling(rows, out_dir, plt):
+    """conv_scaling.png: training-step time per image against batch size, one
+    panel per network, a line per implementation and thread count. Returns
+    the files written."""
+    import os
+    sel = [r for r in rows if r["workload"] == "conv_scaling"]
+    if not sel:
+        return []
+    nets = [n for n in ("simple", "deep") if any(r["net"] == n for r in sel)]
+    fig, axes = plt.subplots(1, len(nets), figsize=(5.2 * len(nets), 4.2), squeeze=False)
+    for ax, net in zip(axes[0], nets):
+        series = {}
+        for r in sel:
+            if r["net"] == net:
+                name = "%s, %d thread%s" % (r["impl"], r["threads"], "s" * (r["threads"] > 1))
+                series.setdefault(name, []).append((r["batch"], r["seconds"] / r["batch"]))
+        for name, pts in sorted(series.items()):
+            pts.sort()
+            ax.plot([p[0] for p in pts], [p[1] * 1e3 for p in pts], marker="o",
+                    ls="-" if "1 thread," in name + "," else "--", label=name)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("batch size")
+        ax.set_ylabel("ms per image (gradient + Adam, median)")
+        ax.set_title("%s training step" % ("SimpleConvNet" if net == "simple"
+                                           else "DeepConvNet"))
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    path = os.path.join(out_dir, "conv_scaling.png")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]
 
 
 WORKLOADS = {

@@ -213,6 +213,8 @@ def _plot(result, out_dir):
         fig.savefig(path, dpi=110)
         plt.close(fig)
         written.append(path)
+    from .conv import plot_scaling as _plot_conv_scaling
+    written += _plot_conv_scaling(rows, out_dir, plt)
     return written
 
 
