@@ -235,7 +235,10 @@ def plot_scaling(rows, out_dir, plt):
             pts.sort()
             ax.plot([p[0] for p in pts], [p[1] * 1e3 for p in pts], marker="o",
                     ls="-" if "1 thread," in name + "," else "--", label=name)
+        batches = sorted({r["batch"] for r in sel if r["net"] == net})
         ax.set_xscale("log", base=2)
+        ax.set_xticks(batches, [str(n) for n in batches])
+        ax.minorticks_off()
         ax.set_yscale("log")
         ax.set_xlabel("batch size")
         ax.set_ylabel("ms per image (gradient + Adam, median)")
