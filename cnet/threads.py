@@ -141,8 +141,12 @@ def run_chunks(work, nchunks, blas=True):
 
         for _ in range(nt - 1):
             executor.submit(worker)
-        worker()
-        finished.wait()
+        try:
+            worker()
+            finished.wait()
+        except BaseException as e:  # Ctrl-C while waiting: the pool takes no more chunks
+            state["error"] = e
+            raise
         if state["error"] is not None:
             raise state["error"]
 

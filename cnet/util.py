@@ -105,7 +105,10 @@ def _images(x, name, dtype):
         raise ValueError("%s must have 4 dimensions (N, C, H, W), got shape %s"
                          % (name, x.shape))
     if x.dtype != dtype or x.strides[3] != x.itemsize or not x.flags.aligned:
-        x = np.ascontiguousarray(x, dtype=dtype)
+        # np.require, not np.ascontiguousarray: that one hands back an
+        # unaligned C-contiguous array as it is, and C may not read a double
+        # through a misaligned pointer
+        x = np.require(x, dtype=dtype, requirements=("C", "A"))
     return x
 
 
@@ -166,7 +169,7 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
         raise ValueError("col has %d elements; input_shape %r with a %dx%d filter "
                          "needs (%d, %d)" % (col.size, tuple(input_shape), filter_h,
                                              filter_w, rows, K))
-    col = np.ascontiguousarray(col, dtype=np.float64).reshape(rows, K)
+    col = np.require(col, np.float64, ("C", "A")).reshape(rows, K)
     img = np.empty((N, C, H, W), dtype=np.float64)
     _im2col.col2im_into(col, filter_h, filter_w, stride, pad, img, False)
     return img

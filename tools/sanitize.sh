@@ -7,18 +7,40 @@
 # not instrumented, so the ASan runtime is preloaded.
 #
 # Fails (exit 1) on a failed build, a failed test, or any sanitizer report,
-# also one from a child process a test started: reports are written to files
-# (log_path) and the run fails if any exists.
+# also one from a child process a test started. ASan writes its reports to
+# files (log_path) and the run fails if any exists; GCC's UBSan runtime (a
+# library of its own beside ASan's) writes to standard error whatever
+# log_path says, so pytest runs with --capture=sys (a C library's writes to
+# standard error reach the log instead of being captured with the test's
+# output) and the run fails on any report in the log. A test's child
+# process stops at its first report (-fno-sanitize-recover) with exit
+# status 1, which fails that test.
+#
+# On failure the sanitizer reports, the pytest log and the build log are
+# printed and copied to CNET_SANITIZE_KEEP (default: cnet-sanitize-reports in
+# the current folder), so that they outlive the temporary folder.
 #
 # Usage: tools/sanitize.sh [pytest arguments...]     (Linux, GCC or Clang)
-# Environment: PYTHON (default python3), CC (default gcc), CNET_STRESS_SECONDS.
+# Environment: PYTHON (default python3), CC (default gcc), CNET_STRESS_SECONDS,
+# CNET_SANITIZE_KEEP.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 py=${PYTHON:-python3}
 cc=${CC:-gcc}
 work=$(mktemp -d "${TMPDIR:-/tmp}/cnet-sanitize.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+keep=${CNET_SANITIZE_KEEP:-$PWD/cnet-sanitize-reports}
+keep_and_clean() {  # on a failure, save the logs and reports before the folder goes
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    mkdir -p "$keep"
+    cp -r "$work/reports" "$keep/" 2>/dev/null || true
+    cp "$work"/*.log "$keep/" 2>/dev/null || true
+    echo "sanitize: logs and reports kept in $keep" >&2
+  fi
+  rm -rf "$work"
+}
+trap keep_and_clean EXIT
 started=$(date +%s)
 say() { printf 'sanitize: %s (at %ds)\n' "$*" "$(( $(date +%s) - started ))"; }
 
@@ -75,9 +97,18 @@ export CNET_DATA_HOME="$work/cache"
 
 say "tests under ASan and UBSan (thread stress for ${CNET_STRESS_SECONDS}s)"
 set +e
-(cd "$work/src" && "$work/env/bin/pytest" -p no:cacheprovider -q -rs "$@" tests)
-rc=$?
+(cd "$work/src" && "$work/env/bin/pytest" -p no:cacheprovider -q -rfEs --capture=sys \
+   --durations=10 "$@" tests) 2>&1 | tee "$work/pytest.log"
+rc=${PIPESTATUS[0]}
 set -e
+
+if grep -E -n 'runtime error:|ERROR: AddressSanitizer|SUMMARY: (Address|UndefinedBehavior)Sanitizer' \
+     "$work/pytest.log" > "$work/reports/in-pytest-log"; then
+  echo "sanitize: sanitizer reports in the pytest log:" >&2
+  head -n 20 "$work/reports/in-pytest-log" >&2
+else
+  rm -f "$work/reports/in-pytest-log"
+fi
 
 reports=$(ls "$work/reports" 2>/dev/null | wc -l)
 if [ "$reports" -gt 0 ]; then

@@ -19,6 +19,12 @@ _COMPILED = {(_F32, _F64), (_F64, _F64), (_F32, _F32)}
 SPARSE_DENSITY = 0.25
 # Rows sampled to estimate the share.
 _SAMPLE_ROWS = 8
+# Multiply-adds (rows x inputs x outputs) of one call of the compiled forward:
+# a product over a whole data set is made in blocks of rows, so that Ctrl-C is
+# answered between them (RELIABILITY.md). Blocks are whole multiples of the
+# kernel's 8-row units, and each row is computed alone: the same bits.
+_BLOCK_WORK = 1 << 27
+_BLOCK_UNIT = 8
 
 
 def _mostly_zeros(x):
@@ -115,8 +121,14 @@ class Affine:
         out = np.empty((x.shape[0], W.shape[1]), W.dtype)
         # MNIST rows are mostly zeros: their rows of W are left out, which is
         # exact unless W holds inf or NaN (0 * inf is NaN in the book's product).
-        _affine.forward(x, x.strides[0] // x.itemsize, W, b, out,
-                        _affine.finite(W.reshape(-1)), False)
+        skip_zeros = _affine.finite(W.reshape(-1))
+        xs = x.strides[0] // x.itemsize
+        N = x.shape[0]
+        rows = max(_BLOCK_UNIT, _BLOCK_WORK // max(1, x.shape[1] * W.shape[1]))
+        rows -= rows % _BLOCK_UNIT
+        for start in range(0, N, rows):
+            _affine.forward(x[start:start + rows], xs, W, b, out[start:start + rows],
+                            skip_zeros, False)
         return out
 
     def backward(self, dout):

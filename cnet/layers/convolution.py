@@ -108,7 +108,8 @@ class Convolution:
         if b.size not in (1, FN) or b.ndim > 1:
             raise ValueError("Convolution: b must have shape (%d,) or be a scalar, got "
                              "shape %s" % (FN, b.shape))
-        return W, W2d, np.ascontiguousarray(np.broadcast_to(b.reshape(-1), (FN,)))
+        return W, W2d, np.require(np.broadcast_to(b.reshape(-1), (FN,)), dtype,
+                                  ("C", "A"))
 
     def forward(self, x):
         """x (N, C, H, W) -> out (N, FN, OH, OW)."""
@@ -180,7 +181,7 @@ class Convolution:
             raise ValueError("Convolution: dout must have shape %s, got %s"
                              % (expected, dout.shape))
         Q = expected[2] * expected[3]
-        dc = np.ascontiguousarray(dout, dtype=dtype).reshape(N, FN, Q)
+        dc = np.require(dout, dtype, ("C", "A")).reshape(N, FN, Q)
         # With a ReLU fused into forward, its backward (dout = 0 where the
         # output is <= 0) is fused into the transposition of dout (with the
         # pooling's, when that was fused too).
@@ -295,7 +296,7 @@ class Pooling:
         if dout.size != argmax.size:
             raise ValueError("Pooling: dout must have shape %s, got %s"
                              % (argmax.shape, dout.shape))
-        dc = np.ascontiguousarray(dout, dtype=self._dtype).reshape(argmax.shape)
+        dc = np.require(dout, self._dtype, ("C", "A")).reshape(argmax.shape)
         N, C, H, W = self.x.shape
         dx = np.empty((N, C, H, W), dtype=self._dtype)
         nb = _chunk_images(N, C, H * W, dx.itemsize)
