@@ -38,6 +38,10 @@ SPLIT_WORK = 4_000_000
 # blocks: each block reads all of b again, so few large blocks.
 BLOCK_WORK = 2_000_000
 MAX_BLOCKS = 4
+# Multiply-adds of a block at most, whatever MAX_BLOCKS says: Ctrl-C is
+# answered between blocks, so a product over a whole data set answers it
+# within a few tens of ms (RELIABILITY.md).
+INTERRUPT_WORK = 1 << 28
 
 _lock = threading.Lock()
 _depth = 0          # nesting of blas_held in the process
@@ -193,6 +197,7 @@ def dot(a, b):
 
 def _split_dot(a, b, M, work, nt):
     rows = -(-M // max(1, min(MAX_BLOCKS, work // BLOCK_WORK)))
+    rows = min(rows, max(1, INTERRUPT_WORK // max(1, a.shape[1] * b.shape[1])))
     nblocks = -(-M // rows)
     out = np.empty((M, b.shape[1]), np.result_type(a, b))
 
