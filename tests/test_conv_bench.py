@@ -25,12 +25,15 @@ def test_conv_scaling_plot_is_written(tmp_path):
     assert plot_scaling(rows[-1:], str(tmp_path), plt) == []
 
 
-def test_bench_help_lists_every_workload():
+def test_bench_help_lists_every_workload(tmp_path):
     """``cnet bench --help`` names each workload of the suite, conv and layer
-    ones included (the list is read from WORKLOADS, not written out)."""
+    ones included (the list is read from WORKLOADS, not written out). The
+    child starts outside the source folder, so that it imports the installed
+    cnet, as in CI (a clean checkout has no compiled modules)."""
     from cnet.benchmark import WORKLOADS
     out = subprocess.run([sys.executable, "-m", "cnet", "bench", "--help"],
-                         capture_output=True, text=True, check=True).stdout
+                         capture_output=True, text=True, check=True,
+                         cwd=str(tmp_path)).stdout
     flat = " ".join(out.split())
     for name in WORKLOADS:
         assert name in flat, name

@@ -20,19 +20,6 @@ from cnet import reference
 from cnet.two_layer_net import TwoLayerNet
 
 
-def run_child(code, timeout=120, **env):
-    """Run code in a fresh interpreter (in a scratch folder, so the installed
-    cnet is imported, not the source tree's); return the CompletedProcess."""
-    full_env = dict(os.environ, **env)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=full_env,
-                          capture_output=True, text=True, timeout=timeout,
-                          cwd=os.path.dirname(os.path.abspath(__file__)) + "/..")
-
-
-def _child_cwd(tmp_path):
-    return str(tmp_path)
-
-
 # --- item 1: arrays kept alive while the GIL is released -------------------
 
 SWAP_PARAMS = """
