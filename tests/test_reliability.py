@@ -282,6 +282,9 @@ def test_nonfinite_and_huge_inputs(value):
 
 NUMGRAD_CHILD = """
 import signal, sys, time
+# SIGINT may be inherited ignored (a background job of a script): Python's
+# KeyboardInterrupt handler, as in an interactive session.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import numpy as np
 from cnet.two_layer_net import TwoLayerNet
 

@@ -26,6 +26,10 @@ from cnet.two_layer_net import TwoLayerNet
 
 CHILD = r'''
 import json, os, signal, sys, threading, time
+# A process started in the background by a non-interactive shell (as CI may
+# run the suite) inherits SIGINT ignored, and Python then installs no
+# KeyboardInterrupt handler: install it, as an interactive session has it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import numpy as np
 import threadpoolctl
 import cnet
