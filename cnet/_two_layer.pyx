@@ -278,7 +278,7 @@ def predict(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
                                    b2.shape[0], xfloat is double, wfloat is double)
     cdef void *scr
     cdef size_t got
-    cdef int nt = cnet_threads_for(B, ROWS_PER_THREAD)
+    cdef int nt  # set per block below
     _check_batch(B)
     if y.shape[0] != B or y.shape[1] != O:
         raise ValueError("y must have shape (B, O)")
@@ -373,7 +373,7 @@ def correct(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None,
                                    b2.shape[0], xfloat is double, wfloat is double)
     cdef void *scr
     cdef size_t got
-    cdef int nt = cnet_threads_for(B, ROWS_PER_THREAD)
+    cdef int nt  # set per block below
     _check_batch(B)
     cdef Py_ssize_t count = 0
     _check_t(B, t.shape[0])
