@@ -159,6 +159,14 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
+# C files compiled into a module besides its own csrc/<name>.c: kernels of one
+# operation that several modules call (the chapter-4 network's numerical
+# gradient composes the fully connected layer's products).
+SHARED_SOURCES = {
+    "_netgrad": ["affine.c"],
+}
+
+
 def _extensions():
     import numpy
     from setuptools import Extension
@@ -172,6 +180,7 @@ def _extensions():
         c_file = os.path.join("csrc", name[1:] + ".c")
         if os.path.exists(c_file):
             sources.append(c_file)
+        sources += [os.path.join("csrc", f) for f in SHARED_SOURCES.get(name, ())]
         exts.append(
             Extension(
                 "cnet." + name,

@@ -18,7 +18,7 @@ out of x_train before each call, gradient, an update of W1 on the calling
 thread, loss); ``accuracy`` counts the correct rows of all 60,000 training
 images; ``predict`` forms the output rows of the first 10,000; ``numgrad`` is
 the chapter-4 numerical gradient (csrc/netgrad.c) of a new batch of 100
-images. Needs gcc with OpenMP (Linux); the data come from ``load_mnist``, so set
+images. Needs gcc with OpenMP and nm (Linux); the data come from ``load_mnist``, so set
 CNET_MNIST_MIRROR when offline.
 
 ``--workdir DIR`` keeps the data and the program in DIR (else a temporary
@@ -35,6 +35,8 @@ import tempfile
 import numpy as np
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_ab")
+# C files of other operations the kernels call, compiled beside them.
+SHARED = ("affine.c",)
 FLAGS = ["-O3", "-fno-math-errno", "-fopenmp", "-Wno-unused-function"]
 
 
@@ -57,11 +59,26 @@ def build(folder, csrc_a, csrc_b, cc):
         for source in ("two_layer.c", "netgrad.c"):
             if not os.path.isfile(os.path.join(csrc, source)):
                 raise SystemExit("kernel_ab: no %s in %s" % (source, csrc))
+        # the shared kernels the two call (affine.c) compiled beside them with
+        # their names prefixed too, so that A's and B's do not clash
+        renames = []
+        shared = [f for f in SHARED if os.path.isfile(os.path.join(csrc, f))]
+        for f in shared:
+            probe = os.path.join(folder, "%s_probe.o" % variant)
+            subprocess.run([cc, *FLAGS, "-I" + csrc, "-c", os.path.join(csrc, f), "-o", probe],
+                           check=True)
+            names = subprocess.run(["nm", "-g", "--defined-only", probe], check=True,
+                                   capture_output=True, text=True).stdout.split()[2::3]
+            renames += ["-D%s=%s_%s" % (n, variant, n) for n in names if n.isidentifier()]
         # each kernel file in its own object, as setup.py compiles it
         for stem in ("variant", "variant_netgrad"):
             objects.append(os.path.join(folder, "%s_%s.o" % (variant, stem)))
-            subprocess.run([cc, *FLAGS, "-DVARIANT=" + variant, "-I" + csrc, "-c",
+            subprocess.run([cc, *FLAGS, *renames, "-DVARIANT=" + variant, "-I" + csrc, "-c",
                             os.path.join(HERE, stem + ".c"), "-o", objects[-1]], check=True)
+        for f in shared:
+            objects.append(os.path.join(folder, "%s_%s.o" % (variant, f[:-2])))
+            subprocess.run([cc, *FLAGS, *renames, "-I" + csrc, "-c", os.path.join(csrc, f),
+                            "-o", objects[-1]], check=True)
     exe = os.path.join(folder, "kernel_ab")
     subprocess.run([cc, *FLAGS, os.path.join(HERE, "kernel_ab.c"), *objects,
                     "-o", exe, "-lm"], check=True)

@@ -12,20 +12,24 @@ cimport numpy as cnp
 from cpython.exc cimport PyErr_CheckSignals
 from libc.stdint cimport intptr_t
 
+from cnet._config cimport cnet_get_num_threads
+
 cnp.import_array()
 
 
 cdef extern from "netgrad.h" nogil:
     ctypedef struct cnet_numgrad:
         pass
+    size_t cnet_numgrad_scratch(Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                                Py_ssize_t nnz, int x_f32, int nthreads)
     cnet_numgrad *cnet_numgrad_new(const void *x, int x_f32, const intptr_t *t,
                                    Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
-                                   const double *W1, const double *b1,
-                                   const double *W2, const double *b2, int params_f32)
-    int cnet_numgrad_run(cnet_numgrad *n, Py_ssize_t b0, Py_ssize_t b1, Py_ssize_t c0,
-                         Py_ssize_t c1, Py_ssize_t j0, Py_ssize_t j1, double *gW1,
-                         double *gb1, double *gW2, double *gb2)
-    void cnet_numgrad_free(cnet_numgrad *n)
+                                   Py_ssize_t nnz, const double *W1, const double *b1,
+                                   const double *W2, const double *b2, int params_f32,
+                                   int nthreads, void *scratch)
+    void cnet_numgrad_run(cnet_numgrad *n, Py_ssize_t b0, Py_ssize_t b1, Py_ssize_t c0,
+                          Py_ssize_t c1, Py_ssize_t j0, Py_ssize_t j1, double *gW1,
+                          double *gb1, double *gW2, double *gb2)
 
 # The work is done in chunks, with a look for Ctrl-C (PyErr_CheckSignals,
 # with the GIL) after each. A gradient of at most SMALL_WORK multiply-adds
@@ -43,21 +47,14 @@ cdef enum:
     ROWS, COLUMNS, OUTPUTS
 
 
-cdef int _chunk(cnet_numgrad *n, int step, Py_ssize_t a, Py_ssize_t b, double *gW1,
-                double *gb1, double *gW2, double *gb2) noexcept nogil:
+cdef void _chunk(cnet_numgrad *n, int step, Py_ssize_t a, Py_ssize_t b, double *gW1,
+                 double *gb1, double *gW2, double *gb2) noexcept nogil:
     if step == ROWS:
-        return cnet_numgrad_run(n, a, b, 0, 0, 0, 0, gW1, gb1, gW2, gb2)
-    if step == COLUMNS:
-        return cnet_numgrad_run(n, 0, 0, a, b, 0, 0, gW1, gb1, gW2, gb2)
-    return cnet_numgrad_run(n, 0, 0, 0, 0, a, b, gW1, gb1, gW2, gb2)
-
-
-cdef int _check(int rc) except -1:
-    """Raise MemoryError for a failed chunk, KeyboardInterrupt for Ctrl-C."""
-    if rc != 0:
-        raise MemoryError("numerical_gradient: could not allocate scratch memory")
-    PyErr_CheckSignals()
-    return 0
+        cnet_numgrad_run(n, a, b, 0, 0, 0, 0, gW1, gb1, gW2, gb2)
+    elif step == COLUMNS:
+        cnet_numgrad_run(n, 0, 0, a, b, 0, 0, gW1, gb1, gW2, gb2)
+    else:
+        cnet_numgrad_run(n, 0, 0, 0, 0, a, b, gW1, gb1, gW2, gb2)
 
 
 cdef int _run_step(cnet_numgrad *n, int step, Py_ssize_t count, Py_ssize_t unit_work,
@@ -66,14 +63,13 @@ cdef int _run_step(cnet_numgrad *n, int step, Py_ssize_t count, Py_ssize_t unit_
     them; unit_work estimates the multiply-adds of one item."""
     cdef Py_ssize_t pos = 0, end
     cdef Py_ssize_t size = max(1, FIRST_CHUNK_WORK // max(1, unit_work))
-    cdef int rc
     cdef double seconds = CHUNK_SECONDS
     while pos < count:
         end = pos + size if count - pos > size else count
         started = perf_counter()
         with nogil:
-            rc = _chunk(n, step, pos, end, gW1, gb1, gW2, gb2)
-        _check(rc)
+            _chunk(n, step, pos, end, gW1, gb1, gW2, gb2)
+        PyErr_CheckSignals()
         took = perf_counter() - started
         pos = end
         if took < seconds / 2:
@@ -139,7 +135,7 @@ def numerical_gradient(x, t, W1, b1, W2, b2):
         Wrong shapes, non-contiguous arrays, an empty batch or a label out of
         range.
     MemoryError
-        Scratch memory could not be allocated.
+        Scratch memory could not be allocated (NumPy's).
     KeyboardInterrupt
         Ctrl-C, answered within about CHUNK_SECONDS; no argument is changed.
     """
@@ -207,27 +203,31 @@ def numerical_gradient(x, t, W1, b1, W2, b2):
     cdef double *gW2p = <double *>cnp.PyArray_DATA(gW2)
     cdef double *gb2p = <double *>cnp.PyArray_DATA(gb2)
     cdef cnet_numgrad *n
-    # x, t, W1d, b1d, W2d, b2d are held by this frame until n is freed
+    # NaN counts as non-zero, as in the kernels' lists
+    cdef Py_ssize_t nnz = np.count_nonzero(x)
+    if nnz + B >= 2**31 - 1:
+        raise ValueError("x has %d non-zero entries; numerical_gradient lists at most "
+                         "2**31 - 2 - B of them" % nnz)
+    cdef int nthreads = cnet_get_num_threads()
+    # the kernel's scratch, held (with x, t, W1d, b1d, W2d, b2d) by this frame
+    # until the last step has run
+    scratch = np.empty(cnet_numgrad_scratch(B, I, H, O, nnz, x_f32, nthreads), dtype=np.uint8)
+    cdef void *sp = cnp.PyArray_DATA(scratch)
     with nogil:
-        n = cnet_numgrad_new(xp, x_f32, tp, B, I, H, O, W1p, b1p, W2p, b2p, params_f32)
-    if n == NULL:
-        raise MemoryError("numerical_gradient: could not allocate scratch memory "
-                          "for a batch of %d rows" % B)
+        n = cnet_numgrad_new(xp, x_f32, tp, B, I, H, O, nnz, W1p, b1p, W2p, b2p, params_f32,
+                             nthreads, sp)
     # multiply-adds of one item of each step, with MNIST's density (a fifth
     # of the inputs non-zero) as the guess
     cdef Py_ssize_t row_work = H * (I // 5 + 1 + O), col_work = (B // 5 + 1) * H
     cdef Py_ssize_t out_work = O * B
-    try:
-        if B * row_work + (I + 1) * col_work + (H + 1) * out_work <= SMALL_WORK:
-            with nogil:
-                rc = cnet_numgrad_run(n, 0, B, 0, I + 1, 0, H + 1, gW1p, gb1p, gW2p, gb2p)
-            _check(rc)
-        else:
-            _run_step(n, ROWS, B, row_work, gW1p, gb1p, gW2p, gb2p)
-            _run_step(n, COLUMNS, I + 1, col_work, gW1p, gb1p, gW2p, gb2p)
-            _run_step(n, OUTPUTS, H + 1, out_work, gW1p, gb1p, gW2p, gb2p)
-    finally:
-        cnet_numgrad_free(n)
+    if B * row_work + (I + 1) * col_work + (H + 1) * out_work <= SMALL_WORK:
+        with nogil:
+            cnet_numgrad_run(n, 0, B, 0, I + 1, 0, H + 1, gW1p, gb1p, gW2p, gb2p)
+        PyErr_CheckSignals()
+    else:
+        _run_step(n, ROWS, B, row_work, gW1p, gb1p, gW2p, gb2p)
+        _run_step(n, COLUMNS, I + 1, col_work, gW1p, gb1p, gW2p, gb2p)
+        _run_step(n, OUTPUTS, H + 1, out_work, gW1p, gb1p, gW2p, gb2p)
     if params_f32:
         return (gW1.astype(np.float32), gb1.astype(np.float32),
                 gW2.astype(np.float32), gb2.astype(np.float32))

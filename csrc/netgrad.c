@@ -95,6 +95,7 @@
 #endif
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +104,7 @@
 #include "elementwise.h"  /* cnet_sigmoid_f64 */
 #include "exp_log.h"      /* cnet_ce_term_f64 */
 #include "netgrad.h"
+#include "affine.h" /* affine_forward_rows_*, affine_column_*: the layers' products */
 #include "softmax_rows.h" /* cnet_sm_*_f64: the softmax row steps */
 
 #define NG_H 1e-4                 /* the book's h */
@@ -123,10 +125,12 @@ struct cnet_numgrad {
     int x_f32, params_f32;
     const intptr_t *t;
     const double *W1, *b1, *W2, *b2;
-    ptrdiff_t *colptr;  /* (I + 2) CSC of x's non-zeros: column i is
+    int *colptr;        /* (I + 2) CSC of x's non-zeros: column i is
                            colptr[i]..colptr[i+1]-1; column I is b1's column of ones */
-    ptrdiff_t *crow;    /* (nnz + B) batch row of each CSC entry, ascending per column */
+    int *crow;          /* (nnz + B) batch row of each CSC entry, ascending per column */
     double *cval;       /* (nnz + B) x[b, i] of each CSC entry */
+    int nthreads;       /* threads the per-thread scratch was carved for */
+    char *per_thread;   /* their scratch, NG_THREAD_BYTES(I, H, O) each */
     double *a1, *z1, *zc; /* (B, H) x W1 + b1, sigmoid(a1), 1 - sigmoid(a1) = sigmoid(-a1) */
     double *g;          /* (B, 5, H) Taylor coefficients g_1..g_5 of G per hidden unit */
     double *a2, *y;     /* (B, O) output scores and softmax */
@@ -237,31 +241,6 @@ static double ng_row_dloss_hidden_exact(const ng_net *n, ptrdiff_t b, ptrdiff_t 
     return ng_row_dloss_exact(n, b, scratch);
 }
 
-/* The non-zeros of row b of x: OUT xi, xv (I) their columns and values;
- * returns their count. Branch-free: MNIST's zeros follow no pattern a branch
- * predictor could learn. */
-CNET_INLINE ptrdiff_t ng_row_nonzeros(const void *x, int x_f32, ptrdiff_t I, ptrdiff_t b,
-                                      ptrdiff_t *CNET_RESTRICT xi, double *CNET_RESTRICT xv)
-{
-    ptrdiff_t p, nz = 0;
-    if (x_f32) {
-        const float *xr = (const float *)x + b * I;
-        for (p = 0; p < I; p++) {
-            xi[nz] = p;
-            xv[nz] = (double)xr[p];
-            nz += xr[p] != 0.0f; /* a NaN counts as a non-zero */
-        }
-    } else {
-        const double *xr = (const double *)x + b * I;
-        for (p = 0; p < I; p++) {
-            xi[nz] = p;
-            xv[nz] = xr[p];
-            nz += xr[p] != 0.0;
-        }
-    }
-    return nz;
-}
-
 /* Truncated power series, degree NG_K, one per hidden unit: U, L (NG_K, H),
  * row k-1 holding the coefficient of degree k. L = log1p(U) (U_0 = 0), from
  * (1 + U) L' = U': k L_k = k U_k - sum_{m=1..k-1} m L_m U_{k-m}. */
@@ -284,12 +263,12 @@ CNET_INLINE void ng_tps_log1p(ptrdiff_t H, const double *U, double *CNET_RESTRIC
     }
 }
 
-/* Forward pass of batch row b of x (float32 if x_f32) and the Taylor
- * coefficients of G for each hidden unit (see ng_net); scratch: tmp
- * (4 NG_K H), xv (I), xi (I). */
+/* Forward pass of batch row b of x and the Taylor coefficients of G for each
+ * hidden unit (see ng_net); scratch: tmp (4 NG_K H), idx and val (NG_LIST(I, H)
+ * entries), sums (max(H, O)). */
 CNET_DISPATCH_FMA
-static void ng_forward_row(ng_net *n, ptrdiff_t b, const void *x, int x_f32, double *tmp,
-                           double *xv, ptrdiff_t *xi)
+static void ng_forward_row(ng_net *n, ptrdiff_t b, double *tmp, int *idx, void *val,
+                           double *sums)
 {
     const ptrdiff_t B = n->B, H = n->H, O = n->O;
     const double *W1 = n->W1, *W2 = n->W2;
@@ -301,33 +280,24 @@ static void ng_forward_row(ng_net *n, ptrdiff_t b, const void *x, int x_f32, dou
     const ptrdiff_t t = (ptrdiff_t)n->t[b];
     const ptrdiff_t I = n->I;
     double yt, kap, kapc;
-    ptrdiff_t p, j, o, nz;
+    ptrdiff_t j, o;
 
-    /* a1 = x W1 + b1 over the row's non-zeros */
-    nz = ng_row_nonzeros(x, x_f32, I, b, xi, xv);
+    /* a1 = x W1 + b1 over the row's non-zeros (the fully connected layer's
+     * sparse forward pass) */
+    if (n->x_f32)
+        affine_forward_rows_xf_wd((const float *)n->x, I, W1, n->b1, n->a1, b, b + 1, I, H, 1,
+                                  0, idx, (float *)val, sums);
+    else
+        affine_forward_rows_xd_wd((const double *)n->x, I, W1, n->b1, n->a1, b, b + 1, I, H,
+                                  1, 0, idx, (double *)val, sums);
     for (j = 0; j < H; j++)
-        a1[j] = 0.0;
-    for (p = 0; p < nz; p++) {
-        const double xp = xv[p];
-        const double *w = W1 + xi[p] * H;
-        for (j = 0; j < H; j++)
-            a1[j] += xp * w[j];
-    }
-    for (j = 0; j < H; j++) {
-        a1[j] += n->b1[j];
         ng_sigmoid_pair(a1[j], &z1[j], &zc[j]);
-    }
     for (j = 0; j < H; j++)
         n->z1T[j * B + b] = z1[j];
 
-    /* a2 = z1 W2 + b2, y = softmax(a2) */
-    for (o = 0; o < O; o++)
-        a2[o] = 0.0;
-    for (j = 0; j < H; j++)
-        for (o = 0; o < O; o++)
-            a2[o] += z1[j] * W2[j * O + o];
-    for (o = 0; o < O; o++)
-        a2[o] += n->b2[o];
+    /* a2 = z1 W2 + b2 (dense), y = softmax(a2) */
+    affine_forward_rows_xd_wd(n->z1, H, W2, n->b2, n->a2, b, b + 1, H, O, 0, 0, idx,
+                              (double *)val, sums);
     cnet_sm_softmax_rows_f64(1, (size_t)O, a2, O, 1, y, (size_t)O);
     yt = y[t];
     kap = n->kap[b] = yt / (yt + NG_C);
@@ -428,52 +398,31 @@ static void ng_forward_row(ng_net *n, ptrdiff_t b, const void *x, int x_f32, dou
 }
 
 /* CSC of x (colptr, crow, cval; column I holds every row with value 1, for
- * b1), rows ascending in each column; xi, xv (I) scratch. Returns -1 when
- * crow/cval cannot be allocated. */
-static int ng_fill_columns(ng_net *n, const void *x, int x_f32, ptrdiff_t *xi, double *xv)
+ * b1), rows ascending in each column, by the fully connected layer's column
+ * lists; pos (I), idx and val (NG_LIST(I, H)) scratch, cvalf (nnz) the float32
+ * values before their widening when x is float32. */
+static void ng_fill_columns(ng_net *n, int *pos, int *idx, void *val, float *cvalf)
 {
     const ptrdiff_t B = n->B, I = n->I;
-    ptrdiff_t *next = n->colptr; /* fill cursors first, shifted into starts below */
-    ptrdiff_t b, i, p, nz, total = 0;
-
-    for (i = 0; i <= I + 1; i++)
-        next[i] = 0;
+    ptrdiff_t b, e, nnz;
+    if (n->x_f32) {
+        affine_column_counts_xf_wd((const float *)n->x, I, B, I, 1, n->colptr);
+        affine_column_lists_xf_wd((const float *)n->x, I, B, I, 1, n->colptr, n->crow, cvalf,
+                                  pos, idx, (float *)val);
+        nnz = n->colptr[I];
+        for (e = 0; e < nnz; e++)
+            n->cval[e] = (double)cvalf[e];
+    } else {
+        affine_column_counts_xd_wd((const double *)n->x, I, B, I, 1, n->colptr);
+        affine_column_lists_xd_wd((const double *)n->x, I, B, I, 1, n->colptr, n->crow,
+                                  n->cval, pos, idx, (double *)val);
+        nnz = n->colptr[I];
+    }
     for (b = 0; b < B; b++) {
-        if (x_f32) {
-            const float *xr = (const float *)x + b * I;
-            for (i = 0; i < I; i++)
-                next[i + 1] += xr[i] != 0.0f;
-        } else {
-            const double *xr = (const double *)x + b * I;
-            for (i = 0; i < I; i++)
-                next[i + 1] += xr[i] != 0.0;
-        }
+        n->crow[nnz + b] = (int)b;
+        n->cval[nnz + b] = 1.0;
     }
-    next[I + 1] = B;
-    for (i = 0; i <= I; i++) {
-        ptrdiff_t c = next[i + 1];
-        next[i + 1] = total;
-        total += c;
-    }
-    /* next[i + 1] is now the start of column i */
-    n->crow = (ptrdiff_t *)malloc((size_t)total * sizeof(ptrdiff_t));
-    n->cval = (double *)malloc((size_t)total * sizeof(double));
-    if (!n->crow || !n->cval)
-        return -1;
-    for (b = 0; b < B; b++) {
-        nz = ng_row_nonzeros(x, x_f32, I, b, xi, xv);
-        for (p = 0; p < nz; p++) {
-            const ptrdiff_t e = next[xi[p] + 1]++;
-            n->crow[e] = b;
-            n->cval[e] = xv[p];
-        }
-        n->crow[next[I + 1]] = b;
-        n->cval[next[I + 1]] = 1.0;
-        next[I + 1]++;
-    }
-    /* each cursor has advanced to the next column's start */
-    next[0] = 0;
-    return 0;
+    n->colptr[I + 1] = (int)(nnz + B);
 }
 
 /* G5(xb dp) - G5(xb dm) for the units j0..j0+nj-1 of row b, added to acc. */
@@ -609,37 +558,112 @@ static void ng_output_row(const ng_net *n, ptrdiff_t j, int f32, double *g, doub
     }
 }
 
-/* Per-thread scratch of the phases below: buf (doubles) and xi (I + 1). */
-#define NG_BUF(H, O, I) ((size_t)4 * NG_K * (size_t)(H) + (size_t)(H) * 3 + (size_t)(O) + (size_t)(I))
+/* Entries of the per-thread lists of a row's inputs (affine.h: the inputs
+ * of x's rows, I + 8, and of z1's, H + 8). */
+#define NG_LIST(I, H) ((size_t)((I) > (H) ? (I) : (H)) + 8)
 
-void cnet_numgrad_free(cnet_numgrad *n)
+/* Per-thread doubles of the phases below: the forward pass's tmp
+ * (4 NG_K H); a column's dp, dm, acc (3 H) and the exact path's scratch (O);
+ * the products' sums (max(H, O)). */
+#define NG_BUF(H, O) ((size_t)4 * NG_K * (size_t)(H) + (size_t)(H) * 3 + (size_t)(O) + \
+                      (size_t)((H) > (O) ? (H) : (O)))
+
+/* Scratch arrays start on their own cache lines. */
+#define NG_ALIGN 64
+
+/* An array of the given bytes at base + *off, and *off moved past it, rounded
+ * up to whole cache lines; with base NULL only *off moves, so that the sizes
+ * are counted by the code that carves. */
+static void *ng_carve(char *base, size_t *off, size_t bytes)
 {
-    if (!n)
-        return;
-    free(n->colptr);
-    free(n->crow);
-    free(n->cval);
-    free(n->a1);
-    free(n->g);
-    free(n->a2);
-    free(n->kap);
-    free(n->z1T);
-    free(n->W2T);
-    free(n);
+    void *p = base ? base + *off : NULL;
+    *off += (bytes + NG_ALIGN - 1) & ~(size_t)(NG_ALIGN - 1);
+    return p;
+}
+
+/* Bytes of one thread's scratch: NG_BUF doubles, then idx (int) and val
+ * (double) of NG_LIST entries each. */
+static size_t ng_thread_bytes(ptrdiff_t I, ptrdiff_t H, ptrdiff_t O)
+{
+    size_t off = 0;
+    ng_carve(NULL, &off, NG_BUF(H, O) * sizeof(double));
+    ng_carve(NULL, &off, NG_LIST(I, H) * sizeof(int));
+    ng_carve(NULL, &off, NG_LIST(I, H) * sizeof(double));
+    return off;
+}
+
+/* Thread k's scratch: *buf, *idx, *val as ng_thread_bytes lays them out. */
+static void ng_thread_scratch(const ng_net *n, int k, double **buf, int **idx, void **val)
+{
+    size_t off = 0;
+    char *base = n->per_thread + (size_t)k * ng_thread_bytes(n->I, n->H, n->O);
+    *buf = (double *)ng_carve(base, &off, NG_BUF(n->H, n->O) * sizeof(double));
+    *idx = (int *)ng_carve(base, &off, NG_LIST(n->I, n->H) * sizeof(int));
+    *val = ng_carve(base, &off, NG_LIST(n->I, n->H) * sizeof(double));
+}
+
+/* The handle's layout in base (NULL: counted only); returns the bytes, the
+ * first NG_ALIGN-aligned address of the block included. pos and cvalf OUT:
+ * ng_fill_columns's scratch. */
+static size_t ng_layout(char *base, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
+                        ptrdiff_t nnz, int x_f32, int nthreads, ng_net **net, int **pos,
+                        float **cvalf)
+{
+    size_t off = 0;
+    ng_net *n = (ng_net *)ng_carve(base, &off, sizeof(ng_net));
+    int *colptr = (int *)ng_carve(base, &off, ((size_t)I + 2) * sizeof(int));
+    int *crow = (int *)ng_carve(base, &off, ((size_t)nnz + B) * sizeof(int));
+    double *cval = (double *)ng_carve(base, &off, ((size_t)nnz + B) * sizeof(double));
+    double *a1 = (double *)ng_carve(base, &off, (size_t)B * (size_t)H * 3 * sizeof(double));
+    double *g = (double *)ng_carve(base, &off, (size_t)B * NG_K * (size_t)H * sizeof(double));
+    double *a2 = (double *)ng_carve(base, &off, (size_t)B * (size_t)O * 4 * sizeof(double));
+    double *kap = (double *)ng_carve(base, &off, (size_t)B * 3 * sizeof(double));
+    double *z1T = (double *)ng_carve(base, &off, ((size_t)H + 1) * (size_t)B * sizeof(double));
+    double *W2T = (double *)ng_carve(base, &off, (size_t)O * (size_t)H * sizeof(double));
+    int *p = (int *)ng_carve(base, &off, (size_t)I * sizeof(int) + 1);
+    float *cf = (float *)ng_carve(base, &off, x_f32 ? (size_t)nnz * sizeof(float) + 1 : 0);
+    char *threads = (char *)ng_carve(base, &off, (size_t)nthreads * ng_thread_bytes(I, H, O));
+    if (base) {
+        n->colptr = colptr;
+        n->crow = crow;
+        n->cval = cval;
+        n->a1 = a1;
+        n->g = g;
+        n->a2 = a2;
+        n->kap = kap;
+        n->z1T = z1T;
+        n->W2T = W2T;
+        n->per_thread = threads;
+        n->nthreads = nthreads;
+        *net = n;
+        *pos = p;
+        *cvalf = cf;
+    }
+    return off + NG_ALIGN;
+}
+
+size_t cnet_numgrad_scratch(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O, ptrdiff_t nnz,
+                            int x_f32, int nthreads)
+{
+    return ng_layout(NULL, B, I, H, O, nnz, x_f32, nthreads < 1 ? 1 : nthreads, NULL, NULL,
+                     NULL);
 }
 
 cnet_numgrad *cnet_numgrad_new(const void *x, int x_f32, const intptr_t *t,
                                ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
-                               const double *W1, const double *b1,
-                               const double *W2, const double *b2, int params_f32)
+                               ptrdiff_t nnz, const double *W1, const double *b1,
+                               const double *W2, const double *b2, int params_f32,
+                               int nthreads, void *scratch)
 {
-    ng_net *n = (ng_net *)calloc(1, sizeof(ng_net));
-    ptrdiff_t b, j, o, *xi;
-    double wmax = 0.0, *xv;
-    int failed;
+    char *base = (char *)(((uintptr_t)scratch + (NG_ALIGN - 1)) & ~(uintptr_t)(NG_ALIGN - 1));
+    ng_net *n = NULL;
+    ptrdiff_t b, j, o;
+    double wmax = 0.0, *buf;
+    int *pos = NULL, *idx;
+    float *cvalf = NULL;
+    void *val;
 
-    if (!n)
-        return NULL;
+    ng_layout(base, B, I, H, O, nnz, x_f32, nthreads < 1 ? 1 : nthreads, &n, &pos, &cvalf);
     n->B = B;
     n->I = I;
     n->H = H;
@@ -652,18 +676,6 @@ cnet_numgrad *cnet_numgrad_new(const void *x, int x_f32, const intptr_t *t,
     n->b1 = b1;
     n->W2 = W2;
     n->b2 = b2;
-
-    n->colptr = (ptrdiff_t *)malloc(((size_t)I + 2) * sizeof(ptrdiff_t));
-    n->a1 = (double *)malloc((size_t)B * (size_t)H * 3 * sizeof(double));
-    n->g = (double *)malloc((size_t)B * NG_K * (size_t)H * sizeof(double));
-    n->a2 = (double *)malloc((size_t)B * (size_t)O * 4 * sizeof(double));
-    n->kap = (double *)malloc((size_t)B * 3 * sizeof(double));
-    n->z1T = (double *)malloc(((size_t)H + 1) * (size_t)B * sizeof(double));
-    n->W2T = (double *)malloc((size_t)O * (size_t)H * sizeof(double));
-    if (!n->colptr || !n->a1 || !n->g || !n->a2 || !n->kap || !n->z1T || !n->W2T) {
-        cnet_numgrad_free(n);
-        return NULL;
-    }
     n->z1 = n->a1 + B * H;
     n->zc = n->z1 + B * H;
     n->y = n->a2 + B * O;
@@ -682,32 +694,22 @@ cnet_numgrad *cnet_numgrad_new(const void *x, int x_f32, const intptr_t *t,
         }
     n->wmax = wmax;
 
-    xi = (ptrdiff_t *)malloc(((size_t)I + 1) * sizeof(ptrdiff_t));
-    xv = (double *)malloc(((size_t)I + 1) * sizeof(double));
-    failed = !xi || !xv || ng_fill_columns(n, x, x_f32, xi, xv);
-    free(xi);
-    free(xv);
-    if (failed) {
-        cnet_numgrad_free(n);
-        return NULL;
-    }
+    ng_thread_scratch(n, 0, &buf, &idx, &val);
+    ng_fill_columns(n, pos, idx, val, cvalf);
     return n;
 }
 
 /* The forward pass of rows [b0, b1), shared by the threads of the
  * enclosing parallel region (run alone, by one thread); every thread meets
- * the loop and its closing barrier, one without scratch (buf or xi NULL)
- * skips its share. */
-static void ng_rows_share(ng_net *n, ptrdiff_t b0, ptrdiff_t b1, double *buf, ptrdiff_t *xi)
+ * the loop and its closing barrier. */
+static void ng_rows_share(ng_net *n, ptrdiff_t b0, ptrdiff_t b1, double *buf, int *idx,
+                          void *val)
 {
     const ptrdiff_t H = n->H, O = n->O;
     ptrdiff_t bb;
 #pragma omp for schedule(dynamic, 4)
-    for (bb = b0; bb < b1; bb++) {
-        if (!buf || !xi)
-            continue;
-        ng_forward_row(n, bb, n->x, n->x_f32, buf, buf + 4 * NG_K * H + 3 * H + O, xi);
-    }
+    for (bb = b0; bb < b1; bb++)
+        ng_forward_row(n, bb, buf, idx, val, buf + 4 * NG_K * H + 3 * H + O);
 }
 
 /* gW1 rows [c0, c1) (c == I: gb1), shared as ng_rows_share, no barrier. */
@@ -721,8 +723,6 @@ static void ng_columns_share(ng_net *n, ptrdiff_t c0, ptrdiff_t c1, double *buf,
         const double *v = col < I ? n->W1 + col * H : n->b1;
         double *gr = col < I ? gW1 + col * H : gb1;
         double *dp = buf, *dm = buf + H, *acc = buf + 2 * H, *scratch = buf + 3 * H;
-        if (!buf)
-            continue;
         for (jj = 0; jj < H; jj++)
             ng_perturb(v[jj], n->params_f32, &dp[jj], &dm[jj]);
         ng_column(n, col, dp, dm, acc, scratch);
@@ -738,53 +738,30 @@ static void ng_outputs_share(ng_net *n, ptrdiff_t j0, ptrdiff_t j1, double *buf,
     const ptrdiff_t H = n->H, O = n->O;
     ptrdiff_t jj;
 #pragma omp for schedule(dynamic, 1) nowait
-    for (jj = j0; jj < j1; jj++) {
-        if (!buf)
-            continue;
+    for (jj = j0; jj < j1; jj++)
         ng_output_row(n, jj, n->params_f32, jj < H ? gW2 + jj * O : gb2, buf + 3 * H);
-    }
 }
 
-int cnet_numgrad_run(cnet_numgrad *n, ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t c0, ptrdiff_t c1,
-                     ptrdiff_t j0, ptrdiff_t j1, double *gW1, double *gb1, double *gW2,
-                     double *gb2)
+void cnet_numgrad_run(cnet_numgrad *n, ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t c0, ptrdiff_t c1,
+                      ptrdiff_t j0, ptrdiff_t j1, double *gW1, double *gb1, double *gW2,
+                      double *gb2)
 {
     const ptrdiff_t H = n->H, O = n->O, I = n->I, B = n->B;
     /* multiply-adds, with MNIST's density as the guess of the non-zeros */
     const size_t work = (size_t)(b1 - b0) * ((size_t)I / 5 + 1) * (size_t)H +
                         (size_t)(c1 - c0) * ((size_t)B / 5 + 1) * (size_t)H +
                         (size_t)(j1 - j0) * (size_t)O * (size_t)B;
-    const int nt = cnet_threads_for(work, 16384);
-    int failed = 0;
-#pragma omp parallel num_threads(nt) reduction(| : failed)
+    int nt = cnet_threads_for(work, 16384);
+    if (nt > n->nthreads)
+        nt = n->nthreads;
+#pragma omp parallel num_threads(nt)
     {
-        double *buf = (double *)malloc(NG_BUF(H, O, I) * sizeof(double));
-        ptrdiff_t *xi = (ptrdiff_t *)malloc(((size_t)I + 1) * sizeof(ptrdiff_t));
-        if (!buf || !xi) {
-            free(buf);
-            buf = NULL;
-            failed = 1;
-        }
-        ng_rows_share(n, b0, b1, buf, xi);
+        double *buf;
+        int *idx;
+        void *val;
+        ng_thread_scratch(n, cnet_thread_num(), &buf, &idx, &val);
+        ng_rows_share(n, b0, b1, buf, idx, val);
         ng_columns_share(n, c0, c1, buf, gW1, gb1);
         ng_outputs_share(n, j0, j1, buf, gW2, gb2);
-        free(buf);
-        free(xi);
     }
-    return failed ? -1 : 0;
-}
-
-int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t,
-                           ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
-                           const double *W1, const double *b1,
-                           const double *W2, const double *b2, int params_f32,
-                           double *gW1, double *gb1, double *gW2, double *gb2)
-{
-    cnet_numgrad *n = cnet_numgrad_new(x, x_f32, t, B, I, H, O, W1, b1, W2, b2, params_f32);
-    int rc;
-    if (!n)
-        return -1;
-    rc = cnet_numgrad_run(n, 0, B, 0, I + 1, 0, H + 1, gW1, gb1, gW2, gb2);
-    cnet_numgrad_free(n);
-    return rc;
 }
