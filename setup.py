@@ -160,10 +160,11 @@ class BuildExt(build_ext):
 
 
 # C files compiled into a module besides its own csrc/<name>.c: kernels of one
-# operation that several modules call (the chapter-4 network's numerical
-# gradient composes the fully connected layer's products).
+# operation that several modules call (the chapter-4 network and its numerical
+# gradient compose the fully connected layer's kernels).
 SHARED_SOURCES = {
     "_netgrad": ["affine.c"],
+    "_two_layer": ["affine.c"],
 }
 
 

@@ -61,8 +61,10 @@ cdef extern from "affine.h" nogil:
     void affine_grad_w_lists_xf_wf(const int *cstart, const int *crow, const float *cval,
                                    const float *dout, float *dW, Py_ssize_t k0,
                                    Py_ssize_t k1, Py_ssize_t O)
-    void affine_grad_b_xf_wd(const double *dout, double *db, Py_ssize_t B, Py_ssize_t O)
-    void affine_grad_b_xf_wf(const float *dout, float *db, Py_ssize_t B, Py_ssize_t O)
+    void affine_grad_b_xf_wd(const double *dout, Py_ssize_t ldd, double *db, Py_ssize_t B,
+                             Py_ssize_t O)
+    void affine_grad_b_xf_wf(const float *dout, Py_ssize_t ldd, float *db, Py_ssize_t B,
+                             Py_ssize_t O)
 
 ctypedef fused wfloat:
     float
@@ -161,9 +163,9 @@ def grad_w(cnp.ndarray x, Py_ssize_t xs, const wfloat[:, ::1] dout,
                                                          B, I, O, skip_zeros, nt):
         with nogil:
             if wfloat is double:
-                affine_grad_b_xf_wd(dp, &db[0], B, O)
+                affine_grad_b_xf_wd(dp, O, &db[0], B, O)
             else:
-                affine_grad_b_xf_wf(dp, &db[0], B, O)
+                affine_grad_b_xf_wf(dp, O, &db[0], B, O)
         return
     with nogil:
         for blk in prange(nblk, num_threads=nt, schedule="static"):
@@ -177,9 +179,9 @@ def grad_w(cnp.ndarray x, Py_ssize_t xs, const wfloat[:, ::1] dout,
             else:
                 affine_grad_w_cols_xf_wf(xf, xs, dp, &dW[0, 0], B, k0, k1, O, skip_zeros)
         if wfloat is double:
-            affine_grad_b_xf_wd(dp, &db[0], B, O)
+            affine_grad_b_xf_wd(dp, O, &db[0], B, O)
         else:
-            affine_grad_b_xf_wf(dp, &db[0], B, O)
+            affine_grad_b_xf_wf(dp, O, &db[0], B, O)
 
 
 cdef bint _grad_w_lists(bint x32, const float *xf, const double *xd, Py_ssize_t xs,

@@ -19,7 +19,8 @@
     void affine_grad_w_cols_##SUF(const XT *x, ptrdiff_t xs, const WT *dout, WT *dW,      \
                                   ptrdiff_t NB, ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t NO,    \
                                   int skip_zeros);                                        \
-    void affine_grad_b_##SUF(const WT *dout, WT *db, ptrdiff_t NB, ptrdiff_t NO);         \
+    void affine_grad_b_##SUF(const WT *dout, ptrdiff_t ldd, WT *db, ptrdiff_t NB,         \
+                              ptrdiff_t NO);                                            \
     void affine_column_counts_##SUF(const XT *x, ptrdiff_t xs, ptrdiff_t NB, ptrdiff_t NI, \
                                     int skip_zeros, int *cstart);                         \
     void affine_column_lists_##SUF(const XT *x, ptrdiff_t xs, ptrdiff_t NB, ptrdiff_t NI,  \

@@ -252,14 +252,15 @@ CNET_DISPATCH_FMA void AF(grad_w_lists)(const int *cstart, const int *crow, cons
                        NO, dW + k * NO);
 }
 
-/* db[j] = sum over r of dout[r, j] (ascending r): dout (NB, NO) C-contiguous IN,
- * db (NO,) OUT. */
-CNET_DISPATCH_FMA void AF(grad_b)(const WT *dout, WT *db, ptrdiff_t NB, ptrdiff_t NO)
+/* db[j] = sum over r of dout[r, j] (ascending r): dout (NB, NO) rows ldd apart
+ * (ldd >= NO) IN, db (NO,) OUT. */
+CNET_DISPATCH_FMA void AF(grad_b)(const WT *dout, ptrdiff_t ldd, WT *db, ptrdiff_t NB,
+                                  ptrdiff_t NO)
 {
     ptrdiff_t r, j;
     for (j = 0; j < NO; j++)
         db[j] = 0;
     for (r = 0; r < NB; r++)
         for (j = 0; j < NO; j++)
-            db[j] += dout[r * NO + j];
+            db[j] += dout[r * ldd + j];
 }

@@ -24,6 +24,7 @@
 #include "nonfinite.h"
 #include "nonzero_index.h"
 #include "two_layer.h"
+#include "affine.h" /* affine_grad_b_*: the column sums of the bias gradients */
 
 /* Vectors that may sit at any element boundary: the register tiles of the
  * kernels. 32 bytes (AVX registers, or two NEON registers of the 32 on
@@ -143,6 +144,7 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #define TL_SIGMOID_GRAD_Y cnet_sigmoid_grad_y_f32
 #define TL_SM(step) cnet_sm_##step##_f32
 #define TL_CE_TERM cnet_ce_term_f32
+#define TL_GRAD_B affine_grad_b_xf_wf
 #ifdef TL_HAVE_VEC
 #define TL_VEC tl_vf
 #define TL_VL (TL_VBYTES / 4)
@@ -158,6 +160,7 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #undef TL_SIGMOID_GRAD_Y
 #undef TL_SM
 #undef TL_CE_TERM
+#undef TL_GRAD_B
 #undef TL_VEC
 #undef TL_VL
 
@@ -171,6 +174,7 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #define TL_SIGMOID_GRAD_Y cnet_sigmoid_grad_y_f64
 #define TL_SM(step) cnet_sm_##step##_f64
 #define TL_CE_TERM cnet_ce_term_f64
+#define TL_GRAD_B affine_grad_b_xf_wd
 #ifdef TL_HAVE_VEC
 #define TL_VEC tl_vd
 #define TL_VL (TL_VBYTES / 8)
@@ -186,6 +190,7 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #undef TL_SIGMOID_GRAD_Y
 #undef TL_SM
 #undef TL_CE_TERM
+#undef TL_GRAD_B
 #undef TL_VEC
 #undef TL_VL
 
@@ -199,6 +204,7 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #define TL_SIGMOID_GRAD_Y cnet_sigmoid_grad_y_f64
 #define TL_SM(step) cnet_sm_##step##_f64
 #define TL_CE_TERM cnet_ce_term_f64
+#define TL_GRAD_B affine_grad_b_xf_wd
 #ifdef TL_HAVE_VEC
 #define TL_VEC tl_vd
 #define TL_VL (TL_VBYTES / 8)
@@ -214,5 +220,6 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #undef TL_SIGMOID_GRAD_Y
 #undef TL_SM
 #undef TL_CE_TERM
+#undef TL_GRAD_B
 #undef TL_VEC
 #undef TL_VL

@@ -5,7 +5,8 @@
  * TL_ALL (tl_all_index_* for XT), TL_NONFINITE (cnet_any_nonfinite_* of nonfinite.h for WT),
  * TL_SIGMOID and TL_SIGMOID_GRAD_Y (elementwise.h for WT), TL_SM(step) (the
  * softmax row steps of softmax_rows.h for WT), TL_CE_TERM (the cross-entropy
- * term of exp_log.h for WT), and where the compiler has vector types TL_VEC
+ * term of exp_log.h for WT), TL_GRAD_B (affine_grad_b_* of affine.h for WT:
+ * the bias gradients), and where the compiler has vector types TL_VEC
  * (a 32-byte vector of WT that may be unaligned) and TL_VL (its number of
  * lanes). The activations, softmax rows, loss terms and dy rows are those
  * shared operations; this file holds the layers' products and their
@@ -791,7 +792,7 @@ static int TL(gradient_pass)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
     const ptrdiff_t nchk = all ? 0 : (ptrdiff_t)((nW1 + TL_CHECK - 1) / TL_CHECK);
     int w1_bad = 0;
     char *base = tl_aligned(scratch);
-    ptrdiff_t Op, j, k;
+    ptrdiff_t Op, j;
     WT *z1, *dz1, *dy, *gW2p;
     int32_t *rl, *rs;
     XT *rv;
@@ -804,12 +805,11 @@ static int TL(gradient_pass)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
     Op = hd.Op;
     dy = z1 + B * H;
     gW2p = dy + B * Op;
-    /* j and k are loop counters in each thread */
-#pragma omp parallel num_threads(nthreads) private(j, k) reduction(| : w1_bad)
+#pragma omp parallel num_threads(nthreads) reduction(| : w1_bad)
     {
         TL(scratch) s;
         TL(lists) L;
-        ptrdiff_t c0, q, r, b, nz[TL_RC];
+        ptrdiff_t c0, q, r, nz[TL_RC];
         size_t off = threads + (size_t)cnet_thread_num() * per_thread;
         TL(scratch_at)(&s, base, &off, I, H, Op, 0);
         TL(lists_at)(&L, base, &off);
@@ -854,18 +854,11 @@ static int TL(gradient_pass)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                 zc[r] = z1 + j0 + r;
             TL(rows_times)(r, B, zc, H, dy, Op, gW2p + j0 * Op);
         }
+        /* gb2, gb1: the column sums of dy and dz1 (the layers' bias gradient) */
 #pragma omp single nowait
         {
-            for (k = 0; k < O; k++)
-                gb2[k] = 0;
-            for (b = 0; b < B; b++)
-                for (k = 0; k < O; k++)
-                    gb2[k] += dy[b * Op + k];
-            for (j = 0; j < H; j++)
-                gb1[j] = 0;
-            for (b = 0; b < B; b++)
-                for (j = 0; j < H; j++)
-                    gb1[j] += dz1[b * TL_HD(H) + j];
+            TL_GRAD_B(dy, Op, gb2, B, O);
+            TL_GRAD_B(dz1, TL_HD(H), gb1, B, H);
         }
     }
     /* dz1 held an inf or NaN if gb1 does (or a sum overflowed: a needless,
