@@ -17,6 +17,10 @@ cdef extern from "cnet_common.h":
 cdef extern from "activation.h" nogil:
     void relu_forward_f64(const double *x, double *out, unsigned char *mask, size_t n)
     void relu_forward_f32(const float *x, float *out, unsigned char *mask, size_t n)
+    void bias_relu_forward_f64(double *z, const double *b, unsigned char *mask, size_t rows,
+                               size_t cols)
+    void bias_relu_forward_f32(float *z, const float *b, unsigned char *mask, size_t rows,
+                               size_t cols)
     void relu_backward_f64(double *dout, const unsigned char *mask, size_t n)
     void relu_backward_f32(float *dout, const unsigned char *mask, size_t n)
     void sigmoid_backward_f64(const double *dout, const double *out, double *dx, size_t n)
@@ -71,6 +75,26 @@ def relu_forward(const floating[::1] x, floating[::1] out, unsigned char[::1] ma
     if x.shape[0]:
         with nogil:
             _run(RELU_FORWARD, <floating *>&x[0], &out[0], NULL, &mask[0], x.shape[0])
+
+
+def bias_relu_forward(floating[:, ::1] z, const floating[::1] b, unsigned char[:, ::1] mask):
+    """z += b (b along rows); mask = z <= 0; z[mask] = 0, in place (shapes
+    checked by the caller: z and mask (rows, cols), b (cols,))."""
+    cdef Py_ssize_t rows = z.shape[0], cols = z.shape[1]
+    cdef Py_ssize_t step = max(1, BLOCK // max(1, cols)), nb, blk, r0
+    if rows == 0 or cols == 0:
+        return
+    nb = (rows + step - 1) // step
+    with nogil:
+        for blk in prange(nb, num_threads=cnet_threads_for(rows * cols, BLOCK),
+                          schedule="static"):
+            r0 = blk * step
+            if floating is double:
+                bias_relu_forward_f64(&z[r0, 0], &b[0], &mask[r0, 0], min(step, rows - r0),
+                                      cols)
+            else:
+                bias_relu_forward_f32(&z[r0, 0], &b[0], &mask[r0, 0], min(step, rows - r0),
+                                      cols)
 
 
 def relu_backward(floating[::1] dout, const unsigned char[::1] mask):

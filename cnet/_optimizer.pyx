@@ -20,6 +20,9 @@ cdef extern from "optimizer.h" nogil:
     void sgd_update_pd_gf_md(int, const Py_ssize_t *, char *, const Py_ssize_t *,
                              const char *, const Py_ssize_t *, double)
 
+    void decay_gradient_f64(const double *g, const double *W, double lam, double *out,
+                            size_t n)
+
 ctypedef void (*sgd_kernel)(int ndim, const Py_ssize_t *shape, char *p,
                             const Py_ssize_t *ps, const char *g,
                             const Py_ssize_t *gs, double lr) noexcept nogil
@@ -376,3 +379,11 @@ def update_all(int op, object params, object grads, object s1, object s2, double
         PyMem_Free(sizes)
         PyMem_Free(is64)
     return True
+
+
+def decay_gradient(const double[::1] g, const double[::1] W, double lam, double[::1] out):
+    """out = g + lam * W (flat float64 arrays of one length, checked by the
+    caller), one pass, NumPy's roundings."""
+    if g.shape[0]:
+        with nogil:
+            decay_gradient_f64(&g[0], &W[0], lam, &out[0], g.shape[0])

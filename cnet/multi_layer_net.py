@@ -10,12 +10,14 @@ from collections import OrderedDict
 
 import numpy as np
 
+from . import _optimizer
 from .gradient import numerical_gradient as _numerical_gradient
 from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
 from .threads import blas_held
 
 __all__ = ["MultiLayerNet"]
 
+_F64 = np.dtype(np.float64)
 _ACTIVATIONS = {"sigmoid": Sigmoid, "relu": Relu}
 
 
@@ -42,6 +44,17 @@ def _sizes(input_size, hidden_size_list, output_size):
                              "hidden_size_list=%r, output_size=%r"
                              % (input_size, hidden_size_list, output_size))
     return sizes
+
+
+def _decayed(dW, lam, W):
+    """dW + lam * W as NumPy computes it (a new array), in one pass when both
+    are float64 and contiguous."""
+    if (type(lam) in (int, float) and dW.dtype == _F64 and W.dtype == _F64
+            and dW.shape == W.shape and dW.flags.c_contiguous and W.flags.c_contiguous):
+        out = np.empty(dW.shape, _F64)
+        _optimizer.decay_gradient(dW.reshape(-1), W.reshape(-1), lam, out.reshape(-1))
+        return out
+    return dW + lam * W
 
 
 class _DenseNet:
@@ -105,12 +118,24 @@ class _DenseNet:
 
     def _forward(self, x, train_flg):
         # BLAS stays on one thread for the whole call (cnet.threads).
+        layers = list(self.layers.values())
+        i, n = 0, len(layers)
         with blas_held():
-            for layer in self.layers.values():
+            while i < n:
+                layer = layers[i]
+                if (type(layer) is Affine and i + 1 < n and type(layers[i + 1]) is Relu
+                        and "forward" not in layer.__dict__
+                        and "forward" not in layers[i + 1].__dict__):
+                    # The bias and the ReLU in one pass over the product
+                    # (unless a forward was replaced on the object).
+                    x = layer._forward(x, layers[i + 1])
+                    i += 2
+                    continue
                 if isinstance(layer, (Dropout, BatchNormalization)):
                     x = layer.forward(x, train_flg)
                 else:
                     x = layer.forward(x)
+                i += 1
         return x
 
     def _weight_decay(self):
@@ -182,7 +207,7 @@ class _DenseNet:
             affine = self.layers[key]
             # MultiLayerNet(Extend) add lambda * W even when lambda is 0 (a new
             # array each time); the chapter-5 network hands out dW itself.
-            grads["W%d" % idx] = affine.dW + lam * affine.W if self._decay_in_grads \
+            grads["W%d" % idx] = _decayed(affine.dW, lam, affine.W) if self._decay_in_grads \
                 else affine.dW
             grads["b%d" % idx] = affine.db
             if idx <= len(self._norm_keys):

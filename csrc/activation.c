@@ -20,6 +20,18 @@
             out[i] = m ? (T)0 : x[i];                                                    \
         }                                                                                \
     }                                                                                    \
+    CNET_DISPATCH void bias_relu_forward_##SUF(T *z, const T *b, unsigned char *mask,    \
+                                               size_t rows, size_t cols)                 \
+    {                                                                                    \
+        size_t r, c;                                                                     \
+        for (r = 0; r < rows; r++, z += cols, mask += cols)                              \
+            for (c = 0; c < cols; c++) {                                                 \
+                const T v = z[c] + b[c];                                                 \
+                const int m = v <= 0;                                                    \
+                mask[c] = (unsigned char)m;                                              \
+                z[c] = m ? (T)0 : v;                                                     \
+            }                                                                            \
+    }                                                                                    \
     CNET_DISPATCH void relu_backward_##SUF(T *dout, const unsigned char *mask, size_t n) \
     {                                                                                    \
         size_t i;                                                                        \

@@ -13,6 +13,15 @@
 void relu_forward_f64(const double *x, double *out, unsigned char *mask, size_t n);
 void relu_forward_f32(const float *x, float *out, unsigned char *mask, size_t n);
 
+/* The dense layer's bias and the Relu after it, in place on the product:
+ * z (rows, cols) C-contiguous IN/OUT becomes z + b (b (cols) IN, one
+ * rounding, as the book's np.dot(x, W) + b), then mask OUT (z's shape) = that
+ * sum <= 0 and z = 0 where masked (relu_forward's rule). */
+void bias_relu_forward_f64(double *z, const double *b, unsigned char *mask, size_t rows,
+                           size_t cols);
+void bias_relu_forward_f32(float *z, const float *b, unsigned char *mask, size_t rows,
+                           size_t cols);
+
 /* dout[i] IN/OUT = 0 where mask[i] IN (the book's dout[mask] = 0). */
 void relu_backward_f64(double *dout, const unsigned char *mask, size_t n);
 void relu_backward_f32(float *dout, const unsigned char *mask, size_t n);

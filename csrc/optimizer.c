@@ -76,6 +76,14 @@ CNET_SGD_KERNEL(sgd_update_pf_gd_md, float, double, double, double)
 CNET_SGD_KERNEL(sgd_update_pd_gf_mf, double, float, float, double)
 CNET_SGD_KERNEL(sgd_update_pd_gf_md, double, float, double, double)
 
+CNET_DISPATCH void decay_gradient_f64(const double *g, const double *W, double lam,
+                                      double *out, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        out[i] = g[i] + lam * W[i];
+}
+
 #include <math.h>
 
 #define T double

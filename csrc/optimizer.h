@@ -49,4 +49,9 @@ void adam_update_f64(double *p, const double *g, double *m, double *v, size_t n,
 void adam_update_f32(float *p, const float *g, float *m, float *v, size_t n, float k1,
                      float k2, double lr_t, float eps, int wide);
 
+/* The weight-decay gradient MultiLayerNet hands out: out[i] OUT = g[i] +
+ * lam * W[i], the product rounded before the sum (NumPy's dW + lam * W);
+ * g, W (n) IN. */
+void decay_gradient_f64(const double *g, const double *W, double lam, double *out, size_t n);
+
 #endif

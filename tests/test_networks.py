@@ -221,3 +221,66 @@ def test_network_gradients_same_bits_on_one_and_two_threads(restore_threads):
     for k in got[0][0]:
         assert got[0][0][k].tobytes() == got[1][0][k].tobytes(), k
     assert got[0][1] == got[1][1]
+
+
+@pytest.mark.parametrize("wdtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "mnist-like"])
+def test_affine_relu_pairs_in_one_pass_give_the_layer_by_layer_bits(wdtype, sparse):
+    """A network runs each Affine -> Relu pair as one pass (bias and ReLU on
+    the product in place, Relu.mask set): its scores, every Relu's mask and
+    the gradient equal those of calling the layers one by one, bit for bit,
+    with NaN, inf and -0.0 among the inputs and an odd batch of 37 rows."""
+    rng = np.random.default_rng(31)
+    x = rng.normal(size=(37, 50))
+    if sparse:
+        x[rng.random(x.shape) < 0.85] = 0
+    x[0, :3] = (np.nan, np.inf, -0.0)
+    x = x.astype(np.float32) if sparse else x
+    t = rng.integers(0, 10, 37)
+    np.random.seed(5)
+    net = MultiLayerNet(50, [30, 20], 10, weight_decay_lambda=0.01)
+    for k in net.params:
+        net.params[k] = net.params[k].astype(wdtype)
+        net.params[k][...] = rng.normal(size=net.params[k].shape)
+    for i, key in enumerate(net._affine_keys, 1):
+        net.layers[key].W, net.layers[key].b = net.params["W%d" % i], net.params["b%d" % i]
+    net.params["b1"][0] = -np.inf
+    relus = [layer for layer in net.layers.values() if hasattr(layer, "mask")]
+    got = net.predict(x)
+    masks = [relu.mask.copy() for relu in relus]
+    want = _by_layers(net, x)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    assert all(np.array_equal(m, relu.mask) for m, relu in zip(masks, relus))
+    x = np.nan_to_num(x)
+    grads = net.gradient(x, t)
+    dout = net.last_layer._forward_backward(_by_layers(net, x), t)
+    for layer in reversed(list(net.layers.values())):
+        dout = layer.backward(dout)
+    for i, key in enumerate(net._affine_keys, 1):
+        layer = net.layers[key]
+        want_W = layer.dW + net.weight_decay_lambda * layer.W
+        assert grads["W%d" % i].tobytes() == want_W.tobytes()
+        assert grads["b%d" % i].tobytes() == layer.db.tobytes()
+
+
+def _by_layers(net, x):
+    for layer in net.layers.values():
+        x = layer.forward(x)
+    return x
+
+
+@pytest.mark.parametrize("lam", [0, 0.1, 3, 1e-300])
+def test_weight_decay_gradient_is_numpys_bit_for_bit(lam):
+    """MultiLayerNet hands out dW + lam * W (one compiled pass for float64):
+    the same bits as NumPy's expression, -0.0, inf and NaN included, for int
+    and float lambdas; float32 arrays take NumPy's expression itself."""
+    from cnet.multi_layer_net import _decayed
+    rng = np.random.default_rng(32)
+    dW, W = rng.normal(size=(61, 7)), rng.normal(size=(61, 7))
+    dW[0, :4] = (-0.0, -0.0, np.inf, np.nan)
+    W[0, :4] = (0.5, -0.5, -np.inf, 1.0)
+    W[1, :2] = (np.inf, np.nan)
+    for a, b in ((dW, W), (dW.astype(np.float32), W.astype(np.float32)), (dW[:, :3], W[:, :3])):
+        with np.errstate(invalid="ignore"):
+            got, want = _decayed(a, lam, b), a + lam * b
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()

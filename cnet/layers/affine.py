@@ -3,11 +3,12 @@ import math
 
 import numpy as np
 
-from .. import _affine
+from .. import _activation, _affine
 from ..threads import dot
 from ._check import real_array, forward_done
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_FLOAT = (_F32, _F64)
 # (input dtype, weight dtype) pairs with a compiled path; NumPy computes each
 # in the weights' dtype. A float64 input with float32 weights (computed in
 # float64 by NumPy) goes to np.dot.
@@ -98,6 +99,12 @@ class Affine:
         -------
         ndarray, shape (N, O).
         """
+        return self._forward(x, None)
+
+    def _forward(self, x, relu):
+        """forward(x), then relu.forward of it when relu (a Relu layer) is
+        given: the bias, the ReLU and relu's mask in one pass over the product,
+        in place (the product is nobody else's), with the same bits."""
         W, b = self._check_params("Affine.forward")
         x = real_array(x, "Affine.forward", "x")
         if x.ndim == 0:
@@ -116,7 +123,14 @@ class Affine:
             # Dense rows (hidden layers): BLAS's product is the faster one
             # (on one BLAS thread, split over cnet's: cnet.threads).
             out = dot(x, W)
-            out += b
+            if relu is None:
+                out += b
+            elif out.dtype in _FLOAT and out.dtype == b.dtype and out.flags.c_contiguous:
+                relu.mask = np.empty(out.shape, np.bool_)
+                _activation.bias_relu_forward(out, b, relu.mask.view(np.uint8))
+            else:
+                out += b
+                out = relu.forward(out)
             return out
         out = np.empty((x.shape[0], W.shape[1]), W.dtype)
         # MNIST rows are mostly zeros: their rows of W are left out, which is
@@ -129,6 +143,10 @@ class Affine:
         for start in range(0, N, rows):
             _affine.forward(x[start:start + rows], xs, W, b, out[start:start + rows],
                             skip_zeros, False)
+        if relu is not None:
+            relu.mask = np.empty(out.shape, np.bool_)
+            _activation.relu_forward(out.reshape(-1), out.reshape(-1),
+                                     relu.mask.reshape(-1).view(np.uint8))
         return out
 
     def backward(self, dout):
