@@ -140,7 +140,6 @@ def numerical_gradient(x, t, W1, b1, W2, b2):
         Ctrl-C, answered within about CHUNK_SECONDS; no argument is changed.
     """
     cdef Py_ssize_t B, I, H, O, b
-    cdef int x_f32, params_f32, rc
     cdef const intptr_t *tp
     cdef intptr_t label
     cdef Py_ssize_t bad = -1
@@ -178,9 +177,18 @@ def numerical_gradient(x, t, W1, b1, W2, b2):
     if bad >= 0:
         raise ValueError("t must hold class indices in [0, %d), got t[%d] = %d"
                          % (O, bad, tp[bad]))
+    return numerical_gradient_unchecked(x, t, W1, b1, W2, b2)
 
-    x_f32 = x.dtype == np.float32
-    params_f32 = wdt == np.float32
+
+def numerical_gradient_unchecked(cnp.ndarray x, cnp.ndarray t, cnp.ndarray W1, cnp.ndarray b1,
+                                 cnp.ndarray W2, cnp.ndarray b2):
+    """numerical_gradient for arguments its caller has checked (TwoLayerNet:
+    one check per public call): the same arrays and the same results, no
+    check of shapes, dtypes, layouts or labels here."""
+    cdef Py_ssize_t B = x.shape[0], I = x.shape[1], H = W1.shape[1], O = W2.shape[1]
+    cdef int x_f32 = x.dtype == np.float32
+    cdef int params_f32 = W1.dtype == np.float32
+    cdef const intptr_t *tp = <const intptr_t *>cnp.PyArray_DATA(t)
     if params_f32:
         # The float32 values, exact in float64; the kernel rounds the perturbed
         # values back to float32 as the book's float32 arrays would.

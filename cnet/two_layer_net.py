@@ -354,5 +354,6 @@ class TwoLayerNet:
             raise ValueError("x must hold at least one row")
         if x.dtype not in _FLOATS or not x.flags.c_contiguous or not x.flags.aligned:
             x = _c_aligned(x, x.dtype if x.dtype in _FLOATS else dtype)
-        gW1, gb1, gW2, gb2 = _netgrad.numerical_gradient(x, t, W1, b1, W2, b2)
+        # checked above: the kernel entry that trusts its arguments
+        gW1, gb1, gW2, gb2 = _netgrad.numerical_gradient_unchecked(x, t, W1, b1, W2, b2)
         return {"W1": gW1, "b1": gb1, "W2": gW2, "b2": gb2}
