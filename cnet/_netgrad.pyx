@@ -224,6 +224,8 @@ def numerical_gradient_unchecked(cnp.ndarray x, cnp.ndarray t, cnp.ndarray W1, c
     with nogil:
         n = cnet_numgrad_new(xp, x_f32, tp, B, I, H, O, nnz, W1p, b1p, W2p, b2p, params_f32,
                              nthreads, sp)
+    if n == NULL:
+        raise RuntimeError("numerical_gradient: x changed while it was read")
     # multiply-adds of one item of each step, with MNIST's density (a fifth
     # of the inputs non-zero) as the guess
     cdef Py_ssize_t row_work = H * (I // 5 + 1 + O), col_work = (B // 5 + 1) * H

@@ -400,29 +400,34 @@ static void ng_forward_row(ng_net *n, ptrdiff_t b, double *tmp, int *idx, void *
 /* CSC of x (colptr, crow, cval; column I holds every row with value 1, for
  * b1), rows ascending in each column, by the fully connected layer's column
  * lists; pos (I), idx and val (NG_LIST(I, H)) scratch, cvalf (nnz) the float32
- * values before their widening when x is float32. */
-static void ng_fill_columns(ng_net *n, int *pos, int *idx, void *val, float *cvalf)
+ * values before their widening when x is float32. Returns -1, writing no
+ * list, when x does not hold nnz non-zeros. */
+static int ng_fill_columns(ng_net *n, ptrdiff_t nnz, int *pos, int *idx, void *val,
+                           float *cvalf)
 {
     const ptrdiff_t B = n->B, I = n->I;
-    ptrdiff_t b, e, nnz;
-    if (n->x_f32) {
+    ptrdiff_t b, e;
+    if (n->x_f32)
         affine_column_counts_xf_wd((const float *)n->x, I, B, I, 1, n->colptr);
+    else
+        affine_column_counts_xd_wd((const double *)n->x, I, B, I, 1, n->colptr);
+    if (n->colptr[I] != nnz)
+        return -1; /* x is not the batch the scratch was sized for */
+    if (n->x_f32) {
         affine_column_lists_xf_wd((const float *)n->x, I, B, I, 1, n->colptr, n->crow, cvalf,
                                   pos, idx, (float *)val);
-        nnz = n->colptr[I];
         for (e = 0; e < nnz; e++)
             n->cval[e] = (double)cvalf[e];
     } else {
-        affine_column_counts_xd_wd((const double *)n->x, I, B, I, 1, n->colptr);
         affine_column_lists_xd_wd((const double *)n->x, I, B, I, 1, n->colptr, n->crow,
                                   n->cval, pos, idx, (double *)val);
-        nnz = n->colptr[I];
     }
     for (b = 0; b < B; b++) {
         n->crow[nnz + b] = (int)b;
         n->cval[nnz + b] = 1.0;
     }
     n->colptr[I + 1] = (int)(nnz + B);
+    return 0;
 }
 
 /* G5(xb dp) - G5(xb dm) for the units j0..j0+nj-1 of row b, added to acc. */
@@ -695,8 +700,7 @@ cnet_numgrad *cnet_numgrad_new(const void *x, int x_f32, const intptr_t *t,
     n->wmax = wmax;
 
     ng_thread_scratch(n, 0, &buf, &idx, &val);
-    ng_fill_columns(n, pos, idx, val, cvalf);
-    return n;
+    return ng_fill_columns(n, nnz, pos, idx, val, cvalf) ? NULL : n;
 }
 
 /* The forward pass of rows [b0, b1), shared by the threads of the

@@ -23,7 +23,8 @@
  * cnet_numgrad_scratch returns the bytes of scratch (any alignment) that
  * cnet_numgrad_new needs for these sizes and up to nthreads threads.
  * cnet_numgrad_new carves the handle from scratch (which must outlive it; the
- * kernels allocate nothing) and lays out x's columns. cnet_numgrad_run
+ * kernels allocate nothing) and lays out x's columns; NULL when x does not
+ * hold nnz non-zeros. cnet_numgrad_run
  * computes, in one parallel region, the forward pass of rows [b0, b1), then
  * gW1 rows [c0, c1) (c == I meaning gb1) and gW2 rows [j0, j1) (j == H meaning
  * gb2), OUT: gW1 (I, H), gb1 (H), gW2 (H, O), gb2 (O); any range may be empty,

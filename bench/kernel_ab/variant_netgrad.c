@@ -21,16 +21,18 @@ int cnet_numgrad_two_layer(const void *x, int x_f32, const intptr_t *t, ptrdiff_
 {
     ptrdiff_t nnz = 0, k;
     int nt = cnet_get_num_threads();
+    cnet_numgrad *n;
     void *scratch;
     for (k = 0; k < B * I; k++)
         nnz += x_f32 ? ((const float *)x)[k] != 0 : ((const double *)x)[k] != 0;
     scratch = malloc(cnet_numgrad_scratch(B, I, H, O, nnz, x_f32, nt));
     if (!scratch)
         return -1;
-    cnet_numgrad_run(cnet_numgrad_new(x, x_f32, t, B, I, H, O, nnz, W1, b1, W2, b2, params_f32,
-                                      nt, scratch),
-                     0, B, 0, I + 1, 0, H + 1, gW1, gb1, gW2, gb2);
+    n = cnet_numgrad_new(x, x_f32, t, B, I, H, O, nnz, W1, b1, W2, b2, params_f32, nt,
+                         scratch);
+    if (n)
+        cnet_numgrad_run(n, 0, B, 0, I + 1, 0, H + 1, gW1, gb1, gW2, gb2);
     free(scratch);
-    return 0;
+    return n ? 0 : -1;
 }
 #endif
