@@ -146,12 +146,14 @@ cdef inline Py_ssize_t _block_len(Py_ssize_t c0, Py_ssize_t C) noexcept nogil:
 cdef void _unary_real(int op, const real_t *x, Py_ssize_t xrs, Py_ssize_t xcs,
                       real_t *y, Py_ssize_t yrs, Py_ssize_t ycs,
                       Py_ssize_t R, Py_ssize_t C) noexcept nogil:
-    """y[r, c] = op(x[r, c]); work split in blocks of CNET_REDUCE_BLOCK of one row."""
+    """y[r, c] = op(x[r, c]); work split in blocks of CNET_REDUCE_BLOCK of one row,
+    handed out dynamically: on a shared machine a thread whose core is busy
+    takes fewer blocks (each element's result does not depend on who makes it)."""
     cdef Py_ssize_t nb = (C + CNET_REDUCE_BLOCK - 1) // CNET_REDUCE_BLOCK
     cdef Py_ssize_t task, r, c0, cnt
     cdef int nt = cnet_threads_for(<size_t>(R * C), CNET_PARALLEL_MIN if op <= 1
                                    else MEMORY_BOUND_MIN)
-    for task in prange(R * nb, num_threads=nt, schedule='static'):
+    for task in prange(R * nb, num_threads=nt, schedule='dynamic'):
         r = task // nb
         c0 = (task % nb) * CNET_REDUCE_BLOCK
         cnt = _block_len(c0, C)
@@ -400,7 +402,9 @@ cdef double _softmax_ce(Py_ssize_t R, Py_ssize_t C,
                     break
             else:
                 return 0.0
-    for b in prange(nb, num_threads=nt, schedule='static'):
+    # blocks handed out dynamically, as in _unary_real: a block's rows and its
+    # loss partial do not depend on the thread that forms them
+    for b in prange(nb, num_threads=nt, schedule='dynamic'):
         r0 = b * rows
         cnt = R - r0
         if cnt > rows:
