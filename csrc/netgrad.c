@@ -716,9 +716,22 @@ static void ng_rows_share(ng_net *n, ptrdiff_t b0, ptrdiff_t b1, double *buf, in
         ng_forward_row(n, bb, buf, idx, val, buf + 4 * NG_K * H + 3 * H + O);
 }
 
-/* gW1 rows [c0, c1) (c == I: gb1), shared as ng_rows_share, no barrier. */
+/* 1 when a row's loss is NaN: then so is the book's batch loss with any
+ * parameter moved (the rows a parameter does not reach keep their NaN, the
+ * others see NaN + h), and every entry of its gradient. */
+static int ng_loss_is_nan(const ng_net *n)
+{
+    ptrdiff_t b;
+    for (b = 0; b < n->B; b++)
+        if (n->Lb[b] != n->Lb[b])
+            return 1;
+    return 0;
+}
+
+/* gW1 rows [c0, c1) (c == I: gb1), shared as ng_rows_share, no barrier; NaN
+ * rows when nan is set. */
 static void ng_columns_share(ng_net *n, ptrdiff_t c0, ptrdiff_t c1, double *buf,
-                             double *gW1, double *gb1)
+                             double *gW1, double *gb1, int nan)
 {
     const ptrdiff_t H = n->H, I = n->I, B = n->B;
     ptrdiff_t col, jj;
@@ -727,6 +740,11 @@ static void ng_columns_share(ng_net *n, ptrdiff_t c0, ptrdiff_t c1, double *buf,
         const double *v = col < I ? n->W1 + col * H : n->b1;
         double *gr = col < I ? gW1 + col * H : gb1;
         double *dp = buf, *dm = buf + H, *acc = buf + 2 * H, *scratch = buf + 3 * H;
+        if (nan) {
+            for (jj = 0; jj < H; jj++)
+                gr[jj] = NAN;
+            continue;
+        }
         for (jj = 0; jj < H; jj++)
             ng_perturb(v[jj], n->params_f32, &dp[jj], &dm[jj]);
         ng_column(n, col, dp, dm, acc, scratch);
@@ -737,13 +755,19 @@ static void ng_columns_share(ng_net *n, ptrdiff_t c0, ptrdiff_t c1, double *buf,
 
 /* gW2 rows [j0, j1) (j == H: gb2), shared as ng_rows_share, no barrier. */
 static void ng_outputs_share(ng_net *n, ptrdiff_t j0, ptrdiff_t j1, double *buf,
-                             double *gW2, double *gb2)
+                             double *gW2, double *gb2, int nan)
 {
     const ptrdiff_t H = n->H, O = n->O;
-    ptrdiff_t jj;
+    ptrdiff_t jj, o;
 #pragma omp for schedule(dynamic, 1) nowait
-    for (jj = j0; jj < j1; jj++)
-        ng_output_row(n, jj, n->params_f32, jj < H ? gW2 + jj * O : gb2, buf + 3 * H);
+    for (jj = j0; jj < j1; jj++) {
+        double *g = jj < H ? gW2 + jj * O : gb2;
+        if (nan)
+            for (o = 0; o < O; o++)
+                g[o] = NAN;
+        else
+            ng_output_row(n, jj, n->params_f32, g, buf + 3 * H);
+    }
 }
 
 void cnet_numgrad_run(cnet_numgrad *n, ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t c0, ptrdiff_t c1,
@@ -765,7 +789,10 @@ void cnet_numgrad_run(cnet_numgrad *n, ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t c0,
         void *val;
         ng_thread_scratch(n, cnet_thread_num(), &buf, &idx, &val);
         ng_rows_share(n, b0, b1, buf, idx, val);
-        ng_columns_share(n, c0, c1, buf, gW1, gb1);
-        ng_outputs_share(n, j0, j1, buf, gW2, gb2);
+        /* every row's forward pass is done here (the contract, and the
+         * barrier of ng_rows_share's loop) */
+        const int nan = (c1 > c0 || j1 > j0) && ng_loss_is_nan(n);
+        ng_columns_share(n, c0, c1, buf, gW1, gb1, nan);
+        ng_outputs_share(n, j0, j1, buf, gW2, gb2, nan);
     }
 }

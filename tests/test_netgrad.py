@@ -331,3 +331,40 @@ def test_bad_inputs_raise(pos, bad, exc, match):
     args[pos] = bad(args[pos])
     with pytest.raises(exc, match=match):
         numerical_gradient(*args)
+
+
+@pytest.mark.parametrize("xdt", [np.float32, np.float64])
+def test_nan_and_negative_zero_inputs(xdt):
+    """The scratch is sized by np.count_nonzero(x) and the kernel's column
+    lists count x != 0 the same way: a NaN is a non-zero, -0.0 is a zero.
+    -0.0 inputs give the brute force's gradient (tolerance as above); a NaN
+    input makes its row's loss NaN, hence the book's batch loss with any
+    parameter moved, hence every entry of the gradient (as the brute force)."""
+    rng = np.random.default_rng(7)
+    net = _net(6, 4, 3, 0.5, seed=3)
+    x, t = _batch(rng, 5, 6, 3, dtype=xdt)
+    x[1, 3] = -0.0
+    x[:, 5] = -0.0
+    ours = _ours(net, x, t)
+    ref = net.numerical_gradient(x, t)
+    tol = _ref_tol(net, x, t)
+    for k in KEYS:
+        assert np.abs(ours[k] - ref[k]).max() <= tol, k
+    x[0, 2] = np.nan
+    ours = _ours(net, x, t)
+    ref = net.numerical_gradient(x, t)
+    for k in KEYS:
+        assert np.isnan(ref[k]).all() and np.isnan(ours[k]).all(), k
+
+
+def test_two_layer_net_calls_the_same_kernel():
+    """TwoLayerNet.numerical_gradient (checked once, in Python) and the checked
+    entry of cnet._netgrad give the same bits."""
+    from cnet import TwoLayerNet
+    rng = np.random.default_rng(3)
+    net = TwoLayerNet(12, 5, 4)
+    x, t = _batch(rng, 7, 12, 4, density=0.4, dtype=np.float32)
+    got = net.numerical_gradient(x, t)
+    want = numerical_gradient(x, t.astype(np.intp), *(net.params[k] for k in KEYS))
+    for k, w in zip(KEYS, want):
+        assert got[k].tobytes() == w.tobytes(), k
