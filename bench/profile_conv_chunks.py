@@ -47,7 +47,7 @@ def f_pool(n0, m):
 def f_biasout(n0, m):
     _conv.bias_out(outT(m), b, out3[n0:n0+m], True, 1)
 def f_bwrows(n0, m):
-    _pooling.conv_rows_backward(dpool[n0:n0+m], am[n0:n0+m], pooled[n0:n0+m], OH, OH, 2, 2, 2, doutT(m), db, np.empty((FN, 144)), 1)
+    _pooling.conv_rows_backward(dpool[n0:n0+m], am[n0:n0+m], pooled[n0:n0+m], OH, OH, 2, 2, 2, doutT(m), np.empty((FN, 144)), 1); _conv.row_sums(doutT(m), db, 1)
 def f_dw(n0, m):
     np.dot(doutT(m), col(m).T, out=dW)
 parts = dict(im2col=f_im2col, gemm_fwd=f_gemm, pool_epilogue=f_pool, bias_out_unfused=f_biasout, bw_rows=f_bwrows, gemm_dW=f_dw)

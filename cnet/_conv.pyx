@@ -23,10 +23,15 @@ cdef extern from "conv.h" nogil:
                                 ptrdiff_t FN, ptrdiff_t P, int relu)
     void cnet_conv_bias_out_f32(const float *outT, float b, float *out, ptrdiff_t nb,
                                 ptrdiff_t FN, ptrdiff_t P, int relu)
+    int CNET_ROW_SUMS
     void cnet_conv_dout_rows_f64(const double *dout, const double *relu_out, double *doutT,
-                                 double *db, ptrdiff_t nb, ptrdiff_t FN, ptrdiff_t P)
+                                 ptrdiff_t nb, ptrdiff_t FN, ptrdiff_t P)
     void cnet_conv_dout_rows_f32(const float *dout, const float *relu_out, float *doutT,
-                                 float *db, ptrdiff_t nb, ptrdiff_t FN, ptrdiff_t P)
+                                 ptrdiff_t nb, ptrdiff_t FN, ptrdiff_t P)
+    void cnet_conv_row_sums_f64(const double *doutT, ptrdiff_t ld, ptrdiff_t nf, ptrdiff_t M,
+                                double *db)
+    void cnet_conv_row_sums_f32(const float *doutT, ptrdiff_t ld, ptrdiff_t nf, ptrdiff_t M,
+                                float *db)
 
 
 def bias_out(const floating[:, ::1] outT, const floating[::1] b, floating[:, :, ::1] out,
@@ -55,16 +60,15 @@ def bias_out(const floating[:, ::1] outT, const floating[::1] b, floating[:, :, 
             cnet_conv_bias_out_f32(&outT[f, 0], b[f], &out[0, f, 0], nb, FN, P, relu)
 
 
-def dout_rows(const floating[:, :, ::1] dout, floating[:, ::1] doutT, floating[::1] db,
+def dout_rows(const floating[:, :, ::1] dout, floating[:, ::1] doutT,
               const floating[:, :, ::1] relu_out=None, int threads=0):
-    """doutT[f, n*P + p] = dout[n, f, p], and db[f] += their sum in (n, p) order;
-    with relu_out, entries where relu_out <= 0 count as 0 (a fused ReLU).
+    """doutT[f, n*P + p] = dout[n, f, p]; with relu_out, entries where
+    relu_out <= 0 become 0 (a fused ReLU).
 
     Parameters
     ----------
     dout : (nb, FN, P), IN
     doutT : (FN, nb*P), same dtype, OUT
-    db : (FN,), IN/OUT; start it at -0.0 for a plain sum
     relu_out : (nb, FN, P) or None, the forward's output after ReLU, IN
     threads : int
         Threads to use; 0 lets the work size decide.
@@ -81,7 +85,42 @@ def dout_rows(const floating[:, :, ::1] dout, floating[:, ::1] doutT, floating[:
     for f in prange(FN, nogil=True, num_threads=nt, schedule="static"):
         if floating is double:
             cnet_conv_dout_rows_f64(&dout[0, f, 0], (mask + f * P) if mask else NULL,
-                                    &doutT[f, 0], &db[f], nb, FN, P)
+                                    &doutT[f, 0], nb, FN, P)
         else:
             cnet_conv_dout_rows_f32(&dout[0, f, 0], (mask + f * P) if mask else NULL,
-                                    &doutT[f, 0], &db[f], nb, FN, P)
+                                    &doutT[f, 0], nb, FN, P)
+
+
+def row_sums(const floating[:, ::1] doutT, floating[::1] db, int threads=0):
+    """db[f] += doutT[f, 0] + doutT[f, 1] + ..., added in that order (the
+    book's np.sum(dout, axis=0) over the (N*P, FN) gradient).
+
+    Parameters
+    ----------
+    doutT : (FN, M), C-contiguous, IN
+    db : (FN,), same dtype, IN/OUT; start it at -0.0 for a plain sum
+    threads : int
+        Threads to use (groups of CNET_ROW_SUMS rows each); 0 lets the work
+        size decide.
+    """
+    cdef Py_ssize_t FN = doutT.shape[0], M = doutT.shape[1], g, f0, ng
+    cdef int nt = cnet_threads_for(<size_t>(FN * M), CNET_PARALLEL_MIN)
+    if db.shape[0] != FN:
+        raise ValueError("db must have %d entries, got %d" % (FN, db.shape[0]))
+    if threads > 0:
+        nt = threads
+    if FN * M == 0:
+        return
+    ng = (FN + CNET_ROW_SUMS - 1) // CNET_ROW_SUMS
+    if nt == 1 or ng == 1:
+        if floating is double:
+            cnet_conv_row_sums_f64(&doutT[0, 0], M, FN, M, &db[0])
+        else:
+            cnet_conv_row_sums_f32(&doutT[0, 0], M, FN, M, &db[0])
+        return
+    for g in prange(ng, nogil=True, num_threads=nt, schedule="static"):
+        f0 = g * CNET_ROW_SUMS
+        if floating is double:
+            cnet_conv_row_sums_f64(&doutT[f0, 0], M, min(CNET_ROW_SUMS, FN - f0), M, &db[f0])
+        else:
+            cnet_conv_row_sums_f32(&doutT[f0, 0], M, min(CNET_ROW_SUMS, FN - f0), M, &db[f0])

@@ -35,11 +35,11 @@ cdef extern from "pooling.h" nogil:
                                          ptrdiff_t FN)
     void cnet_pool_conv_rows_backward_f64(const cnet_conv_geom *g, const double *dout,
                                           const int32_t *argmax, const double *out,
-                                          double *doutT, double *db, double *masked, ptrdiff_t nb,
+                                          double *doutT, double *masked, ptrdiff_t nb,
                                           ptrdiff_t FN)
     void cnet_pool_conv_rows_backward_f32(const cnet_conv_geom *g, const float *dout,
                                           const int32_t *argmax, const float *out,
-                                          float *doutT, float *db, float *masked, ptrdiff_t nb,
+                                          float *doutT, float *masked, ptrdiff_t nb,
                                           ptrdiff_t FN)
 
 
@@ -144,9 +144,9 @@ def conv_rows_forward(const floating[:, ::1] outT, const floating[::1] b, Py_ssi
 def conv_rows_backward(const floating[:, :, ::1] dout, const int32_t[:, :, ::1] argmax,
                        const floating[:, :, ::1] out, Py_ssize_t OH, Py_ssize_t OW,
                        Py_ssize_t FH, Py_ssize_t FW, Py_ssize_t stride,
-                       floating[:, ::1] doutT, floating[::1] db,
-                       floating[:, ::1] scratch, int threads=0):
-    """Backward of :func:`conv_rows_forward`: the gradient at the product.
+                       floating[:, ::1] doutT, floating[:, ::1] scratch, int threads=0):
+    """Backward of :func:`conv_rows_forward`: the gradient at the product
+    (its row sums, db, are cnet._conv.row_sums').
 
     Parameters
     ----------
@@ -154,7 +154,6 @@ def conv_rows_backward(const floating[:, :, ::1] dout, const int32_t[:, :, ::1] 
     argmax, out : (nb, FN, PH*PW) from forward, IN
     OH, OW, FH, FW, stride : as in forward
     doutT : (FN, nb*OH*OW), same dtype, OUT
-    db : (FN,), IN/OUT; += the sum of each row of doutT (start at -0.0)
     scratch : (FN, PH*PW), same dtype, scratch
     threads : int
         Threads to use; 0 lets the work size decide.
@@ -171,9 +170,9 @@ def conv_rows_backward(const floating[:, :, ::1] dout, const int32_t[:, :, ::1] 
     for f in prange(FN, nogil=True, num_threads=nt, schedule="static"):
         if floating is double:
             cnet_pool_conv_rows_backward_f64(&g, &dout[0, f, 0], &argmax[0, f, 0],
-                                             &out[0, f, 0], &doutT[f, 0], &db[f],
+                                             &out[0, f, 0], &doutT[f, 0],
                                              &scratch[f, 0], nb, FN)
         else:
             cnet_pool_conv_rows_backward_f32(&g, &dout[0, f, 0], &argmax[0, f, 0],
-                                             &out[0, f, 0], &doutT[f, 0], &db[f],
+                                             &out[0, f, 0], &doutT[f, 0],
                                              &scratch[f, 0], nb, FN)

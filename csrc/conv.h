@@ -4,8 +4,9 @@
  * The layer multiplies W (FN, K) by a column matrix in the transposed layout
  * (K, nb*P), giving outT (FN, nb*P); these kernels turn outT into the book's
  * (nb, FN, OH, OW) output with the bias added, and an incoming gradient dout
- * (nb, FN, OH, OW) into doutT (FN, nb*P) while summing db. Each call handles
- * one filter f; the caller spreads the FN filters over threads.
+ * (nb, FN, OH, OW) into doutT (FN, nb*P), whose rows summed give db. Each
+ * layout call handles one filter f; the caller spreads the FN filters over
+ * threads.
  */
 #ifndef CNET_CONV_H
 #define CNET_CONV_H
@@ -22,15 +23,25 @@ void cnet_conv_bias_out_f64(const double *outT, double b, double *out, ptrdiff_t
 void cnet_conv_bias_out_f32(const float *outT, float b, float *out, ptrdiff_t nb,
                             ptrdiff_t FN, ptrdiff_t P, int relu);
 
-/* doutT[f, n*P + p] = dout[n, f, p] and *db += each of them, in (n, p) order
- * (start *db at -0.0, the identity of IEEE addition, for a plain sum). With
- * relu_out given (the layer's output after a fused ReLU), entries where
- * relu_out <= 0 count as 0: the book's Relu backward, fused.
- * dout, relu_out (or NULL): element (0, f, 0) of contiguous (nb, FN, P)
- * blocks, IN. doutT: row f, OUT. db: IN/OUT. */
+/* doutT[f, n*P + p] = dout[n, f, p]. With relu_out given (the layer's
+ * output after a fused ReLU), entries where relu_out <= 0 become 0: the
+ * book's Relu backward, fused. dout, relu_out (or NULL): element (0, f, 0)
+ * of contiguous (nb, FN, P) blocks, IN. doutT: row f, OUT. */
 void cnet_conv_dout_rows_f64(const double *dout, const double *relu_out, double *doutT,
-                             double *db, ptrdiff_t nb, ptrdiff_t FN, ptrdiff_t P);
+                             ptrdiff_t nb, ptrdiff_t FN, ptrdiff_t P);
 void cnet_conv_dout_rows_f32(const float *dout, const float *relu_out, float *doutT,
-                             float *db, ptrdiff_t nb, ptrdiff_t FN, ptrdiff_t P);
+                             ptrdiff_t nb, ptrdiff_t FN, ptrdiff_t P);
+
+/* db[f] += doutT[f, j] for j = 0 .. M-1 in that order, for the nf rows
+ * f < nf (start db at -0.0 for a plain sum): the book's np.sum(dout,
+ * axis=0) over the (N*P, FN) gradient adds its rows in this order. Each sum
+ * is a chain of dependent additions; CNET_ROW_SUMS rows are summed side by
+ * side so that their chains overlap. doutT: (nf, M), row stride ld, IN.
+ * db: (nf,), IN/OUT. */
+#define CNET_ROW_SUMS 8
+void cnet_conv_row_sums_f64(const double *doutT, ptrdiff_t ld, ptrdiff_t nf, ptrdiff_t M,
+                            double *db);
+void cnet_conv_row_sums_f32(const float *doutT, ptrdiff_t ld, ptrdiff_t nf, ptrdiff_t M,
+                            float *db);
 
 #endif

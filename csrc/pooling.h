@@ -51,17 +51,17 @@ void cnet_pool_conv_rows_forward_f32(const cnet_conv_geom *g, const float *outT,
 
 /* Backward of the same: doutT's row segment of image n is pooling's
  * backward of dout, with the ReLU's zeros where the pooled maximum out is
- * <= 0 (NaN passes), and *db += its entries in (n, p) order (start at -0.0
- * for a plain sum). dout, argmax, out: element (0, f, 0) of contiguous
- * (nb, FN, OH*OW) blocks, IN. doutT: row f of (FN, nb*P), OUT. db: IN/OUT.
- * masked: OH*OW elements of scratch. */
+ * <= 0 (NaN passes); db is the sum of doutT's row (conv.h's row sums).
+ * dout, argmax, out: element (0, f, 0) of contiguous (nb, FN, OH*OW)
+ * blocks, IN. doutT: row f of (FN, nb*P), OUT. masked: OH*OW elements of
+ * scratch. */
 void cnet_pool_conv_rows_backward_f64(const cnet_conv_geom *g, const double *dout,
                                       const int32_t *argmax, const double *out,
-                                      double *doutT, double *db, double *masked, ptrdiff_t nb,
+                                      double *doutT, double *masked, ptrdiff_t nb,
                                       ptrdiff_t FN);
 void cnet_pool_conv_rows_backward_f32(const cnet_conv_geom *g, const float *dout,
                                       const int32_t *argmax, const float *out,
-                                      float *doutT, float *db, float *masked, ptrdiff_t nb,
+                                      float *doutT, float *masked, ptrdiff_t nb,
                                       ptrdiff_t FN);
 
 #endif

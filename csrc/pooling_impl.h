@@ -58,6 +58,64 @@ CNET_INLINE void CNET_SFX(pool_first_cell)(const CNET_T *r, ptrdiff_t s, ptrdiff
     }
 }
 
+/* The book's pooling, 2x2 windows at stride 2, over one row of OW windows
+ * whose cells are r0[2i], r0[2i+1], r1[2i], r1[2i+1] (window indices 0-3):
+ * the same choice as pool_cell_pass, written for that shape so that the
+ * compiler vectorizes the even/odd loads and makes every choice a blend, in
+ * an AVX2 and an AVX-512 clone where the CPU has them. With relu set, each
+ * cell is read as the book's Relu of (cell + b). */
+/* (A _Bool with || is what GCC 12 vectorizes; an int of | and & is not.) */
+#define CNET_POOL2_TAKE(v, best) ((v) > (best) || ((v) != (v) && (best) == (best)))
+#define CNET_POOL2_RELU(v) ((v) <= 0 ? (CNET_T)0 : (v))
+CNET_DISPATCH static void CNET_SFX(pool2_row)(const CNET_T *CNET_RESTRICT r0,
+                                              const CNET_T *CNET_RESTRICT r1, ptrdiff_t OW,
+                                              CNET_T b, int relu, CNET_T *CNET_RESTRICT out,
+                                              int32_t *CNET_RESTRICT argmax)
+{
+    ptrdiff_t i;
+    if (relu) {
+        for (i = 0; i < OW; i++) {
+            CNET_T v1 = r0[2 * i + 1] + b, v2 = r1[2 * i] + b, v3 = r1[2 * i + 1] + b;
+            CNET_T best = r0[2 * i] + b, k = 0;
+            _Bool t;
+            best = CNET_POOL2_RELU(best);
+            v1 = CNET_POOL2_RELU(v1);
+            v2 = CNET_POOL2_RELU(v2);
+            v3 = CNET_POOL2_RELU(v3);
+            t = CNET_POOL2_TAKE(v1, best);
+            best = t ? v1 : best;
+            k = t ? (CNET_T)1 : k;
+            t = CNET_POOL2_TAKE(v2, best);
+            best = t ? v2 : best;
+            k = t ? (CNET_T)2 : k;
+            t = CNET_POOL2_TAKE(v3, best);
+            best = t ? v3 : best;
+            k = t ? (CNET_T)3 : k;
+            out[i] = best;
+            argmax[i] = (int32_t)k;
+        }
+    } else {
+        for (i = 0; i < OW; i++) {
+            CNET_T v1 = r0[2 * i + 1], v2 = r1[2 * i], v3 = r1[2 * i + 1];
+            CNET_T best = r0[2 * i], k = 0;
+            _Bool t;
+            t = CNET_POOL2_TAKE(v1, best);
+            best = t ? v1 : best;
+            k = t ? (CNET_T)1 : k;
+            t = CNET_POOL2_TAKE(v2, best);
+            best = t ? v2 : best;
+            k = t ? (CNET_T)2 : k;
+            t = CNET_POOL2_TAKE(v3, best);
+            best = t ? v3 : best;
+            k = t ? (CNET_T)3 : k;
+            out[i] = best;
+            argmax[i] = (int32_t)k;
+        }
+    }
+}
+#undef CNET_POOL2_TAKE
+#undef CNET_POOL2_RELU
+
 CNET_INLINE void CNET_SFX(pool_rows_nopad)(const cnet_conv_geom *g, const CNET_T *x,
                                            ptrdiff_t xrs, CNET_T b, int relu, CNET_T *out,
                                            int32_t *argmax)
@@ -65,6 +123,12 @@ CNET_INLINE void CNET_SFX(pool_rows_nopad)(const cnet_conv_geom *g, const CNET_T
     const ptrdiff_t s = g->stride, OH = g->OH, OW = g->OW, FH = g->FH, FW = g->FW;
     CNET_T best[CNET_POOL_ROW], arg[CNET_POOL_ROW];
     ptrdiff_t oy, ox0, i, ky, kx, len;
+    if (FH == 2 && FW == 2 && s == 2) {
+        for (oy = 0; oy < OH; oy++)
+            CNET_SFX(pool2_row)(x + 2 * oy * xrs, x + (2 * oy + 1) * xrs, OW, b, relu,
+                                out + oy * OW, argmax + oy * OW);
+        return;
+    }
     for (oy = 0; oy < OH; oy++) {
         for (ox0 = 0; ox0 < OW; ox0 += CNET_POOL_ROW) {
             const CNET_T *row = x + oy * s * xrs + ox0 * s;
@@ -171,14 +235,47 @@ void CNET_SFX(cnet_pool_conv_rows_forward)(const cnet_conv_geom *g, const CNET_T
                                   argmax + n * FN * Q);
 }
 
+/* The backward of pool2_row after a fused ReLU: input rows r0, r1 of one
+ * row of OW windows written whole, each window's d at its argmax cell and 0
+ * elsewhere; d counts as 0 where the pooled maximum o is <= 0 (see below). */
+CNET_DISPATCH static void CNET_SFX(pool2_back_row)(const CNET_T *CNET_RESTRICT d,
+                                                   const CNET_T *CNET_RESTRICT o,
+                                                   const int32_t *CNET_RESTRICT a, ptrdiff_t OW,
+                                                   CNET_T *CNET_RESTRICT r0,
+                                                   CNET_T *CNET_RESTRICT r1)
+{
+    typedef CNET_SFX(cnet_bits) bits_t;
+    ptrdiff_t i;
+    /* Each cell is v's bits masked by (k == cell), the index as wide as v:
+     * that is what GCC 12 vectorizes (a choice among doubles made by
+     * comparing int32s it compiles to branches). */
+    for (i = 0; i < OW; i++) {
+        CNET_T v = d[i];
+        bits_t b, k = (bits_t)a[i], w0, w1, w2, w3;
+        /* + 0: a -0.0 lands as +0.0, as when added to a zeroed plane; and
+         * 0 where o <= 0, by a mask too (a ?: became a branch). */
+        v = v + (CNET_T)0;
+        memcpy(&b, &v, sizeof b);
+        b &= (bits_t)0 - (bits_t)!(o[i] <= 0);
+        w0 = b & ((bits_t)0 - (bits_t)(k == 0));
+        w1 = b & ((bits_t)0 - (bits_t)(k == 1));
+        w2 = b & ((bits_t)0 - (bits_t)(k == 2));
+        w3 = b & ((bits_t)0 - (bits_t)(k == 3));
+        memcpy(r0 + 2 * i, &w0, sizeof w0);
+        memcpy(r0 + 2 * i + 1, &w1, sizeof w1);
+        memcpy(r1 + 2 * i, &w2, sizeof w2);
+        memcpy(r1 + 2 * i + 1, &w3, sizeof w3);
+    }
+}
+
 void CNET_SFX(cnet_pool_conv_rows_backward)(const cnet_conv_geom *g, const CNET_T *dout,
                                             const int32_t *argmax, const CNET_T *out,
-                                            CNET_T *doutT, CNET_T *db, CNET_T *masked,
-                                            ptrdiff_t nb, ptrdiff_t FN)
+                                            CNET_T *doutT, CNET_T *masked, ptrdiff_t nb,
+                                            ptrdiff_t FN)
 {
-    const ptrdiff_t P = g->H * g->W, Q = g->OH * g->OW;
-    ptrdiff_t n, p, q, q0;
-    CNET_T acc = *db;
+    const ptrdiff_t H = g->H, W = g->W, OH = g->OH, OW = g->OW, P = H * W, Q = OH * OW;
+    const int pool2 = g->FH == 2 && g->FW == 2 && g->stride == 2;
+    ptrdiff_t n, q, q0, oy, y, x;
     for (n = 0; n < nb; n++) {
         CNET_T *plane = doutT + n * P;
         const CNET_T *o = out + n * FN * Q;
@@ -187,15 +284,29 @@ void CNET_SFX(cnet_pool_conv_rows_backward)(const cnet_conv_geom *g, const CNET_
         /* The ReLU's backward: a window whose maximum is <= 0 had it at a
          * cell the ReLU zeroed (the maximum is that cell's value), and every
          * window routing to that cell has the same maximum, so its gradient
-         * is routed as 0. Blocks of a local array keep the choice a mask. */
+         * is routed as 0. */
+        if (pool2) {
+            /* The book's 2x2 windows at stride 2 tile the plane but for a
+             * last row and column when H or W is odd: those get 0. */
+            for (oy = 0; oy < OH; oy++) {
+                CNET_SFX(pool2_back_row)(d + oy * OW, o + oy * OW, a + oy * OW, OW,
+                                         plane + 2 * oy * W, plane + (2 * oy + 1) * W);
+                for (x = 2 * OW; x < W; x++) {
+                    plane[2 * oy * W + x] = 0;
+                    plane[(2 * oy + 1) * W + x] = 0;
+                }
+            }
+            for (y = 2 * OH; y < H; y++)
+                for (x = 0; x < W; x++)
+                    plane[y * W + x] = 0;
+            continue;
+        }
+        /* Blocks of a local array keep the choice a mask. */
         for (q0 = 0; q0 < Q; q0 += CNET_POOL_ROW) {
             ptrdiff_t len = Q - q0 < CNET_POOL_ROW ? Q - q0 : CNET_POOL_ROW;
             for (q = 0; q < len; q++)
                 masked[q0 + q] = CNET_SFX(pool_select)(o[q0 + q] <= 0, (CNET_T)0, d[q0 + q]);
         }
         CNET_SFX(cnet_pool_backward_plane)(g, masked, a, plane);
-        for (p = 0; p < P; p++)
-            acc += plane[p];
     }
-    *db = acc;
 }

@@ -203,6 +203,84 @@ def test_pooling_nan_and_inf_as_the_book():
     np.testing.assert_array_equal(mine.arg_max, book.arg_max)
 
 
+@pytest.mark.parametrize("shape", [(1, 1, 2, 2), (2, 3, 7, 9), (3, 2, 8, 40), (1, 2, 9, 35)])
+def test_the_books_pooling_on_ties_nan_and_signed_zeros(shape):
+    """2x2 windows at stride 2 (the book's networks' pooling, which has its
+    own kernel): values from a few numbers, so that windows tie, with
+    -0.0, NaN (two in some windows) and inf; odd sizes leave a last row or
+    column out; rows of up to 20 windows. Max, argmax and the scatter are
+    exact: equal to the book's, for every layout and both dtypes."""
+    rng = np.random.default_rng(12)
+    for dtype in (np.float64, np.float32):
+        x = rng.choice([-1.0, -0.0, 0.0, 0.5, 2.0], size=shape).astype(dtype)
+        x.flat[::11] = np.nan
+        x.flat[1::11] = np.nan
+        x.flat[5::13] = np.inf
+        book = ref.Pooling(2, 2, 2, 0)
+        want = book.forward(x)
+        dout = rng.choice([-1.5, -0.0, 0.0, 3.0], size=want.shape).astype(dtype)
+        for xv in _layouts(x):
+            mine = Pooling(2, 2, 2, 0)
+            np.testing.assert_array_equal(mine.forward(xv), want)
+            np.testing.assert_array_equal(mine.arg_max, book.arg_max)
+            np.testing.assert_array_equal(mine.backward(dout), book.backward(dout))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("OH,OW", [(8, 40), (9, 7), (2, 2)])
+def test_fused_pooling_kernels_give_the_books_bits(dtype, OH, OW):
+    """The fused bias + ReLU + 2x2 pooling kernels on a product's rows,
+    against the book's Relu and Pooling: the same values, argmax and
+    gradient rows bit for bit, signs of zeros included (the book's col2im
+    adds a -0.0 gradient to a zero: +0.0)."""
+    from cnet import _pooling
+    rng = np.random.default_rng(14)
+    nb, FN = 3, 2
+    outT = rng.choice([-1.0, -0.0, 0.0, 0.5, 2.0], size=(FN, nb * OH * OW)).astype(dtype)
+    outT[0, ::9] = np.nan
+    b = np.array([0.0, -0.5], dtype)
+    PH, PW = OH // 2, OW // 2
+    out = np.empty((nb, FN, PH * PW), dtype)
+    argmax = np.empty((nb, FN, PH * PW), np.int32)
+    _pooling.conv_rows_forward(outT, b, OH, OW, 2, 2, 2, out, argmax, 1)
+    a = outT.reshape(FN, nb, OH, OW).transpose(1, 0, 2, 3) + b[:, None, None]
+    relu, pool = ref.Relu(), ref.Pooling(2, 2, 2)
+    want = pool.forward(relu.forward(a.copy()))
+    np.testing.assert_array_equal(out.reshape(want.shape), want)
+    dout = rng.choice([-1.5, -0.0, 0.0, 3.0], size=want.shape).astype(dtype)
+    doutT = np.empty_like(outT)
+    _pooling.conv_rows_backward(dout.reshape(out.shape), argmax, out, OH, OW, 2, 2, 2, doutT,
+                                np.empty((FN, PH * PW), dtype), 1)
+    wantT = relu.backward(pool.backward(dout)).transpose(1, 0, 2, 3).reshape(FN, -1)
+    np.testing.assert_array_equal(doutT, wantT)
+    assert np.array_equal(np.signbit(doutT), np.signbit(wantT))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_row_sums_add_in_order(restore_threads, dtype):
+    """cnet._conv.row_sums (a convolution's db) adds each row left to right
+    from db's value, as the book's np.sum over the gradient's rows: equal,
+    bit for bit, to a running sum (np.cumsum is one), for row counts that
+    fill groups of eight and that do not, -0.0 and NaN among the entries,
+    1 and 2 threads."""
+    from cnet import _conv
+    rng = np.random.default_rng(13)
+    for FN, M in ((1, 5), (5, 17), (8, 100), (13, 33), (30, 1000), (4, 0)):
+        rows = rng.standard_normal((FN, M)).astype(dtype)
+        rows[:, ::4] = -0.0
+        if FN > 2 and M > 2:
+            rows[2, 1] = np.nan
+        start = rng.standard_normal(FN).astype(dtype)
+        start[0] = -0.0
+        want = np.array([np.cumsum(np.concatenate(([start[f]], rows[f])), dtype=dtype)[-1]
+                         for f in range(FN)], dtype=dtype)
+        for threads in (1, 2):
+            db = start.copy()
+            _conv.row_sums(rows, db, threads)
+            np.testing.assert_array_equal(db, want)
+            assert np.array_equal(np.signbit(db), np.signbit(want))
+
+
 def test_pooling_backward_matches_numerical_gradient():
     """With distinct values the max is locally linear: central differences
     are exact to ~1e-12; atol 1e-6."""
@@ -297,6 +375,9 @@ def test_float16_and_integer_inputs_compute_in_float64_as_the_book():
     ((3, 1, 11, 10), (2, 3), 1, (3, 3, 2)),     # overlapping windows, a ragged edge
     ((2, 3, 7, 7), (3, 3), 1, (2, 2, 1)),       # stride 1
     ((2, 2, 9, 8), (3, 3), 0, (1, 2, 3)),       # skipped cells
+    ((2, 2, 14, 44), (3, 3), 0, (2, 2, 2)),     # the book's pooling, rows of 21 windows
+    ((2, 1, 9, 10), (2, 2), 0, (2, 2, 2)),      # the book's pooling, odd width
+    ((2, 1, 10, 9), (2, 2), 0, (2, 2, 2)),      # the book's pooling, odd height
 ])
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf - inf in dW, as the book
 def test_fused_relu_and_pooling_change_no_bit(restore_threads, monkeypatch, dtype, shape,
@@ -324,6 +405,7 @@ def test_fused_relu_and_pooling_change_no_bit(restore_threads, monkeypatch, dtyp
         assert layers[0]._pool is not None
         dout = rng.standard_normal(out.shape).astype(dtype) if threads == 1 else dout
         if threads == 1:
+            dout.flat[3::5] = -0.0
             dout[0, 0, 0, 0] = np.nan
             dout[-1, 1, 0, 0] = -0.0
         dx = layer_sequence.backward(layers, dout.copy(), need_dx=True)

@@ -201,14 +201,15 @@ class Convolution:
             doutT = _buffer(buffers, "dout", FN * m * P, dtype).reshape(FN, m * P)
             _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True, 1)
             if self._pool is None:
-                _conv.dout_rows(dc[n0:n0 + m], doutT, db_parts[i],
+                _conv.dout_rows(dc[n0:n0 + m], doutT,
                                 None if relu_out is None else relu_out[n0:n0 + m], 1)
             else:
                 ph, pw, ps, argmax = self._pool
                 scratch = _buffer(buffers, "masked", FN * Q, dtype).reshape(FN, Q)
                 _pooling.conv_rows_backward(dc[n0:n0 + m], argmax[n0:n0 + m],
                                             relu_out[n0:n0 + m], OH, OW, ph, pw, ps,
-                                            doutT, db_parts[i], scratch, 1)
+                                            doutT, scratch, 1)
+            _conv.row_sums(doutT, db_parts[i], 1)
             np.dot(doutT, colT.T, out=dW_parts[i])
             if need_dx:
                 dcolT = _buffer(buffers, "dcol", K * m * P, dtype).reshape(K, m * P)
