@@ -6,8 +6,10 @@ Usage: python bench/kernel_ab.py CSRC_A CSRC_B [--threads 2] [--calls 2000]
 CSRC_A and CSRC_B are two copies of the ``csrc`` folder (say, one from
 ``git worktree add`` at an older commit, or one with a constant changed). Each
 is compiled with gcc and OpenMP, its public names prefixed (kernel_ab/variant.c),
-into one program (kernel_ab/kernel_ab.c) that calls the two versions in turn on
-the same inputs and prints the median time of each and their ratio B / A.
+with the other operations' kernels the two call (SHARED: affine.c, its names
+prefixed likewise) into one program (kernel_ab/kernel_ab.c) that calls the two
+versions in turn on the same inputs and prints the median time of each and
+their ratio B / A.
 
 On a shared machine the load changes from second to second; runs of two builds
 in separate processes, one after the other, then differ by more than the change
@@ -18,7 +20,9 @@ out of x_train before each call, gradient, an update of W1 on the calling
 thread, loss); ``accuracy`` counts the correct rows of all 60,000 training
 images; ``predict`` forms the output rows of the first 10,000; ``numgrad`` is
 the chapter-4 numerical gradient (csrc/netgrad.c) of a new batch of 100
-images. Needs gcc with OpenMP and nm (Linux); the data come from ``load_mnist``, so set
+images (for a netgrad.c that takes its caller's scratch, kernel_ab/variant_netgrad.c
+counts the non-zeros and allocates it per call, as cnet._netgrad does). Needs
+gcc with OpenMP and nm (Linux); the data come from ``load_mnist``, so set
 CNET_MNIST_MIRROR when offline.
 
 ``--workdir DIR`` keeps the data and the program in DIR (else a temporary
