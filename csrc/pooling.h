@@ -16,6 +16,9 @@
 #define CNET_POOL_TABLE 64
 /* Windows of a row handled together by the no-padding forward pass. */
 #define CNET_POOL_ROW 64
+/* Cells of the vertical pass of one block of rows in the 2x2, stride-2
+ * forward pass (at least CNET_POOL_ROW: its scratch serves both). */
+#define CNET_POOL2_CELLS 512
 
 /* out[oy, ox] = max of the window, argmax[oy, ox] = the window index of its
  * first maximum (a NaN counts as the maximum, as np.argmax and np.max treat

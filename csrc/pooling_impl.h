@@ -116,17 +116,79 @@ CNET_DISPATCH static void CNET_SFX(pool2_row)(const CNET_T *CNET_RESTRICT r0,
 #undef CNET_POOL2_TAKE
 #undef CNET_POOL2_RELU
 
+/* The same pooling over a block of rows output rows at once, for rows of
+ * OW windows too short for pool2_row's vector loop (the book's 24-wide
+ * planes give 12): a vertical pass picks each column pair's winner (the
+ * upper cell unless the lower is greater, or NaN where the upper is not)
+ * over contiguous rows of 2*OW cells, and a horizontal pass picks between
+ * the two columns of each window over the block as one flat run (its rows
+ * of 2*OW winners lie end to end). Between the columns, the right wins if
+ * greater, or NaN where the left is not, or on a tie (equal, or both NaN)
+ * if its window index is the lower: the first maximum in the book's order,
+ * as pool_cell_pass. V, K: rows*2*OW elements of scratch. */
+CNET_DISPATCH static void CNET_SFX(pool2_block)(const CNET_T *CNET_RESTRICT x, ptrdiff_t xrs,
+                                                ptrdiff_t rows, ptrdiff_t OW, CNET_T b,
+                                                int relu, CNET_T *CNET_RESTRICT V,
+                                                CNET_T *CNET_RESTRICT K,
+                                                CNET_T *CNET_RESTRICT out,
+                                                int32_t *CNET_RESTRICT argmax)
+{
+    const ptrdiff_t w = 2 * OW;
+    ptrdiff_t r, c, j;
+    for (r = 0; r < rows; r++) {
+        const CNET_T *r0 = x + 2 * r * xrs, *r1 = r0 + xrs;
+        CNET_T *v = V + r * w, *k = K + r * w;
+        if (relu) {
+            for (c = 0; c < w; c++) {
+                CNET_T up = r0[c] + b, lo = r1[c] + b;
+                _Bool t;
+                up = up <= 0 ? (CNET_T)0 : up;
+                lo = lo <= 0 ? (CNET_T)0 : lo;
+                t = lo > up || (lo != lo && up == up);
+                v[c] = t ? lo : up;
+                k[c] = t ? (CNET_T)2 : (CNET_T)0;
+            }
+        } else {
+            for (c = 0; c < w; c++) {
+                CNET_T up = r0[c], lo = r1[c];
+                _Bool t = lo > up || (lo != lo && up == up);
+                v[c] = t ? lo : up;
+                k[c] = t ? (CNET_T)2 : (CNET_T)0;
+            }
+        }
+    }
+    for (j = 0; j < rows * OW; j++) {
+        CNET_T mL = V[2 * j], mR = V[2 * j + 1], kL = K[2 * j], kR = K[2 * j + 1] + 1;
+        _Bool t = mR > mL || (mR != mR && mL == mL) ||
+                  ((mR == mL || (mR != mR && mL != mL)) && kR < kL);
+        out[j] = t ? mR : mL;
+        argmax[j] = (int32_t)(t ? kR : kL);
+    }
+}
+
 CNET_INLINE void CNET_SFX(pool_rows_nopad)(const cnet_conv_geom *g, const CNET_T *x,
                                            ptrdiff_t xrs, CNET_T b, int relu, CNET_T *out,
                                            int32_t *argmax)
 {
     const ptrdiff_t s = g->stride, OH = g->OH, OW = g->OW, FH = g->FH, FW = g->FW;
-    CNET_T best[CNET_POOL_ROW], arg[CNET_POOL_ROW];
+    /* (Scratch for pool2_block too.) */
+    CNET_T best[CNET_POOL2_CELLS], arg[CNET_POOL2_CELLS];
     ptrdiff_t oy, ox0, i, ky, kx, len;
     if (FH == 2 && FW == 2 && s == 2) {
-        for (oy = 0; oy < OH; oy++)
-            CNET_SFX(pool2_row)(x + 2 * oy * xrs, x + (2 * oy + 1) * xrs, OW, b, relu,
-                                out + oy * OW, argmax + oy * OW);
+        /* Rows of 16 windows and more vectorize as they are; shorter ones
+         * in blocks of rows. */
+        ptrdiff_t rows = OW >= 16 ? 0 : CNET_POOL2_CELLS / (2 * OW);
+        if (rows == 0) {
+            for (oy = 0; oy < OH; oy++)
+                CNET_SFX(pool2_row)(x + 2 * oy * xrs, x + (2 * oy + 1) * xrs, OW, b, relu,
+                                    out + oy * OW, argmax + oy * OW);
+            return;
+        }
+        for (oy = 0; oy < OH; oy += rows) {
+            ptrdiff_t n = OH - oy < rows ? OH - oy : rows;
+            CNET_SFX(pool2_block)(x + 2 * oy * xrs, xrs, n, OW, b, relu, best, arg,
+                                  out + oy * OW, argmax + oy * OW);
+        }
         return;
     }
     for (oy = 0; oy < OH; oy++) {
