@@ -21,9 +21,10 @@ longer than on one thread. So the rule inside cnet is:
 The BLAS setting is one per process: while a cnet call runs, NumPy code in
 another Python thread also gets one BLAS thread.
 """
+import _thread
 import itertools
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -47,7 +48,6 @@ _lock = threading.Lock()
 _depth = 0          # nesting of blas_held in the process
 _saved = []         # (controller, user's thread count) to give back
 _libs = None        # threadpoolctl's controllers of the loaded BLAS libraries
-_executor = None
 
 
 def _blas_libs():
@@ -76,13 +76,18 @@ class blas_held:
     def __enter__(self):
         global _depth
         with _lock:
+            if _depth == 0:
+                try:
+                    for lib in _blas_libs():
+                        n = lib.get_num_threads()
+                        if n is not None and n != 1:
+                            lib.set_num_threads(1)
+                            _saved.append((lib, n))
+                except BaseException:  # Ctrl-C half-way: give the setting back
+                    _restore()
+                    raise
+            # Last, so that an interrupt before it leaves no hold behind.
             _depth += 1
-            if _depth == 1:
-                for lib in _blas_libs():
-                    n = lib.get_num_threads()
-                    if n is not None and n != 1:
-                        lib.set_num_threads(1)
-                        _saved.append((lib, n))
         return self
 
     def __exit__(self, *exc):
@@ -90,17 +95,39 @@ class blas_held:
         with _lock:
             _depth -= 1
             if _depth == 0:
-                while _saved:
-                    lib, n = _saved.pop()
-                    lib.set_num_threads(n)
+                _restore()
         return False
 
 
-def _pool(nt):
-    global _executor
-    if _executor is None or _executor._max_workers < nt - 1:
-        _executor = ThreadPoolExecutor(max_workers=nt - 1, thread_name_prefix="cnet")
-    return _executor
+def _restore():
+    """Give BLAS the thread counts saved by the outermost hold (under _lock)."""
+    while _saved:
+        lib, n = _saved.pop()
+        lib.set_num_threads(n)
+
+
+# cnet's pool: threads that run the jobs put in _tasks. They are started
+# with _thread, and the caller waits on queue.SimpleQueue, both written in C:
+# the Python-level locks of threading's Event and Semaphore (and so of
+# concurrent.futures) stay held for good when Ctrl-C lands inside them, and
+# the pool then hangs the process at its next call or at exit.
+_tasks = queue.SimpleQueue()
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def _serve():
+    while True:
+        _tasks.get()()
+
+
+def _grow_pool(n):
+    """Start pool threads until there are n of them."""
+    global _pool_size
+    with _pool_lock:
+        while _pool_size < n:
+            _thread.start_new_thread(_serve, ())
+            _pool_size += 1
 
 
 def run_chunks(work, nchunks, blas=True):
@@ -112,7 +139,9 @@ def run_chunks(work, nchunks, blas=True):
     done, without waiting for a pool thread that never got a core to start
     (it then finds no chunk left): on a busy machine the work degrades to one
     thread instead of stalling. work gets a dict for its buffers, one per
-    thread. The first exception raised by a chunk is raised here.
+    thread. The first exception raised by a chunk is raised here; after it,
+    or after Ctrl-C in the calling thread, no chunk is started (one running
+    on a pool thread finishes).
     """
     nt = min(get_num_threads(), nchunks)
     with blas_held() if blas else _nothing():
@@ -121,38 +150,36 @@ def run_chunks(work, nchunks, blas=True):
             for i in range(nchunks):
                 work(i, buffers)
             return
-        executor = _pool(nt)
+        _grow_pool(nt - 1)
         order = itertools.count()
-        lock = threading.Lock()
-        finished = threading.Event()
-        state = {"done": 0, "error": None}
+        # One None per finished chunk, or the exception that stopped one.
+        done = queue.SimpleQueue()
+        stop = []  # not empty once a chunk failed or the caller was interrupted
 
         def worker():
             buffers = {}
             for i in order:
-                if i >= nchunks or state["error"] is not None:
+                if i >= nchunks or stop:
                     return
                 try:
                     work(i, buffers)
                 except BaseException as e:  # handed to the caller below
-                    state["error"] = e
-                    finished.set()
+                    stop.append(e)
+                    done.put(e)
                     return
-                with lock:
-                    state["done"] += 1
-                    if state["done"] == nchunks:
-                        finished.set()
+                done.put(None)
 
         for _ in range(nt - 1):
-            executor.submit(worker)
+            _tasks.put(worker)
         try:
             worker()
-            finished.wait()
-        except BaseException as e:  # Ctrl-C while waiting: the pool takes no more chunks
-            state["error"] = e
+            for _ in range(nchunks):
+                error = done.get()
+                if error is not None:
+                    raise error
+        except BaseException:  # Ctrl-C or a failed chunk: the pool takes no more chunks
+            stop.append(None)
             raise
-        if state["error"] is not None:
-            raise state["error"]
 
 
 class _nothing:
