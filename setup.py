@@ -104,6 +104,13 @@ def _probe_openmp(compiler, compile_args, link_args):
 class BuildExt(build_ext):
     """build_ext that picks optimisation and OpenMP flags for the compiler in use."""
 
+    def finalize_options(self):
+        super().finalize_options()
+        # The modules compile side by side on every core: pip passes no -j,
+        # and one at a time a build from the sdist took twice as long.
+        if not self.parallel:
+            self.parallel = os.cpu_count() or 1
+
     def build_extensions(self):
         cc = self.compiler
         msvc = cc.compiler_type == "msvc"
