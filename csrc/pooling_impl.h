@@ -67,6 +67,13 @@ CNET_INLINE void CNET_SFX(pool_first_cell)(const CNET_T *r, ptrdiff_t s, ptrdiff
 /* (A _Bool with || is what GCC 12 vectorizes; an int of | and & is not.) */
 #define CNET_POOL2_TAKE(v, best) ((v) > (best) || ((v) != (v) && (best) == (best)))
 #define CNET_POOL2_RELU(v) ((v) <= 0 ? (CNET_T)0 : (v))
+/* best, k = v, kv where v is taken over best. */
+#define CNET_POOL2_STEP(v, kv)                  \
+    do {                                        \
+        _Bool t_ = CNET_POOL2_TAKE(v, best);    \
+        best = t_ ? (v) : best;                 \
+        k = t_ ? (CNET_T)(kv) : k;              \
+    } while (0)
 CNET_DISPATCH static void CNET_SFX(pool2_row)(const CNET_T *CNET_RESTRICT r0,
                                               const CNET_T *CNET_RESTRICT r1, ptrdiff_t OW,
                                               CNET_T b, int relu, CNET_T *CNET_RESTRICT out,
@@ -77,20 +84,13 @@ CNET_DISPATCH static void CNET_SFX(pool2_row)(const CNET_T *CNET_RESTRICT r0,
         for (i = 0; i < OW; i++) {
             CNET_T v1 = r0[2 * i + 1] + b, v2 = r1[2 * i] + b, v3 = r1[2 * i + 1] + b;
             CNET_T best = r0[2 * i] + b, k = 0;
-            _Bool t;
             best = CNET_POOL2_RELU(best);
             v1 = CNET_POOL2_RELU(v1);
             v2 = CNET_POOL2_RELU(v2);
             v3 = CNET_POOL2_RELU(v3);
-            t = CNET_POOL2_TAKE(v1, best);
-            best = t ? v1 : best;
-            k = t ? (CNET_T)1 : k;
-            t = CNET_POOL2_TAKE(v2, best);
-            best = t ? v2 : best;
-            k = t ? (CNET_T)2 : k;
-            t = CNET_POOL2_TAKE(v3, best);
-            best = t ? v3 : best;
-            k = t ? (CNET_T)3 : k;
+            CNET_POOL2_STEP(v1, 1);
+            CNET_POOL2_STEP(v2, 2);
+            CNET_POOL2_STEP(v3, 3);
             out[i] = best;
             argmax[i] = (int32_t)k;
         }
@@ -98,23 +98,14 @@ CNET_DISPATCH static void CNET_SFX(pool2_row)(const CNET_T *CNET_RESTRICT r0,
         for (i = 0; i < OW; i++) {
             CNET_T v1 = r0[2 * i + 1], v2 = r1[2 * i], v3 = r1[2 * i + 1];
             CNET_T best = r0[2 * i], k = 0;
-            _Bool t;
-            t = CNET_POOL2_TAKE(v1, best);
-            best = t ? v1 : best;
-            k = t ? (CNET_T)1 : k;
-            t = CNET_POOL2_TAKE(v2, best);
-            best = t ? v2 : best;
-            k = t ? (CNET_T)2 : k;
-            t = CNET_POOL2_TAKE(v3, best);
-            best = t ? v3 : best;
-            k = t ? (CNET_T)3 : k;
+            CNET_POOL2_STEP(v1, 1);
+            CNET_POOL2_STEP(v2, 2);
+            CNET_POOL2_STEP(v3, 3);
             out[i] = best;
             argmax[i] = (int32_t)k;
         }
     }
 }
-#undef CNET_POOL2_TAKE
-#undef CNET_POOL2_RELU
 
 /* The same pooling over a block of rows output rows at once, for rows of
  * OW windows too short for pool2_row's vector loop (the book's 24-wide
@@ -142,16 +133,16 @@ CNET_DISPATCH static void CNET_SFX(pool2_block)(const CNET_T *CNET_RESTRICT x, p
             for (c = 0; c < w; c++) {
                 CNET_T up = r0[c] + b, lo = r1[c] + b;
                 _Bool t;
-                up = up <= 0 ? (CNET_T)0 : up;
-                lo = lo <= 0 ? (CNET_T)0 : lo;
-                t = lo > up || (lo != lo && up == up);
+                up = CNET_POOL2_RELU(up);
+                lo = CNET_POOL2_RELU(lo);
+                t = CNET_POOL2_TAKE(lo, up);
                 v[c] = t ? lo : up;
                 k[c] = t ? (CNET_T)2 : (CNET_T)0;
             }
         } else {
             for (c = 0; c < w; c++) {
                 CNET_T up = r0[c], lo = r1[c];
-                _Bool t = lo > up || (lo != lo && up == up);
+                _Bool t = CNET_POOL2_TAKE(lo, up);
                 v[c] = t ? lo : up;
                 k[c] = t ? (CNET_T)2 : (CNET_T)0;
             }
@@ -159,12 +150,16 @@ CNET_DISPATCH static void CNET_SFX(pool2_block)(const CNET_T *CNET_RESTRICT x, p
     }
     for (j = 0; j < rows * OW; j++) {
         CNET_T mL = V[2 * j], mR = V[2 * j + 1], kL = K[2 * j], kR = K[2 * j + 1] + 1;
-        _Bool t = mR > mL || (mR != mR && mL == mL) ||
+        _Bool t = CNET_POOL2_TAKE(mR, mL) ||
                   ((mR == mL || (mR != mR && mL != mL)) && kR < kL);
         out[j] = t ? mR : mL;
         argmax[j] = (int32_t)(t ? kR : kL);
     }
 }
+
+#undef CNET_POOL2_TAKE
+#undef CNET_POOL2_RELU
+#undef CNET_POOL2_STEP
 
 CNET_INLINE void CNET_SFX(pool_rows_nopad)(const cnet_conv_geom *g, const CNET_T *x,
                                            ptrdiff_t xrs, CNET_T b, int relu, CNET_T *out,
