@@ -23,7 +23,9 @@ never ``<name>.default``), or functions named ``<name>_avx2`` /
 ``<name>_avx512*``, may hold VEX/EVEX (AVX) instructions. Modules whose
 ``csrc/<name>.c`` uses ``CNET_DISPATCH`` must carry the run-time resolvers
 (IFUNC symbols) for those clones; they are listed. Fused multiply-adds may
-appear only in modules whose sources use ``CNET_DISPATCH_FMA``: elsewhere an
+appear only in modules whose sources use ``CNET_DISPATCH_FMA``, and in the
+functions of a shared source that uses it (``SHARED_SOURCES`` in setup.py: a
+shared ``csrc/<stem>.c`` names its functions ``<stem>_*``): elsewhere an
 AVX-512F clone that fused a multiply and an add would round differently from
 the AVX2 and baseline code.
 
@@ -31,6 +33,7 @@ The wheel's size is printed, split into compiled code, vendored libraries, data
 and the rest. Exit status 0 when every check passes, 1 otherwise.
 """
 import argparse
+import ast
 import fnmatch
 import glob
 import os
@@ -170,6 +173,18 @@ def modules_using(source, pattern):
     return out
 
 
+def shared_sources(source):
+    """setup.py's SHARED_SOURCES ({module: [C files compiled into it besides its
+    own]}), read without running setup.py."""
+    with open(os.path.join(source, "setup.py"), encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and getattr(node.targets[0], "id", None) == "SHARED_SOURCES"):
+            return ast.literal_eval(node.value)
+    return {}
+
+
 def symbols(readelf_text):
     """(IFUNC names, FUNC names) from readelf -sW."""
     ifuncs, funcs = set(), set()
@@ -204,6 +219,10 @@ def check_isa(wheel, source):
             return ["ISA check needs %s (binutils) on PATH" % tool]
     dispatching = modules_using(source, DISPATCH_USE)
     fusing = modules_using(source, FMA_USE)
+    # {module: name prefixes of the fusing shared sources compiled into it}
+    fusing_shared = {mod: tuple(os.path.splitext(f)[0] + "_" for f in files
+                                if "_" + os.path.splitext(f)[0] in fusing)
+                     for mod, files in shared_sources(source).items()}
     problems = []
     tmp = tempfile.mkdtemp(prefix="cnet-isa-")
     try:
@@ -228,7 +247,8 @@ def check_isa(wheel, source):
                 elif avx:
                     leaks.append("%s (%s)" % (name, avx[0]))
                 fused = [i for i in insns if FMA_INSN.match(i)]
-                if fused and mod not in fusing:
+                if (fused and mod not in fusing
+                        and not name.startswith(fusing_shared.get(mod, ()))):
                     problems.append("%s: fused multiply-add in %s (%s), whose module "
                                     "does not use CNET_DISPATCH_FMA" % (mod, name, fused[0]))
             print("%s: %d run-time dispatched functions%s; %d wide clones use AVX; "
