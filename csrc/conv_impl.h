@@ -29,8 +29,12 @@ void CNET_SFX(cnet_conv_dout_rows)(const CNET_T *dout, const CNET_T *relu_out,
         CNET_T *dst = doutT + n * P;
         if (relu_out) {
             const CNET_T *out = relu_out + n * FN * P;
-            for (p = 0; p < P; p++)
-                dst[p] = out[p] <= 0 ? (CNET_T)0 : src[p];
+            /* src[p] loaded either way: a load under the condition kept the
+             * loop from vectorizing, and random signs mispredicted its branch. */
+            for (p = 0; p < P; p++) {
+                CNET_T v = src[p];
+                dst[p] = out[p] <= 0 ? (CNET_T)0 : v;
+            }
         } else {
             for (p = 0; p < P; p++)
                 dst[p] = src[p];
