@@ -298,14 +298,15 @@ print("interrupted", interrupted, flush=True)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="os.kill(SIGINT) to itself: POSIX")
-def test_ctrl_c_anywhere_in_the_thread_pool_leaves_it_working():
+def test_ctrl_c_anywhere_in_the_thread_pool_leaves_it_working(tmp_path):
     """Ctrl-C at random moments of many short pooled calls (the chunks of a
     convolution over cnet's threads): every later call still runs and the
     process exits. A pool built on threading's Python-level locks (as
     concurrent.futures is) kept a lock held when the interrupt landed inside
     it, and the process hung at a later call or at exit in 4 runs of 4."""
+    # (cwd: the child must import the installed cnet, not the source folder)
     proc = subprocess.run([sys.executable, "-c", POOL_CHILD, "400"], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith("interrupted "), proc.stdout
     assert int(proc.stdout.split()[1]) > 100, proc.stdout
