@@ -922,6 +922,29 @@ def softmax_loss_backward(y, t, dx):
     return dx
 
 
+def softmax_loss_rows(x, t, y, dx=None):
+    """softmax_loss_forward for a caller that already checked its arguments:
+    x an (N, C) float64/float32 ndarray with N, C >= 1 (any strides), y (and
+    dx) fresh C-ordered arrays of x's shape and dtype. Only t is checked (its
+    labels against x, with softmax_loss_forward's messages). Returns the loss
+    as softmax_loss_forward, the same bits."""
+    x, xs = kernel_view(x)
+    lab, tv, ts = _loss_target(x, t, "softmax_loss_forward", dx is not None)
+    cs = [x.shape[1], 1]
+    total = _softmax_ce_entry(x, xs, y, cs, lab, tv, ts, dx, cs)
+    return x.dtype.type(-total / x.shape[0])
+
+
+def softmax_loss_backward_rows(y, t, dx):
+    """softmax_loss_backward for a caller that already checked its arguments:
+    y and dx C-ordered (N, C) arrays of one float dtype, N, C >= 1 (dx may be
+    y). Only t is checked, with softmax_loss_backward's messages."""
+    lab, tv, ts = _loss_target(y, t, "softmax_loss_backward", True)
+    cs = [y.shape[1], 1]
+    _softmax_ce_dy_entry(y, cs, lab, tv, ts, dx, cs)
+    return dx
+
+
 cdef double _softmax_ce_entry(cnp.ndarray x, xs, cnp.ndarray y, ys, cnp.ndarray lab,
                               object tv, object ts, object dx, object ds) except? -1.0:
     """The fused kernel on checked arrays (element strides xs, ys, ts, ds);

@@ -170,3 +170,33 @@ def test_errors_name_the_argument():
         K.softmax_loss_forward(np.zeros((2, 0)), np.zeros(2, int), np.zeros((2, 0)))
     with pytest.raises(ValueError, match="must be 2-D .* or 1-D"):
         K.softmax_loss_forward(np.zeros((2, 2, 2)), t, np.zeros((2, 2, 2)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_layers_unchecked_entries_give_the_checked_ones_bits(dtype):
+    """SoftmaxWithLoss checks x itself and calls softmax_loss_rows /
+    softmax_loss_backward_rows, which check only t: the same loss, y and dx
+    bits as the checked entries, for every layout of x and kind of t, and
+    the checked entries' messages for bad labels."""
+    from cnet.layers import SoftmaxWithLoss
+    rng = np.random.default_rng(31)
+    x0 = (rng.normal(size=(9, 5)) * 3).astype(dtype)
+    for xname, x in _x_layouts(x0):
+        for tname, t in _targets(9, 5, rng):
+            y, dx = np.empty(x.shape, dtype), np.empty(x.shape, dtype)
+            loss = K.softmax_loss_forward(x, t, y, dx)
+            layer = SoftmaxWithLoss()
+            got_dx = layer._forward_backward(x, t)
+            assert layer.loss.tobytes() == loss.tobytes(), (xname, tname)
+            assert layer.y.tobytes() == y.tobytes() and got_dx.tobytes() == dx.tobytes()
+            assert layer.forward(x, t).tobytes() == loss.tobytes()
+            assert layer.backward().tobytes() == dx.tobytes(), (xname, tname)
+    layer = SoftmaxWithLoss()
+    with pytest.raises(ValueError, match=r"softmax_loss_forward: t\[1\] = 5 is not a class index"):
+        layer.forward(x0, np.array([0, 5, 1, 2, 3, 4, 0, 1, 2]))
+    with pytest.raises(ValueError, match="softmax_loss_forward: t of shape"):
+        layer._forward_backward(x0, np.zeros((9, 4)))
+    layer.forward(x0, np.zeros(9, int))
+    layer.t = np.full(9, -6)
+    with pytest.raises(ValueError, match=r"softmax_loss_backward: t\[0\] = -6 is not a class index"):
+        layer.backward()

@@ -8,6 +8,16 @@ from ._check import real_array, forward_done
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def _fused(x):
+    """The fused kernel's entry for x, or None when it does not take x: the
+    unchecked one for (N, C) float64/float32 with N, C >= 1 (x checked by the
+    layer, y and dx its own), the checked one for an empty batch or class axis
+    (its NaN loss and messages)."""
+    if x.dtype not in _FLOATS or x.ndim != 2:
+        return None
+    return _functions.softmax_loss_rows if x.size else _functions.softmax_loss_forward
+
+
 class SoftmaxWithLoss:
     """loss = cross_entropy_error(softmax(x), t); dx = (y - t) / N.
 
@@ -41,10 +51,11 @@ class SoftmaxWithLoss:
         x = real_array(x, "SoftmaxWithLoss.forward", "x")
         t = real_array(t, "SoftmaxWithLoss.forward", "t")
         self.t = t
-        if x.dtype in _FLOATS and x.ndim == 2:
+        fused = _fused(x)
+        if fused is not None:
             # The fused kernel: softmax rows and the loss in one pass.
-            self.y = np.empty_like(x, order="C")
-            self.loss = _functions.softmax_loss_forward(x, t, self.y)
+            self.y = np.empty(x.shape, x.dtype)
+            self.loss = fused(x, t, self.y)
         else:
             self.y = softmax(x)
             self.loss = cross_entropy_error(self.y, self.t)
@@ -55,11 +66,12 @@ class SoftmaxWithLoss:
         gradient: one pass of the fused kernel when it takes x and t."""
         x = real_array(x, "SoftmaxWithLoss.forward", "x")
         t = real_array(t, "SoftmaxWithLoss.forward", "t")
-        if x.dtype in _FLOATS and x.ndim == 2 and t.shape[:1] == x.shape[:1]:
+        fused = _fused(x)
+        if fused is not None and t.shape[:1] == x.shape[:1]:
             self.t = t
-            self.y = np.empty_like(x, order="C")
-            dx = np.empty_like(self.y)
-            self.loss = _functions.softmax_loss_forward(x, t, self.y, dx)
+            self.y = np.empty(x.shape, x.dtype)
+            dx = np.empty(x.shape, x.dtype)
+            self.loss = fused(x, t, self.y, dx)
             return dx
         self.forward(x, t)
         return self.backward()
@@ -76,8 +88,12 @@ class SoftmaxWithLoss:
         """
         forward_done(self.y, "SoftmaxWithLoss.backward")
         y, t = self.y, self.t
-        if y.dtype in _FLOATS and y.ndim == 2 and t.shape[:1] == y.shape[:1]:
-            return _functions.softmax_loss_backward(y, t, np.empty_like(y))
+        fused = _fused(y)
+        if fused is not None and t.shape[:1] == y.shape[:1]:
+            dx = np.empty(y.shape, y.dtype)
+            if y.size and y.flags.c_contiguous:  # forward's own y: only t is checked
+                return _functions.softmax_loss_backward_rows(y, t, dx)
+            return _functions.softmax_loss_backward(y, t, dx)
         batch_size = self.t.shape[0]
         if self.t.size == self.y.size:
             return (self.y - self.t) / batch_size
