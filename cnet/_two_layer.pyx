@@ -261,6 +261,16 @@ cdef inline Py_ssize_t _largest_block(Py_ssize_t B, Py_ssize_t rows) noexcept:
     return B - (B // rows - 1) * rows
 
 
+cdef void *_take_block_scratch(size_t extra, bint x64, bint w64, Py_ssize_t B,
+                               Py_ssize_t rows, Py_ssize_t I, Py_ssize_t H, Py_ssize_t O,
+                               int *nt, size_t *got) except NULL:
+    """Scratch for a forward pass over B rows in blocks of rows (extra bytes
+    first, then the kernel's), and in nt the threads for one block."""
+    nt[0] = cnet_threads_for(rows, ROWS_PER_THREAD)
+    return _take_scratch(extra + _scratch_bytes(False, x64, w64, _largest_block(B, rows),
+                                                I, H, O, nt[0]), got)
+
+
 def predict(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
             const wfloat[::1] b1 not None, const wfloat[:, ::1] W2 not None,
             const wfloat[::1] b2 not None, wfloat[:, ::1] y not None):
@@ -278,16 +288,15 @@ def predict(const xfloat[:, :] x not None, const wfloat[:, ::1] W1 not None,
                                    b2.shape[0], xfloat is double, wfloat is double)
     cdef void *scr
     cdef size_t got
-    cdef int nt  # set per block below
+    cdef int nt  # threads for one block
     _check_batch(B)
     if y.shape[0] != B or y.shape[1] != O:
         raise ValueError("y must have shape (B, O)")
     if B == 0:
         return
     cdef Py_ssize_t rows = _block_rows(B, I, H, O), s = 0, r
-    nt = cnet_threads_for(rows, ROWS_PER_THREAD)
-    scr = _take_scratch(_scratch_bytes(False, xfloat is double, wfloat is double,
-                                       _largest_block(B, rows), I, H, O, nt), &got)
+    scr = _take_block_scratch(0, xfloat is double, wfloat is double, B, rows, I, H, O,
+                              &nt, &got)
     try:
         while s < B:
             r = rows if B - s >= 2 * rows else B - s
@@ -373,16 +382,15 @@ def correct(const xfloat[:, :] x not None, const Py_ssize_t[::1] t not None,
                                    b2.shape[0], xfloat is double, wfloat is double)
     cdef void *scr
     cdef size_t got
-    cdef int nt  # set per block below
+    cdef int nt  # threads for one block
     _check_batch(B)
     cdef Py_ssize_t count = 0
     _check_t(B, t.shape[0])
     if B == 0:
         return 0
     cdef Py_ssize_t rows = _block_rows(B, I, H, O), s = 0, r, n
-    nt = cnet_threads_for(rows, ROWS_PER_THREAD)
-    scr = _take_scratch(_scratch_bytes(False, xfloat is double, wfloat is double,
-                                       _largest_block(B, rows), I, H, O, nt), &got)
+    scr = _take_block_scratch(0, xfloat is double, wfloat is double, B, rows, I, H, O,
+                              &nt, &got)
     try:
         while s < B:
             r = rows if B - s >= 2 * rows else B - s
@@ -612,16 +620,15 @@ cdef object _on_classes(object x, object t, object params, bint count_correct):
     # rows in row order, in one call
     cdef Py_ssize_t rows = _block_rows(u.nB, u.nI, u.nH, u.nO) if count_correct else u.nB
     cdef Py_ssize_t s = 0, r, n
-    cdef int nt = cnet_threads_for(rows, ROWS_PER_THREAD)
+    cdef int nt
     cdef Py_ssize_t count = 0
     cdef double loss = 0
     cdef size_t got
     cdef size_t xitem = sizeof(double) if u.x64 else sizeof(float)
     # the class indices, then the kernel's scratch (which aligns itself)
     cdef size_t ti_bytes = sizeof(Py_ssize_t) * u.nB
-    cdef void *scr = _take_scratch(
-        ti_bytes + _scratch_bytes(False, u.x64, True, _largest_block(u.nB, rows), u.nI, u.nH,
-                                  u.nO, nt), &got)
+    cdef void *scr = _take_block_scratch(ti_bytes, u.x64, True, u.nB, rows, u.nI, u.nH,
+                                         u.nO, &nt, &got)
     cdef Py_ssize_t *ti = <Py_ssize_t *>scr
     cdef void *kscr = <char *>scr + ti_bytes
     cdef const char *xs
