@@ -423,3 +423,22 @@ def test_fused_relu_and_pooling_change_no_bit(restore_threads, monkeypatch, dtyp
             assert a.dtype == dtype
             np.testing.assert_array_equal(a, b_)
             assert np.array_equal(np.signbit(a), np.signbit(b_))
+
+
+@pytest.mark.parametrize("N,K,P", [(100, 25, 576), (100, 9, 784), (100, 576, 64), (5, 25, 576),
+                                   (1, 25, 576), (7, 1, 1), (13, 4096, 256), (0, 25, 576)])
+def test_chunks_are_even_and_fit(N, K, P):
+    """The images are shared out over a multiple of CHUNK_GROUP chunks (or N
+    chunks of one image) whose sizes differ by one at most, none above the
+    cache-sized limit, covering 0..N in order."""
+    import cnet.layers.convolution as conv
+    starts = conv._chunk_starts(N, K, P, 8)
+    sizes = np.diff(starts)
+    assert starts[0] == 0 and starts[-1] == N
+    if N == 0:
+        assert starts == [0]
+        return
+    assert sizes.min() >= 1
+    assert sizes.max() - sizes.min() <= 1
+    assert sizes.max() <= conv._chunk_images(N, K, P, 8)
+    assert len(sizes) == 1 or len(sizes) == N or len(sizes) % conv.CHUNK_GROUP == 0

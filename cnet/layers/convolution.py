@@ -37,11 +37,30 @@ def _compute_dtype(W):
     return np.float32 if W.dtype == np.float32 else np.float64
 
 
+# The number of chunks is rounded up to a multiple of this, and the images
+# shared out evenly among them, so that 2 or 4 threads taking chunks in turn
+# get equal shares (12 chunks of 9, 9, ..., 1 images gave two threads 54 and
+# 46 images; bench/PROFILE_conv.md).
+CHUNK_GROUP = 4
+
+
 def _chunk_images(N, K, P, itemsize):
-    """Images per chunk; depends on the shapes only (never on the thread
-    count), so results are the same for any number of threads."""
+    """Images per chunk at most; depends on the shapes only (never on the
+    thread count), so results are the same for any number of threads."""
     per_image = max(1, K * P * itemsize)
     return int(max(1, min(N, CHUNK_BYTES // per_image)))
+
+
+def _chunk_starts(N, K, P, itemsize):
+    """First image of each chunk, and N last: at most _chunk_images per chunk,
+    a multiple of CHUNK_GROUP chunks (N at most), sizes differing by one at
+    most. Depends on the shapes only, as _chunk_images."""
+    nchunks = -(-N // _chunk_images(N, K, P, itemsize))
+    if nchunks == 0:  # an empty batch: no chunk
+        return [0]
+    if nchunks > 1:
+        nchunks = min(N, -(-nchunks // CHUNK_GROUP) * CHUNK_GROUP)
+    return [i * N // nchunks for i in range(nchunks + 1)]
 
 
 def _buffer(buffers, name, size, dtype):
@@ -137,10 +156,10 @@ class Convolution:
         else:
             out = np.empty((N, FN, OH, OW), dtype=dtype)
         out3 = out.reshape(N, FN, out.shape[2] * out.shape[3])
-        nb = _chunk_images(N, K, P, xc.itemsize)
+        starts = _chunk_starts(N, K, P, xc.itemsize)
 
         def chunk(i, buffers):
-            n0, m = i * nb, min(nb, N - i * nb)
+            n0, m = starts[i], starts[i + 1] - starts[i]
             colT = _buffer(buffers, "col", K * m * P, dtype).reshape(K, m * P)
             outT = _buffer(buffers, "out", FN * m * P, dtype).reshape(FN, m * P)
             _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True, 1)
@@ -153,7 +172,7 @@ class Convolution:
                                            pool.stride, out3[n0:n0 + m],
                                            argmax[n0:n0 + m], 1)
 
-        _run_chunks(chunk, -(-N // nb))
+        _run_chunks(chunk, len(starts) - 1)
         self.x = x
         self._x = xc
         self._out = out if relu else None
@@ -186,8 +205,8 @@ class Convolution:
         # output is <= 0) is fused into the transposition of dout (with the
         # pooling's, when that was fused too).
         relu_out = None if self._out is None else self._out.reshape(N, FN, Q)
-        nb = _chunk_images(N, K, P, xc.itemsize)
-        nchunks = -(-N // nb)
+        starts = _chunk_starts(N, K, P, xc.itemsize)
+        nchunks = len(starts) - 1
         # Per-chunk partial sums, added in chunk order below: the same bits
         # whichever thread computed which chunk.
         dW_parts = np.empty((nchunks, FN, K), dtype=dtype)
@@ -196,7 +215,7 @@ class Convolution:
         dx = np.empty((N, C, H, Wd), dtype=dtype) if need_dx else None
 
         def chunk(i, buffers):
-            n0, m = i * nb, min(nb, N - i * nb)
+            n0, m = starts[i], starts[i + 1] - starts[i]
             colT = _buffer(buffers, "col", K * m * P, dtype).reshape(K, m * P)
             doutT = _buffer(buffers, "dout", FN * m * P, dtype).reshape(FN, m * P)
             _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True, 1)
@@ -275,14 +294,14 @@ class Pooling:
                                  what="pool")
         out = np.empty((N, C, OH, OW), dtype=dtype)
         argmax = np.empty((N, C, OH, OW), dtype=np.int32)
-        nb = _chunk_images(N, C, H * W, xc.itemsize)
+        starts = _chunk_starts(N, C, H * W, xc.itemsize)
 
         def chunk(i, buffers):
-            n0, n1 = i * nb, min(N, (i + 1) * nb)
+            n0, n1 = starts[i], starts[i + 1]
             _pooling.forward(xc[n0:n1], self.pool_h, self.pool_w, self.stride, self.pad,
                              out[n0:n1], argmax[n0:n1], 1)
 
-        _run_chunks(chunk, -(-N // nb), blas=False)
+        _run_chunks(chunk, len(starts) - 1, blas=False)
         self.x = x
         self._argmax = argmax
         self._dtype = dtype
@@ -300,12 +319,12 @@ class Pooling:
         dc = np.require(dout, self._dtype, ("C", "A")).reshape(argmax.shape)
         N, C, H, W = self.x.shape
         dx = np.empty((N, C, H, W), dtype=self._dtype)
-        nb = _chunk_images(N, C, H * W, dx.itemsize)
+        starts = _chunk_starts(N, C, H * W, dx.itemsize)
 
         def chunk(i, buffers):
-            n0, n1 = i * nb, min(N, (i + 1) * nb)
+            n0, n1 = starts[i], starts[i + 1]
             _pooling.backward(dc[n0:n1], argmax[n0:n1], self.pool_h, self.pool_w,
                               self.stride, self.pad, dx[n0:n1], 1)
 
-        _run_chunks(chunk, -(-N // nb), blas=False)
+        _run_chunks(chunk, len(starts) - 1, blas=False)
         return dx
