@@ -9,6 +9,7 @@ computed whole by one thread, so results do not depend on the thread count.
 Dimension letters: B batch rows, I inputs, O outputs.
 """
 from cython.parallel cimport prange, parallel, threadid
+from libc.stdint cimport int32_t
 from libc.stdlib cimport malloc, free
 cimport numpy as cnp
 
@@ -21,18 +22,32 @@ cdef extern from "nonfinite.h" nogil:
     int cnet_any_nonfinite_f32(size_t n, const float *v)
 
 cdef extern from "affine.h" nogil:
-    void affine_forward_rows_xf_wd(const float *x, Py_ssize_t xs, const double *W,
-                                   const double *b, double *out, Py_ssize_t r0,
-                                   Py_ssize_t r1, Py_ssize_t I, Py_ssize_t O, int skip_zeros,
-                                   int relu, int *idx, float *val, double *sums)
-    void affine_forward_rows_xd_wd(const double *x, Py_ssize_t xs, const double *W,
-                                   const double *b, double *out, Py_ssize_t r0,
-                                   Py_ssize_t r1, Py_ssize_t I, Py_ssize_t O, int skip_zeros,
-                                   int relu, int *idx, double *val, double *sums)
-    void affine_forward_rows_xf_wf(const float *x, Py_ssize_t xs, const float *W,
-                                   const float *b, float *out, Py_ssize_t r0,
-                                   Py_ssize_t r1, Py_ssize_t I, Py_ssize_t O, int skip_zeros,
-                                   int relu, int *idx, float *val, float *sums)
+    enum:
+        CNET_AFFINE_RC
+        CNET_AFFINE_BIAS
+        CNET_AFFINE_BIAS_RELU
+    size_t CNET_AFFINE_PF_BYTES
+    void affine_forward_chunk_xf_wd(Py_ssize_t R, const float *x, Py_ssize_t xs,
+                                    const double *W, Py_ssize_t ldw, const double *b,
+                                    double *out, unsigned char *mask, Py_ssize_t I,
+                                    Py_ssize_t O, int epilogue, int all, int32_t *idx,
+                                    float *xval, Py_ssize_t *n, int32_t *starts,
+                                    Py_ssize_t sblk, double *val, const char *pf,
+                                    const char *pf_end)
+    void affine_forward_chunk_xd_wd(Py_ssize_t R, const double *x, Py_ssize_t xs,
+                                    const double *W, Py_ssize_t ldw, const double *b,
+                                    double *out, unsigned char *mask, Py_ssize_t I,
+                                    Py_ssize_t O, int epilogue, int all, int32_t *idx,
+                                    double *xval, Py_ssize_t *n, int32_t *starts,
+                                    Py_ssize_t sblk, double *val, const char *pf,
+                                    const char *pf_end)
+    void affine_forward_chunk_xf_wf(Py_ssize_t R, const float *x, Py_ssize_t xs,
+                                    const float *W, Py_ssize_t ldw, const float *b,
+                                    float *out, unsigned char *mask, Py_ssize_t I,
+                                    Py_ssize_t O, int epilogue, int all, int32_t *idx,
+                                    float *xval, Py_ssize_t *n, int32_t *starts,
+                                    Py_ssize_t sblk, float *val, const char *pf,
+                                    const char *pf_end)
     void affine_grad_w_cols_xf_wd(const float *x, Py_ssize_t xs, const double *dout,
                                   double *dW, Py_ssize_t B, Py_ssize_t k0, Py_ssize_t k1,
                                   Py_ssize_t O, int skip_zeros)
@@ -72,8 +87,6 @@ ctypedef fused wfloat:
 
 # Multiply-adds per thread below which one thread does the whole product.
 cdef Py_ssize_t MIN_WORK = 200000
-# Rows of the output per unit of work handed to a thread.
-cdef Py_ssize_t ROWS = 8
 # Columns of x (rows of dW) per unit of work of the weight gradient.
 cdef Py_ssize_t COLS = 64
 # Entries of x (B * I) up to which the weight gradient lists each input's
@@ -93,52 +106,77 @@ def finite(const wfloat[::1] a):
 
 
 def forward(cnp.ndarray x, Py_ssize_t xs, const wfloat[:, ::1] W,
-            const wfloat[::1] b, wfloat[:, ::1] out, bint skip_zeros, bint relu):
-    """out = x·W + b (ReLU applied when relu), see affine_impl.h.
+            const wfloat[::1] b, wfloat[:, ::1] out, bint skip_zeros,
+            unsigned char[:, ::1] mask=None):
+    """out = x·W + b, and ReLU of it with mask = (x·W + b <= 0) when mask is
+    given: affine_forward_chunk_* (affine_impl.h), CNET_AFFINE_RC rows at a time.
 
     x : (B, I) float32 (or float64 with float64 W), rows xs elements apart,
         unit column stride, aligned, IN
-    W : (I, O), IN; b : (O,), IN; out : (B, O), OUT
+    W : (I, O), IN; b : (O,), IN; out : (B, O), OUT; mask : (B, O) or None, OUT
     skip_zeros : leave out zero inputs (only when W is finite)
     """
     cdef Py_ssize_t B = out.shape[0], I = W.shape[0], O = W.shape[1]
-    cdef Py_ssize_t nblk = (B + ROWS - 1) // ROWS, blk, r0, r1
+    cdef Py_ssize_t nblk = (B + CNET_AFFINE_RC - 1) // CNET_AFFINE_RC, blk, r0, R, rn
     cdef int nt = cnet_threads_for(<size_t>(B * I * O // (5 if skip_zeros else 1)), MIN_WORK)
-    cdef int *idx
-    cdef void *val
-    cdef wfloat *sums
+    cdef int epilogue = CNET_AFFINE_BIAS if mask is None else CNET_AFFINE_BIAS_RELU
+    cdef unsigned char *mp = NULL
+    cdef int32_t *idx
+    cdef void *xval
+    cdef wfloat *val
+    cdef Py_ssize_t *nz
     cdef bint x32 = x.descr.type_num == cnp.NPY_FLOAT
-    cdef const float *xf = <const float *>cnp.PyArray_DATA(x)
-    cdef const double *xd = <const double *>cnp.PyArray_DATA(x)
+    cdef size_t xsize = sizeof(float) if x32 else sizeof(double)
+    # a batch larger than the caches: each chunk prefetches the next one's rows
+    cdef bint prefetch = <size_t>B * I * xsize > CNET_AFFINE_PF_BYTES
+    cdef const char *xc = <const char *>cnp.PyArray_DATA(x)
+    cdef const char *pf
+    cdef const char *pf_end
     if wfloat is float and not x32:
         raise TypeError("float64 input with float32 weights has no compiled path")
     if B == 0:
         return
+    if mask is not None:
+        mp = &mask[0, 0]
     with nogil, parallel(num_threads=nt):
-        # The lists of non-zero inputs take I + 8 entries (nonzero_index.h).
-        idx = <int *>malloc((I + 8) * sizeof(int))
-        val = malloc((I + 8) * sizeof(double))
-        sums = <wfloat *>malloc(O * sizeof(wfloat) + 1)
-        if idx != NULL and val != NULL and sums != NULL:
+        # A chunk's lists of inputs take I + 8 entries a row (nonzero_index.h).
+        idx = <int32_t *>malloc(CNET_AFFINE_RC * (I + 8) * sizeof(int32_t))
+        xval = malloc(CNET_AFFINE_RC * (I + 8) * xsize)
+        val = <wfloat *>malloc(CNET_AFFINE_RC * (I + 8) * sizeof(wfloat))
+        nz = <Py_ssize_t *>malloc(CNET_AFFINE_RC * sizeof(Py_ssize_t))
+        if idx != NULL and xval != NULL and val != NULL and nz != NULL:
             for blk in prange(nblk, schedule="static"):
-                r0 = blk * ROWS
-                r1 = min(r0 + ROWS, B)
+                r0 = blk * CNET_AFFINE_RC
+                R = min(CNET_AFFINE_RC, B - r0)
+                pf = NULL
+                pf_end = NULL
+                if prefetch and r0 + R < B:
+                    rn = min(CNET_AFFINE_RC, B - r0 - R)
+                    pf = xc + (r0 + R) * xs * <Py_ssize_t>xsize
+                    pf_end = xc + ((r0 + R + rn - 1) * xs + I) * <Py_ssize_t>xsize
                 if wfloat is double:
                     if x32:
-                        affine_forward_rows_xf_wd(xf, xs, &W[0, 0], &b[0], &out[0, 0], r0,
-                                                  r1, I, O, skip_zeros, relu, idx,
-                                                  <float *>val, sums)
+                        affine_forward_chunk_xf_wd(R, <const float *>xc + r0 * xs, xs, &W[0, 0],
+                                                   O, &b[0], &out[r0, 0],
+                                                   mp + r0 * O if mp != NULL else NULL, I, O,
+                                                   epilogue, not skip_zeros, idx,
+                                                   <float *>xval, nz, NULL, 1, val, pf, pf_end)
                     else:
-                        affine_forward_rows_xd_wd(xd, xs, &W[0, 0], &b[0], &out[0, 0], r0,
-                                                  r1, I, O, skip_zeros, relu, idx,
-                                                  <double *>val, sums)
+                        affine_forward_chunk_xd_wd(R, <const double *>xc + r0 * xs, xs,
+                                                   &W[0, 0], O, &b[0], &out[r0, 0],
+                                                   mp + r0 * O if mp != NULL else NULL, I, O,
+                                                   epilogue, not skip_zeros, idx,
+                                                   <double *>xval, nz, NULL, 1, val, pf, pf_end)
                 else:
-                    affine_forward_rows_xf_wf(xf, xs, &W[0, 0], &b[0], &out[0, 0], r0,
-                                              r1, I, O, skip_zeros, relu, idx,
-                                              <float *>val, sums)
+                    affine_forward_chunk_xf_wf(R, <const float *>xc + r0 * xs, xs, &W[0, 0], O,
+                                               &b[0], &out[r0, 0],
+                                               mp + r0 * O if mp != NULL else NULL, I, O,
+                                               epilogue, not skip_zeros, idx, <float *>xval,
+                                               nz, NULL, 1, val, pf, pf_end)
         free(idx)
+        free(xval)
         free(val)
-        free(sums)
+        free(nz)
 
 
 def grad_w(cnp.ndarray x, Py_ssize_t xs, const wfloat[:, ::1] dout,

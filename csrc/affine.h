@@ -5,17 +5,48 @@
  * Suffixes: _x<X>_w<W> with X the input's and W the weights' (and compute)
  * type, f float32, d float64. Every output element is summed in ascending
  * index order by one thread, so results do not depend on the thread count.
+ * Products are not contracted into fused multiply-adds: every SIMD path gives
+ * the same bits.
  */
 #ifndef CNET_AFFINE_H
 #define CNET_AFFINE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include "cnet_common.h"
+
+/* Rows of x per call of affine_forward_chunk_* (the rows that share each
+ * block of W read into L1), and rows per dense register tile within it. */
+#define CNET_AFFINE_RC 16
+#define CNET_AFFINE_RB 4
+
+/* Batches of x of more bytes than this are worth prefetching ahead of the
+ * chunk that reads them (affine_forward_chunk_*'s pf). */
+#define CNET_AFFINE_PF_BYTES ((size_t)1 << 20)
+
+/* The epilogue of affine_forward_chunk_*: out = a + b, or ReLU of it (with
+ * the Relu layer's mask), or sigmoid of it (the chapter-4 hidden layer). */
+enum { CNET_AFFINE_BIAS = 0, CNET_AFFINE_BIAS_RELU = 1, CNET_AFFINE_BIAS_SIGMOID = 2 };
+
+/* Width in bytes of the kernels' register-tile vectors: 32 (AVX, or two NEON
+ * registers), except in x86 code built for SSE only with no AVX clones,
+ * whose 16 registers cannot hold a tile of 32-byte vectors (the spills made
+ * it five times slower). Every width gives the same bits. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(CNET_NO_VECTOR_EXT)
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX__) && !defined(CNET_DISPATCHED)
+#define CNET_AFFINE_VBYTES 16
+#else
+#define CNET_AFFINE_VBYTES 32
+#endif
+#endif
 
 #define CNET_AFFINE_DECLARE(XT, WT, SUF)                                                   \
-    void affine_forward_rows_##SUF(const XT *x, ptrdiff_t xs, const WT *W, const WT *b,   \
-                                   WT *out, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t NI,      \
-                                   ptrdiff_t NO, int skip_zeros, int relu, int *idx,       \
-                                   XT *val, WT *sums);                                    \
+    void affine_forward_chunk_##SUF(ptrdiff_t R, const XT *x, ptrdiff_t xs, const WT *W,   \
+                                    ptrdiff_t ldw, const WT *b, WT *out,                  \
+                                    unsigned char *mask, ptrdiff_t NI, ptrdiff_t NO,       \
+                                    int epilogue, int all, int32_t *idx, XT *xval,         \
+                                    ptrdiff_t *n, int32_t *starts, ptrdiff_t sblk,         \
+                                    WT *val, const char *pf, const char *pf_end);          \
     void affine_grad_w_cols_##SUF(const XT *x, ptrdiff_t xs, const WT *dout, WT *dW,      \
                                   ptrdiff_t NB, ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t NO,    \
                                   int skip_zeros);                                        \

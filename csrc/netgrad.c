@@ -265,10 +265,10 @@ CNET_INLINE void ng_tps_log1p(ptrdiff_t H, const double *U, double *CNET_RESTRIC
 
 /* Forward pass of batch row b of x and the Taylor coefficients of G for each
  * hidden unit (see ng_net); scratch: tmp (4 NG_K H), idx and val (NG_LIST(I, H)
- * entries), sums (max(H, O)). */
+ * entries), wval (NG_LIST(I, H) doubles: the list's values widened). */
 CNET_DISPATCH_FMA
 static void ng_forward_row(ng_net *n, ptrdiff_t b, double *tmp, int *idx, void *val,
-                           double *sums)
+                           double *wval)
 {
     const ptrdiff_t B = n->B, H = n->H, O = n->O;
     const double *W1 = n->W1, *W2 = n->W2;
@@ -280,24 +280,25 @@ static void ng_forward_row(ng_net *n, ptrdiff_t b, double *tmp, int *idx, void *
     const ptrdiff_t t = (ptrdiff_t)n->t[b];
     const ptrdiff_t I = n->I;
     double yt, kap, kapc;
-    ptrdiff_t j, o;
+    ptrdiff_t j, o, cnt;
 
-    /* a1 = x W1 + b1 over the row's non-zeros (the fully connected layer's
-     * sparse forward pass) */
+    /* a1 = x W1 + b1 over the row's non-zeros, a2 = z1 W2 + b2 over all of
+     * z1: the fully connected layer's forward pass */
     if (n->x_f32)
-        affine_forward_rows_xf_wd((const float *)n->x, I, W1, n->b1, n->a1, b, b + 1, I, H, 1,
-                                  0, idx, (float *)val, sums);
+        affine_forward_chunk_xf_wd(1, (const float *)n->x + b * I, I, W1, H, n->b1, a1, NULL, I,
+                                   H, CNET_AFFINE_BIAS, 0, (int32_t *)idx, (float *)val, &cnt,
+                                   NULL, 1, wval, NULL, NULL);
     else
-        affine_forward_rows_xd_wd((const double *)n->x, I, W1, n->b1, n->a1, b, b + 1, I, H,
-                                  1, 0, idx, (double *)val, sums);
+        affine_forward_chunk_xd_wd(1, (const double *)n->x + b * I, I, W1, H, n->b1, a1, NULL,
+                                   I, H, CNET_AFFINE_BIAS, 0, (int32_t *)idx, (double *)val,
+                                   &cnt, NULL, 1, wval, NULL, NULL);
     for (j = 0; j < H; j++)
         ng_sigmoid_pair(a1[j], &z1[j], &zc[j]);
     for (j = 0; j < H; j++)
         n->z1T[j * B + b] = z1[j];
-
-    /* a2 = z1 W2 + b2 (dense), y = softmax(a2) */
-    affine_forward_rows_xd_wd(n->z1, H, W2, n->b2, n->a2, b, b + 1, H, O, 0, 0, idx,
-                              (double *)val, sums);
+    affine_forward_chunk_xd_wd(1, z1, H, W2, O, n->b2, a2, NULL, H, O, CNET_AFFINE_BIAS, 1,
+                               (int32_t *)idx, (double *)val, &cnt, NULL, 1, wval, NULL, NULL);
+    /* y = softmax(a2) */
     cnet_sm_softmax_rows_f64(1, (size_t)O, a2, O, 1, y, (size_t)O);
     yt = y[t];
     kap = n->kap[b] = yt / (yt + NG_C);
@@ -569,9 +570,9 @@ static void ng_output_row(const ng_net *n, ptrdiff_t j, int f32, double *g, doub
 
 /* Per-thread doubles of the phases below: the forward pass's tmp
  * (4 NG_K H); a column's dp, dm, acc (3 H) and the exact path's scratch (O);
- * the products' sums (max(H, O)). */
-#define NG_BUF(H, O) ((size_t)4 * NG_K * (size_t)(H) + (size_t)(H) * 3 + (size_t)(O) + \
-                      (size_t)((H) > (O) ? (H) : (O)))
+ * the forward pass's widened list values (NG_LIST(I, H)). */
+#define NG_BUF(I, H, O) ((size_t)4 * NG_K * (size_t)(H) + (size_t)(H) * 3 + (size_t)(O) + \
+                         NG_LIST(I, H))
 
 /* Scratch arrays start on their own cache lines. */
 #define NG_ALIGN 64
@@ -591,7 +592,7 @@ static void *ng_carve(char *base, size_t *off, size_t bytes)
 static size_t ng_thread_bytes(ptrdiff_t I, ptrdiff_t H, ptrdiff_t O)
 {
     size_t off = 0;
-    ng_carve(NULL, &off, NG_BUF(H, O) * sizeof(double));
+    ng_carve(NULL, &off, NG_BUF(I, H, O) * sizeof(double));
     ng_carve(NULL, &off, NG_LIST(I, H) * sizeof(int));
     ng_carve(NULL, &off, NG_LIST(I, H) * sizeof(double));
     return off;
@@ -602,7 +603,7 @@ static void ng_thread_scratch(const ng_net *n, int k, double **buf, int **idx, v
 {
     size_t off = 0;
     char *base = n->per_thread + (size_t)k * ng_thread_bytes(n->I, n->H, n->O);
-    *buf = (double *)ng_carve(base, &off, NG_BUF(n->H, n->O) * sizeof(double));
+    *buf = (double *)ng_carve(base, &off, NG_BUF(n->I, n->H, n->O) * sizeof(double));
     *idx = (int *)ng_carve(base, &off, NG_LIST(n->I, n->H) * sizeof(int));
     *val = ng_carve(base, &off, NG_LIST(n->I, n->H) * sizeof(double));
 }

@@ -22,29 +22,19 @@
 #include "exp_log.h"     /* cnet_ce_term_* */
 #include "softmax_rows.h" /* cnet_sm_*: the softmax row steps */
 #include "nonfinite.h"
-#include "nonzero_index.h"
 #include "two_layer.h"
-#include "affine.h" /* affine_grad_b_*: the column sums of the bias gradients */
+#include "affine.h" /* affine_forward_chunk_*: the hidden layer; affine_grad_b_*: the bias gradients */
 
 /* Vectors that may sit at any element boundary: the register tiles of the
- * kernels. 32 bytes (AVX registers, or two NEON registers of the 32 on
- * aarch64), except in x86 code built for SSE only with no AVX clones: its 16
- * registers cannot hold a tile of 32-byte vectors (each is two registers), and
- * the spills made it five times slower than 16-byte vectors. Without vector
- * types (MSVC, or CNET_NO_VECTOR_EXT) plain loops sum the same terms in the
- * same order; every width gives the same bits. */
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(CNET_NO_VECTOR_EXT)
-#if (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX__) && !defined(CNET_DISPATCHED)
-#define TL_VBYTES 16
-#else
-#define TL_VBYTES 32
-#endif
+ * kernels, as wide as the fully connected layer's (CNET_AFFINE_VBYTES,
+ * affine.h). Without vector types (MSVC, or CNET_NO_VECTOR_EXT) plain loops
+ * sum the same terms in the same order; every width gives the same bits. */
+#ifdef CNET_AFFINE_VBYTES
+#define TL_VBYTES CNET_AFFINE_VBYTES
 typedef double tl_vd __attribute__((vector_size(TL_VBYTES), aligned(8)));
 typedef float tl_vf __attribute__((vector_size(TL_VBYTES), aligned(4)));
 #define TL_HAVE_VEC 1
 #endif
-
-/* --- indices of the non-zero inputs of a row: nonzero_index.h ---------------- */
 
 /* Columns of x (rows of gW1) per work unit of xᵀ·dz1: a multiple of 8, so
  * that the AVX2 scans (8 or 4 inputs a step) meet every block's first column.
@@ -56,41 +46,6 @@ typedef float tl_vf __attribute__((vector_size(TL_VBYTES), aligned(4)));
 
 /* Entries of a row's starts: one per block of I columns, then the count. */
 #define TL_NSTARTS(I) (((I) + TL_IBLK - 1) / TL_IBLK + 1)
-
-#define tl_nonzero_index_f32(I, x, idx, val, starts) \
-    cnet_nonzero_index_f32(I, x, idx, val, starts, TL_IBLK)
-#define tl_nonzero_index_f64(I, x, idx, val, starts) \
-    cnet_nonzero_index_f64(I, x, idx, val, starts, TL_IBLK)
-
-/* tl_nonzero_index_*'s lists with every column listed, zeros too: the lists
- * of rows whose products with zero inputs must be kept, because a zero input
- * times an inf or NaN weight (or dz1) is NaN in the book's dense products.
- * Taken only when cnet_any_nonfinite_* (nonfinite.h) finds such a value. */
-static ptrdiff_t tl_all_index_f32(ptrdiff_t I, const float *x, int32_t *idx, float *val,
-                                  int32_t *starts)
-{
-    ptrdiff_t i;
-    for (i = 0; i < I; i++) {
-        idx[i] = (int32_t)i;
-        val[i] = x[i];
-    }
-    for (i = 0; starts && i < I; i += TL_IBLK)
-        starts[i / TL_IBLK] = (int32_t)i;
-    return I;
-}
-
-static ptrdiff_t tl_all_index_f64(ptrdiff_t I, const double *x, int32_t *idx, double *val,
-                                  int32_t *starts)
-{
-    ptrdiff_t i;
-    for (i = 0; i < I; i++) {
-        idx[i] = (int32_t)i;
-        val[i] = x[i];
-    }
-    for (i = 0; starts && i < I; i += TL_IBLK)
-        starts[i / TL_IBLK] = (int32_t)i;
-    return I;
-}
 
 /* W1 is checked for inf and NaN (nonfinite.h) once per call, in blocks of
  * TL_CHECK values shared by the threads. */
@@ -131,20 +86,18 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
  * per chunk of work handed to a thread (each block of W1 the hidden layer
  * reads into L1 serves a chunk's rows: 16 rows gave a 100-image gradient
  * on two threads in 136 us, 8 rows in 138 us). */
-#define TL_RB 4
-#define TL_RC 16
+#define TL_RB CNET_AFFINE_RB
+#define TL_RC CNET_AFFINE_RC
 
 #define XT float
 #define WT float
 #define TL(name) tl_##name##_xf_wf
-#define TL_NZ tl_nonzero_index_f32
-#define TL_ALL tl_all_index_f32
 #define TL_NONFINITE cnet_any_nonfinite_f32
-#define TL_SIGMOID cnet_sigmoid_f32
 #define TL_SIGMOID_GRAD_Y cnet_sigmoid_grad_y_f32
 #define TL_SM(step) cnet_sm_##step##_f32
 #define TL_CE_TERM cnet_ce_term_f32
 #define TL_GRAD_B affine_grad_b_xf_wf
+#define TL_AFFINE(name) affine_##name##_xf_wf
 #ifdef TL_HAVE_VEC
 #define TL_VEC tl_vf
 #define TL_VL (TL_VBYTES / 4)
@@ -153,28 +106,24 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #undef XT
 #undef WT
 #undef TL
-#undef TL_NZ
-#undef TL_ALL
 #undef TL_NONFINITE
-#undef TL_SIGMOID
 #undef TL_SIGMOID_GRAD_Y
 #undef TL_SM
 #undef TL_CE_TERM
 #undef TL_GRAD_B
+#undef TL_AFFINE
 #undef TL_VEC
 #undef TL_VL
 
 #define XT float
 #define WT double
 #define TL(name) tl_##name##_xf_wd
-#define TL_NZ tl_nonzero_index_f32
-#define TL_ALL tl_all_index_f32
 #define TL_NONFINITE cnet_any_nonfinite_f64
-#define TL_SIGMOID cnet_sigmoid_f64
 #define TL_SIGMOID_GRAD_Y cnet_sigmoid_grad_y_f64
 #define TL_SM(step) cnet_sm_##step##_f64
 #define TL_CE_TERM cnet_ce_term_f64
 #define TL_GRAD_B affine_grad_b_xf_wd
+#define TL_AFFINE(name) affine_##name##_xf_wd
 #ifdef TL_HAVE_VEC
 #define TL_VEC tl_vd
 #define TL_VL (TL_VBYTES / 8)
@@ -183,28 +132,24 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #undef XT
 #undef WT
 #undef TL
-#undef TL_NZ
-#undef TL_ALL
 #undef TL_NONFINITE
-#undef TL_SIGMOID
 #undef TL_SIGMOID_GRAD_Y
 #undef TL_SM
 #undef TL_CE_TERM
 #undef TL_GRAD_B
+#undef TL_AFFINE
 #undef TL_VEC
 #undef TL_VL
 
 #define XT double
 #define WT double
 #define TL(name) tl_##name##_xd_wd
-#define TL_NZ tl_nonzero_index_f64
-#define TL_ALL tl_all_index_f64
 #define TL_NONFINITE cnet_any_nonfinite_f64
-#define TL_SIGMOID cnet_sigmoid_f64
 #define TL_SIGMOID_GRAD_Y cnet_sigmoid_grad_y_f64
 #define TL_SM(step) cnet_sm_##step##_f64
 #define TL_CE_TERM cnet_ce_term_f64
 #define TL_GRAD_B affine_grad_b_xf_wd
+#define TL_AFFINE(name) affine_##name##_xd_wd
 #ifdef TL_HAVE_VEC
 #define TL_VEC tl_vd
 #define TL_VL (TL_VBYTES / 8)
@@ -213,13 +158,11 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #undef XT
 #undef WT
 #undef TL
-#undef TL_NZ
-#undef TL_ALL
 #undef TL_NONFINITE
-#undef TL_SIGMOID
 #undef TL_SIGMOID_GRAD_Y
 #undef TL_SM
 #undef TL_CE_TERM
 #undef TL_GRAD_B
+#undef TL_AFFINE
 #undef TL_VEC
 #undef TL_VL

@@ -1,16 +1,17 @@
 /* Kernel bodies of two_layer.c, compiled once per (x type, weight type) pair.
  *
  * The includer defines XT (input element type), WT (weight and compute type),
- * TL(name) (appends the pair's suffix), TL_NZ (tl_nonzero_index_* for XT),
- * TL_ALL (tl_all_index_* for XT), TL_NONFINITE (cnet_any_nonfinite_* of nonfinite.h for WT),
- * TL_SIGMOID and TL_SIGMOID_GRAD_Y (elementwise.h for WT), TL_SM(step) (the
+ * TL(name) (appends the pair's suffix), TL_AFFINE(name) (the fully connected
+ * layer's kernels of affine.h for the pair: the hidden layer is its forward
+ * chunk with the sigmoid epilogue), TL_NONFINITE (cnet_any_nonfinite_* of
+ * nonfinite.h for WT), TL_SIGMOID_GRAD_Y (elementwise.h for WT), TL_SM(step) (the
  * softmax row steps of softmax_rows.h for WT), TL_CE_TERM (the cross-entropy
  * term of exp_log.h for WT), TL_GRAD_B (affine_grad_b_* of affine.h for WT:
  * the bias gradients), and where the compiler has vector types TL_VEC
  * (a 32-byte vector of WT that may be unaligned) and TL_VL (its number of
- * lanes). The activations, softmax rows, loss terms and dy rows are those
- * shared operations; this file holds the layers' products and their
- * scheduling.
+ * lanes). The hidden layer, activations, softmax rows, loss terms and dy
+ * rows are those shared operations; this file holds the other products and
+ * the scheduling.
  * Dimension letters B, I, H, O as in cnet_common.h.
  *
  * Every sum over inputs or batch rows runs in ascending index order, whatever
@@ -19,263 +20,25 @@
  *
  * Zero inputs are skipped only where the product they skip is zero: when W1
  * holds an inf or NaN, or dz1 does, the lists of non-zero inputs list every
- * input instead (TL_ALL), so that 0 * inf = NaN reaches the sums as in the
+ * input instead (affine_forward_chunk_*'s all), so that 0 * inf = NaN reaches the sums as in the
  * book's NumPy. W1 is checked by the threads while they work (TL_CHECK values
  * at a time, no barrier), dz1 through its column sums gb1 (a sum is finite
  * only if every term is); a call that finds an inf or NaN is run again with
  * every input listed.
  */
 
+/* The shared gathers (affine_gather_impl.h): TL(gather_rows) is one row of
+ * xᵀ·dz1 (val = the non-zero x[b, i] of column i, idx = their batch rows b,
+ * M = dz1) and da1 = dy·W2ᵀ for one row (val = dy, idx = 0..O-1, M = W2ᵀ). */
+#define AG(name) TL(name)
 #ifdef TL_VEC
-/* One register tile of the gathers below: NV vectors of columns starting at
- * Mj = M + j0 of rows ldm apart (so that every load is at a constant offset
- * from the row pointer), plus one more vector at column offset jt from j0
- * (the last, partial vector of a row, read as the full vector ending at
- * column H; its columns shared with the tile get the very same sums, so
- * storing them twice is harmless). All NV + 1 accumulators stay in
- * registers while the rows of entries e, e + 1, ... stream by, up to the
- * first with e == n or idx[e] >= i1; returns that e. */
-#define TL_GATHER_TILE(NV)                                                          \
-    CNET_ALWAYS_INLINE ptrdiff_t TL(gather_tile_##NV)(                              \
-        ptrdiff_t e, ptrdiff_t n, ptrdiff_t i1, const int32_t *CNET_RESTRICT idx,    \
-        const WT *CNET_RESTRICT val, const WT *CNET_RESTRICT Mj, ptrdiff_t ldm,      \
-        ptrdiff_t jt, WT *aj, int add)                                               \
-    {                                                                                \
-        TL_VEC s[NV], st;                                                            \
-        ptrdiff_t k;                                                                 \
-        for (k = 0; k < NV; k++)                                                     \
-            s[k] = add ? *(const TL_VEC *)(aj + k * TL_VL) : (TL_VEC){0};            \
-        st = add ? *(const TL_VEC *)(aj + jt) : (TL_VEC){0};                         \
-        for (; e < n && idx[e] < i1; e++) {                                          \
-            const WT v = val[e];                                                     \
-            const WT *CNET_RESTRICT m = Mj + (ptrdiff_t)idx[e] * ldm;                \
-            for (k = 0; k < NV; k++)                                                 \
-                s[k] += v * *(const TL_VEC *)(m + k * TL_VL);                        \
-            st += v * *(const TL_VEC *)(m + jt);                                     \
-        }                                                                            \
-        for (k = 0; k < NV; k++)                                                     \
-            *(TL_VEC *)(aj + k * TL_VL) = s[k];                                      \
-        *(TL_VEC *)(aj + jt) = st;                                                   \
-        return e;                                                                    \
-    }
-
-TL_GATHER_TILE(1)
-TL_GATHER_TILE(2)
-TL_GATHER_TILE(3)
-TL_GATHER_TILE(4)
-TL_GATHER_TILE(5)
-TL_GATHER_TILE(6)
-TL_GATHER_TILE(7)
-TL_GATHER_TILE(8)
-TL_GATHER_TILE(9)
-TL_GATHER_TILE(10)
-TL_GATHER_TILE(11)
-TL_GATHER_TILE(12)
-#undef TL_GATHER_TILE
-
-/* The tile of nv <= 12 vectors (see TL_GATHER_TILE). */
-CNET_ALWAYS_INLINE ptrdiff_t TL(gather_tile)(ptrdiff_t nv, ptrdiff_t e, ptrdiff_t n, ptrdiff_t i1,
-                                             const int32_t *idx, const WT *val, const WT *Mj,
-                                             ptrdiff_t ldm, ptrdiff_t jt, WT *aj, int add)
-{
-    switch (nv) {
-    case 1: return TL(gather_tile_1)(e, n, i1, idx, val, Mj, ldm, jt, aj, add);
-    case 2: return TL(gather_tile_2)(e, n, i1, idx, val, Mj, ldm, jt, aj, add);
-    case 3: return TL(gather_tile_3)(e, n, i1, idx, val, Mj, ldm, jt, aj, add);
-    case 4: return TL(gather_tile_4)(e, n, i1, idx, val, Mj, ldm, jt, aj, add);
-    case 5: return TL(gather_tile_5)(e, n, i1, idx, val, Mj, ldm, jt, aj, add);
-    case 6: return TL(gather_tile_6)(e, n, i1, idx, val, Mj, ldm, jt, aj, add);
-    case 7: return TL(gather_tile_7)(e, n, i1, idx, val, Mj, ldm, jt, aj, add);
-    case 8: return TL(gather_tile_8)(e, n, i1, idx, val, Mj, ldm, jt, aj, add);
-    case 9: return TL(gather_tile_9)(e, n, i1, idx, val, Mj, ldm, jt, aj, add);
-    case 10: return TL(gather_tile_10)(e, n, i1, idx, val, Mj, ldm, jt, aj, add);
-    case 11: return TL(gather_tile_11)(e, n, i1, idx, val, Mj, ldm, jt, aj, add);
-    default: return TL(gather_tile_12)(e, n, i1, idx, val, Mj, ldm, jt, aj, add);
-    }
-}
-
-/* Pass v0 over a row of H columns (F full vectors): its tile has nv vectors
- * from column v0 TL_VL, and its extra vector starts jt columns after that. */
-#define TL_PASS(v0, F, H, nv, jt)                                                    \
-    const ptrdiff_t nv = (F) - (v0) < 12 ? (F) - (v0) : 12;                          \
-    const ptrdiff_t jt = (((v0) + nv == (F) && (H) % TL_VL) ? (H) - TL_VL            \
-                                                          : ((v0) + nv - 1) * TL_VL) - \
-                         (v0) * TL_VL
+#define AG_VEC TL_VEC
+#define AG_VL TL_VL
 #endif
-
-/* a[j] (OUT, or += when add) = sum_e val[e] * M[idx[e], j] for j < H: a
- * weighted sum of n gathered rows of M (H columns, ldm apart), e ascending.
- * It is one row of xᵀ·dz1 (val = the non-zero x[b, i] of column i, idx =
- * their batch rows b, M = dz1), da1 = dy·W2ᵀ for one row (val = dy, idx =
- * 0..O-1, M = W2ᵀ), and x·W1 for one row where vectors are not compiled.
- * Up to 12 vectors of columns are summed in registers per pass over the rows
- * (one pass for H <= 48 in float64, 96 in float32). Inlined into its callers'
- * SIMD clones: xᵀ·dz1 calls it once per column of x. */
-CNET_ALWAYS_INLINE void TL(gather_rows)(ptrdiff_t n, const int32_t *CNET_RESTRICT idx,
-                            const WT *CNET_RESTRICT val, const WT *CNET_RESTRICT M,
-                            ptrdiff_t H, ptrdiff_t ldm, WT *CNET_RESTRICT a, int add)
-{
-    ptrdiff_t j, e;
-#ifdef TL_VEC
-    const ptrdiff_t F = H / TL_VL; /* full vectors in a row */
-    ptrdiff_t v0;
-    for (v0 = 0; v0 < F; v0 += 12) {
-        TL_PASS(v0, F, H, nv, jt);
-        TL(gather_tile)(nv, 0, n, PTRDIFF_MAX, idx, val, M + v0 * TL_VL, ldm, jt,
-                        a + v0 * TL_VL, add);
-    }
-    if (F > 0)
-        return;
-#endif
-    /* each a[j] is summed in the same order as in the vector tiles */
-    if (!add)
-        for (j = 0; j < H; j++)
-            a[j] = 0;
-    for (e = 0; e < n; e++) {
-        const WT v = val[e];
-        const WT *CNET_RESTRICT m = M + (ptrdiff_t)idx[e] * ldm;
-        for (j = 0; j < H; j++)
-            a[j] += v * m[j];
-    }
-}
-
-/* Cache lines of the next rows of x prefetched per row and block of the
- * gathers below, and the prefetch itself: the lines of [*pf, pf_end), at most
- * TL_PF_LINES of them, *pf moved past them. Spread out so, the prefetches
- * leave the gathers' loads their ports; in a burst they waited for memory
- * like the loads they replace. */
-#define TL_PF_LINES 8
-
-/* Batches of x of more bytes than this are prefetched (forward_batch). */
-#define TL_PF_BYTES ((size_t)1 << 20)
-
-CNET_ALWAYS_INLINE void TL(prefetch_some)(const char **pf, const char *pf_end)
-{
-    int k;
-    for (k = 0; k < TL_PF_LINES && *pf < pf_end; k++, *pf += 64)
-        CNET_PREFETCH(*pf);
-}
-
-/* x·W1 for R <= TL_RC rows: a (R, H) OUT, a[r, :] = the gather_rows of row
- * r's n[r] entries, idx + r ld (columns, ascending, each below I) and val +
- * r ld, over M = W1 (rows ldm apart). Meanwhile it prefetches the bytes
- * [pf, pf_end) (TL(prefetch_some); pf NULL: none). The vector tiles take the
- * entries in blocks of W1 rows (columns [0, P), [P, 2P), ...), each block for
- * all R rows in turn: at MNIST's density most of a block's rows then serve
- * the chunk's rows from L1, where row by row each entry read its W1 row from
- * L2 (loss of 100 fresh images on one core: 120 -> 107 us). A row's terms
- * are still summed in ascending e. */
-CNET_DISPATCH
-static void TL(gather_blocked)(ptrdiff_t R, const ptrdiff_t *n, ptrdiff_t ld, ptrdiff_t I,
-                               const int32_t *CNET_RESTRICT idx, const WT *CNET_RESTRICT val,
-                               const WT *CNET_RESTRICT M, ptrdiff_t ldm, ptrdiff_t H,
-                               WT *CNET_RESTRICT a, const char *pf, const char *pf_end)
-{
-    ptrdiff_t r;
-#ifdef TL_VEC
-    const ptrdiff_t F = H / TL_VL;
-    ptrdiff_t v0, i1, cur[TL_RC];
-    for (v0 = 0; v0 < F; v0 += 12) {
-        TL_PASS(v0, F, H, nv, jt);
-        /* W1 rows per block: their columns of this pass span 48 KiB, 118 rows
-         * for H = 50 in float64. A row of the batch has few entries in a
-         * block, and each block it enters costs its sums' load and store and
-         * a mispredicted loop exit; blocks of 39, 59, 118 and 157 such rows
-         * gave a loss of 100 fresh images on one core in 117, 110, 107 and
-         * 110 us. */
-        const ptrdiff_t P = 49152 / (ptrdiff_t)(sizeof(WT) * TL_VL * (nv + 1));
-        for (r = 0; r < R; r++)
-            cur[r] = 0;
-        i1 = 0;
-        do {
-            i1 = I - i1 > P ? i1 + P : I;
-            for (r = 0; r < R; r++) {
-                const ptrdiff_t e = cur[r];
-                TL(prefetch_some)(&pf, pf_end);
-                /* a row's first entries start its sums; a row with none
-                 * gets zeros in the last block */
-                if (e < n[r] ? idx[r * ld + e] < i1 : e == 0 && i1 == I)
-                    cur[r] = TL(gather_tile)(nv, e, n[r], i1, idx + r * ld, val + r * ld,
-                                             M + v0 * TL_VL, ldm, jt, a + r * H + v0 * TL_VL,
-                                             e > 0);
-            }
-        } while (i1 < I);
-    }
-    if (F > 0)
-        return;
-#endif
-    for (r = 0; r < R; r++) {
-        TL(prefetch_some)(&pf, pf_end);
-        TL(gather_rows)(n[r], idx + r * ld, val + r * ld, M, H, ldm, a + r * H, 0);
-    }
-}
-
-/* Dense x·W1 for exactly TL_RB rows: a (TL_RB, H) OUT, a[r, j] = sum_i x[r, i]
- * W1[i, j] (W1's rows ldw apart), i ascending (zeros included: the same sums as gather_rows). Each
- * W1 row loaded serves the TL_RB rows. */
-CNET_DISPATCH
-static void TL(dense_rows)(ptrdiff_t I, ptrdiff_t H, const XT *CNET_RESTRICT x,
-                           ptrdiff_t ldx, const WT *CNET_RESTRICT W1, ptrdiff_t ldw,
-                           WT *CNET_RESTRICT a)
-{
-    ptrdiff_t j, i, r;
-#ifdef TL_VEC
-    /* Vectors of columns two at a time: TL_RB x 2 accumulators in registers.
-     * The last, partial vector is the full vector ending at column H (its
-     * columns shared with the one before get the same sums). */
-    const ptrdiff_t F = H / TL_VL;
-    const ptrdiff_t nvec = F + (H % TL_VL != 0);
-    ptrdiff_t v;
-    for (v = 0; v < nvec && F > 0; v += 2) {
-        const ptrdiff_t o0 = v < F ? v * TL_VL : H - TL_VL;
-        const ptrdiff_t o1 = v + 1 < F ? (v + 1) * TL_VL : (v + 1 < nvec ? H - TL_VL : o0);
-        TL_VEC s[TL_RB][2];
-        for (r = 0; r < TL_RB; r++)
-            s[r][0] = s[r][1] = (TL_VEC){0};
-        for (i = 0; i < I; i++) {
-            const TL_VEC m0 = *(const TL_VEC *)(W1 + i * ldw + o0);
-            const TL_VEC m1 = *(const TL_VEC *)(W1 + i * ldw + o1);
-            for (r = 0; r < TL_RB; r++) {
-                const WT xv = (WT)x[r * ldx + i];
-                s[r][0] += xv * m0;
-                s[r][1] += xv * m1;
-            }
-        }
-        for (r = 0; r < TL_RB; r++) {
-            *(TL_VEC *)(a + r * H + o0) = s[r][0];
-            *(TL_VEC *)(a + r * H + o1) = s[r][1];
-        }
-    }
-    if (F > 0)
-        return;
-#endif
-    for (r = 0; r < TL_RB; r++)
-        for (j = 0; j < H; j++)
-            a[r * H + j] = 0;
-    for (i = 0; i < I; i++) {
-        const WT *CNET_RESTRICT m = W1 + i * ldw;
-        for (r = 0; r < TL_RB; r++) {
-            const WT xv = (WT)x[r * ldx + i];
-            for (j = 0; j < H; j++)
-                a[r * H + j] += xv * m[j];
-        }
-    }
-}
-
-/* z1[r, :] (OUT) = sigmoid(a1[r, :] + b1) in place for R rows of H: the
- * sigmoid in one flat loop over the rows, so that exp runs on full vectors (a
- * row of H = 50 would leave two values to scalar exp). */
-CNET_DISPATCH
-static void TL(bias_sigmoid)(ptrdiff_t R, ptrdiff_t H, const WT *CNET_RESTRICT b1,
-                             WT *CNET_RESTRICT z1)
-{
-    ptrdiff_t r, j, k;
-    for (r = 0; r < R; r++)
-        for (j = 0; j < H; j++)
-            z1[r * H + j] += b1[j];
-    for (k = 0; k < R * H; k++)
-        z1[k] = TL_SIGMOID(z1[k]);
-}
+#include "affine_gather_impl.h"
+#undef AG
+#undef AG_VEC
+#undef AG_VL
 
 /* The output layer's weights laid out for vector loads, made once per call:
  * W2p (H, Op) and b2p (Op) are W2 and b2 with their rows zero-padded to Op
@@ -436,48 +199,21 @@ static void TL(scratch_at)(TL(scratch) *s, char *base, size_t *off, ptrdiff_t I,
 }
 
 /* Hidden and output layers of R <= TL_RC rows: z1 (R, H) OUT = sigmoid(x·W1
- * + b1) (W1's rows ldw apart), y (R, Op) OUT = softmax(z1·W2 + b2) in its
- * first O columns. Row r's non-zero columns are listed in idx + r (I + 8)
- * (OUT, n[r] of them), their values in xval + r (I + 8) (OUT); unless starts
- * is NULL, starts + r TL_NSTARTS(I) (OUT) holds where each block of TL_IBLK
- * columns starts in that list, and n[r] last; with all set, every column
- * is listed, zeros too (TL_ALL). val (TL_RC (I + 8)) is scratch. The gathers prefetch [pf, pf_end) (NULL: nothing). Dense groups
- * of TL_RB rows (at least half non-zero) take dense_rows; the other rows
- * gather the W1 rows of their non-zero inputs. Each a1 is summed over
- * ascending i either way. */
+ * + b1) (W1's rows ldw apart) by the fully connected layer's forward chunk,
+ * which lists row r's non-zero columns in idx + r (I + 8) (OUT, n[r] of
+ * them), their values in xval + r (I + 8) (OUT), and unless starts is NULL,
+ * in starts + r TL_NSTARTS(I) (OUT) where each block of TL_IBLK columns
+ * starts in that list; with all set, every column is listed, zeros too. val
+ * (TL_RC (I + 8)) is scratch; the gathers prefetch [pf, pf_end) (NULL:
+ * nothing). y (R, Op) OUT = softmax(z1·W2 + b2) in its first O columns. */
 static void TL(forward)(ptrdiff_t R, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
                         const XT *x, ptrdiff_t ldx, const WT *W1, ptrdiff_t ldw,
                         const WT *b1, const TL(head) *hd, int32_t *idx, XT *xval, ptrdiff_t *n,
                         int32_t *starts, WT *val, WT *z1, WT *y, const char *pf,
                         const char *pf_end, int all)
 {
-    ptrdiff_t r, g, e, sparse[TL_RC] = {0};
-    int dense[TL_RC];
-    for (r = 0; r < R; r++) {
-        int32_t *st = starts ? starts + r * TL_NSTARTS(I) : NULL;
-        n[r] = all ? TL_ALL(I, x + r * ldx, idx + r * (I + 8), xval + r * (I + 8), st)
-                   : TL_NZ(I, x + r * ldx, idx + r * (I + 8), xval + r * (I + 8), st);
-        if (st)
-            st[TL_NSTARTS(I) - 1] = (int32_t)n[r];
-    }
-    for (g = 0; g < R; g += TL_RB) {
-        const ptrdiff_t G = R - g < TL_RB ? R - g : TL_RB;
-        ptrdiff_t total = 0;
-        for (r = g; r < g + G; r++)
-            total += n[r];
-        for (r = g; r < g + G; r++) {
-            dense[r] = G == TL_RB && 2 * total >= G * I;
-            sparse[r] = dense[r] ? 0 : n[r];
-            for (e = 0; e < sparse[r]; e++)
-                val[r * (I + 8) + e] = (WT)xval[r * (I + 8) + e];
-        }
-    }
-    /* the dense groups' rows, zeroed here, are then written whole */
-    TL(gather_blocked)(R, sparse, I + 8, I, idx, val, W1, ldw, H, z1, pf, pf_end);
-    for (g = 0; g < R; g += TL_RB)
-        if (dense[g])
-            TL(dense_rows)(I, H, x + g * ldx, ldx, W1, ldw, z1 + g * H);
-    TL(bias_sigmoid)(R, H, b1, z1);
+    TL_AFFINE(forward_chunk)(R, x, ldx, W1, ldw, b1, z1, NULL, I, H, CNET_AFFINE_BIAS_SIGMOID,
+                             all, idx, xval, n, starts, TL_IBLK, val, pf, pf_end);
     TL(output_rows)(R, H, O, hd, z1, y);
 }
 
@@ -539,7 +275,7 @@ static int TL(forward_batch)(int what, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, pt
      * two threads 34.3 -> 32.8 ms with the prefetch (bench/kernel_ab.py
      * --mode accuracy); a loss of 100 images, whose x was just copied,
      * 60 -> 62 us */
-    const int prefetch = (size_t)B * I * sizeof(XT) > TL_PF_BYTES;
+    const int prefetch = (size_t)B * I * sizeof(XT) > CNET_AFFINE_PF_BYTES;
     const size_t nW1 = (size_t)I * (size_t)H;
     const ptrdiff_t nchk = all ? 0 : (ptrdiff_t)((nW1 + TL_CHECK - 1) / TL_CHECK);
     char *base = tl_aligned(scratch);
@@ -891,6 +627,3 @@ void TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
 #undef TL_GCHUNK
 #undef TL_OV
 #undef TL_OW
-#undef TL_PASS
-#undef TL_PF_LINES
-#undef TL_PF_BYTES

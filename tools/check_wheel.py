@@ -25,9 +25,10 @@ never ``<name>.default``), or functions named ``<name>_avx2`` /
 (IFUNC symbols) for those clones; they are listed. Fused multiply-adds may
 appear only in modules whose sources use ``CNET_DISPATCH_FMA``, and in the
 functions of a shared source that uses it (``SHARED_SOURCES`` in setup.py: a
-shared ``csrc/<stem>.c`` names its functions ``<stem>_*``): elsewhere an
-AVX-512F clone that fused a multiply and an add would round differently from
-the AVX2 and baseline code.
+shared ``csrc/<stem>.c`` names its functions ``<stem>_*``); the functions of a
+shared source that does not use it may not fuse in any module, a fusing one
+included: elsewhere an AVX-512F clone that fused a multiply and an add would
+round differently from the AVX2 and baseline code.
 
 The wheel's size is printed, split into compiled code, vendored libraries, data
 and the rest. Exit status 0 when every check passes, 1 otherwise.
@@ -223,6 +224,10 @@ def check_isa(wheel, source):
     fusing_shared = {mod: tuple(os.path.splitext(f)[0] + "_" for f in files
                                 if "_" + os.path.splitext(f)[0] in fusing)
                      for mod, files in shared_sources(source).items()}
+    # {module: name prefixes of the shared sources that must not fuse}
+    plain_shared = {mod: tuple(os.path.splitext(f)[0] + "_" for f in files
+                               if "_" + os.path.splitext(f)[0] not in fusing)
+                    for mod, files in shared_sources(source).items()}
     problems = []
     tmp = tempfile.mkdtemp(prefix="cnet-isa-")
     try:
@@ -247,8 +252,9 @@ def check_isa(wheel, source):
                 elif avx:
                     leaks.append("%s (%s)" % (name, avx[0]))
                 fused = [i for i in insns if FMA_INSN.match(i)]
-                if (fused and mod not in fusing
-                        and not name.startswith(fusing_shared.get(mod, ()))):
+                if fused and (name.startswith(plain_shared.get(mod, ()))
+                              or (mod not in fusing
+                                  and not name.startswith(fusing_shared.get(mod, ())))):
                     problems.append("%s: fused multiply-add in %s (%s), whose module "
                                     "does not use CNET_DISPATCH_FMA" % (mod, name, fused[0]))
             print("%s: %d run-time dispatched functions%s; %d wide clones use AVX; "

@@ -29,7 +29,8 @@ import cnet
 from cnet import functions
 
 
-# Results computed by CNET_DISPATCH_FMA kernels (csrc/netgrad.c).
+# Results computed by CNET_DISPATCH_FMA kernels (csrc/netgrad.c: its Taylor
+# series loops; its forward products are the fully connected layer's, unfused).
 MAY_DIFFER = ("numerical_gradient/",)
 
 

@@ -142,7 +142,7 @@ class Affine:
         rows -= rows % _BLOCK_UNIT
         for start in range(0, N, rows):
             _affine.forward(x[start:start + rows], xs, W, b, out[start:start + rows],
-                            skip_zeros, False)
+                            skip_zeros)
         if relu is not None:
             relu.mask = np.empty(out.shape, np.bool_)
             _activation.relu_forward(out.reshape(-1), out.reshape(-1),
