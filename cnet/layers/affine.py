@@ -23,9 +23,9 @@ _SAMPLE_ROWS = 8
 # Multiply-adds (rows x inputs x outputs) of one call of the compiled forward:
 # a product over a whole data set is made in blocks of rows, so that Ctrl-C is
 # answered between them (RELIABILITY.md). Blocks are whole multiples of the
-# kernel's 8-row units, and each row is computed alone: the same bits.
+# kernel's 16-row chunks, and each row is computed alone: the same bits.
 _BLOCK_WORK = 1 << 27
-_BLOCK_UNIT = 8
+_BLOCK_UNIT = 16
 
 
 def _mostly_zeros(x):
@@ -133,6 +133,8 @@ class Affine:
                 out = relu.forward(out)
             return out
         out = np.empty((x.shape[0], W.shape[1]), W.dtype)
+        # The ReLU and its mask come out of the product's epilogue (same bits).
+        mask = None if relu is None else np.empty(out.shape, np.bool_)
         # MNIST rows are mostly zeros: their rows of W are left out, which is
         # exact unless W holds inf or NaN (0 * inf is NaN in the book's product).
         skip_zeros = _affine.finite(W.reshape(-1))
@@ -142,11 +144,10 @@ class Affine:
         rows -= rows % _BLOCK_UNIT
         for start in range(0, N, rows):
             _affine.forward(x[start:start + rows], xs, W, b, out[start:start + rows],
-                            skip_zeros)
+                            skip_zeros,
+                            None if mask is None else mask[start:start + rows].view(np.uint8))
         if relu is not None:
-            relu.mask = np.empty(out.shape, np.bool_)
-            _activation.relu_forward(out.reshape(-1), out.reshape(-1),
-                                     relu.mask.reshape(-1).view(np.uint8))
+            relu.mask = mask
         return out
 
     def backward(self, dout):
