@@ -32,6 +32,13 @@ cdef extern from "conv.h" nogil:
                                 double *db)
     void cnet_conv_row_sums_f32(const float *doutT, ptrdiff_t ld, ptrdiff_t nf, ptrdiff_t M,
                                 float *db)
+    int cnet_conv_gemm_best()
+    int cnet_conv_gemm_f64(const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
+                           double *C, ptrdiff_t ldc, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                           int path)
+    int cnet_conv_gemm_f32(const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                           float *C, ptrdiff_t ldc, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                           int path)
 
 
 def bias_out(const floating[:, ::1] outT, const floating[::1] b, floating[:, :, ::1] out,
@@ -124,3 +131,50 @@ def row_sums(const floating[:, ::1] doutT, floating[::1] db, int threads=0):
             cnet_conv_row_sums_f64(&doutT[f0, 0], M, min(CNET_ROW_SUMS, FN - f0), M, &db[f0])
         else:
             cnet_conv_row_sums_f32(&doutT[f0, 0], M, min(CNET_ROW_SUMS, FN - f0), M, &db[f0])
+
+
+# The product's SIMD paths (csrc/conv.h), for gemm's ``path``.
+GEMM_PATHS = {"plain": 1, "base": 2, "avx2": 3, "avx512f": 4}
+
+
+def gemm_best():
+    """The path (a value of GEMM_PATHS) gemm runs by default here."""
+    return cnet_conv_gemm_best()
+
+
+def gemm(const floating[:, ::1] A, const floating[:, ::1] B, floating[:, ::1] C, int path=0):
+    """C = A·B on the calling thread, each C[i, j] summed over k in order with
+    every product rounded before it is added: the same bits on every build
+    and SIMD path, and for any thread count of the caller.
+
+    Parameters
+    ----------
+    A : (M, K), C-contiguous, IN
+    B : (K, N), C-contiguous, same dtype, IN
+    C : (M, N), C-contiguous, same dtype, OUT; must not overlap A or B
+    path : int
+        0 for the fastest path here; a value of GEMM_PATHS runs at most that
+        path (for tests).
+
+    Returns
+    -------
+    int, the path that ran (0 when C is empty).
+    """
+    cdef Py_ssize_t M = A.shape[0], K = A.shape[1], N = B.shape[1]
+    cdef int ran
+    if B.shape[0] != K or C.shape[0] != M or C.shape[1] != N:
+        raise ValueError("gemm: shapes (%d, %d)·(%d, %d) -> (%d, %d) do not match"
+                         % (M, K, B.shape[0], N, C.shape[0], C.shape[1]))
+    if M == 0 or N == 0:
+        return 0
+    # A K of 0 reads no element of A or B: any address will do.
+    with nogil:
+        if floating is double:
+            ran = cnet_conv_gemm_f64(&A[0, 0] if K else NULL, A.strides[0] // sizeof(double),
+                                     &B[0, 0] if K else NULL, B.strides[0] // sizeof(double),
+                                     &C[0, 0], C.strides[0] // sizeof(double), M, N, K, path)
+        else:
+            ran = cnet_conv_gemm_f32(&A[0, 0] if K else NULL, A.strides[0] // sizeof(float),
+                                     &B[0, 0] if K else NULL, B.strides[0] // sizeof(float),
+                                     &C[0, 0], C.strides[0] // sizeof(float), M, N, K, path)
+    return ran

@@ -2,7 +2,7 @@
  * float32 (dimension letters in im2col.h; nb is the images of one chunk).
  *
  * The layer multiplies W (FN, K) by a column matrix in the transposed layout
- * (K, nb*P), giving outT (FN, nb*P); these kernels turn outT into the book's
+ * (K, nb*P), giving outT (FN, nb*P) (cnet_conv_gemm below); these kernels turn outT into the book's
  * (nb, FN, OH, OW) output with the bias added, and an incoming gradient dout
  * (nb, FN, OH, OW) into doutT (FN, nb*P), whose rows summed give db. Each
  * layout call handles one filter f; the caller spreads the FN filters over
@@ -43,5 +43,27 @@ void cnet_conv_row_sums_f64(const double *doutT, ptrdiff_t ld, ptrdiff_t nf, ptr
                             double *db);
 void cnet_conv_row_sums_f32(const float *doutT, ptrdiff_t ld, ptrdiff_t nf, ptrdiff_t M,
                             float *db);
+
+/* C = A·B (M, N, K here are the product's sizes): C[i, j] = -0.0 +
+ * A[i, 0]*B[0, j] + A[i, 1]*B[1, j] + ... for i < M, j < N, summed over
+ * k < K in that order, each product rounded before it is added (no fused
+ * multiply-add): the same bits on every build and SIMD path. The layer's
+ * forward product W·col and its dx product Wᵀ·dout. Runs on the calling
+ * thread. A: (M, K), row stride lda, IN. B: (K, N), row stride ldb, IN.
+ * C: (M, N), row stride ldc, OUT; C must not overlap A or B. path: 0 for the
+ * fastest this build and CPU run, or one of CNET_GEMM_* to run at most that
+ * one (tests compare the paths); returns the path that ran. */
+#define CNET_GEMM_PLAIN 1   /* plain loops */
+#define CNET_GEMM_BASE 2    /* 16-byte GCC vectors (SSE2, NEON) */
+#define CNET_GEMM_AVX2 3
+#define CNET_GEMM_AVX512F 4
+/* The path cnet_conv_gemm runs for path 0 in this build on this CPU. */
+int cnet_conv_gemm_best(void);
+int cnet_conv_gemm_f64(const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
+                       double *C, ptrdiff_t ldc, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                       int path);
+int cnet_conv_gemm_f32(const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                       float *C, ptrdiff_t ldc, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                       int path);
 
 #endif

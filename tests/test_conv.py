@@ -442,3 +442,52 @@ def test_chunks_are_even_and_fit(N, K, P):
     assert sizes.max() - sizes.min() <= 1
     assert sizes.max() <= conv._chunk_images(N, K, P, 8)
     assert len(sizes) == 1 or len(sizes) == N or len(sizes) % conv.CHUNK_GROUP == 0
+
+
+def _gemm_twin(A, B):
+    """C = A·B summed over k in order from -0.0, each product rounded before
+    it is added: the chain every path of cnet._conv.gemm computes."""
+    C = np.full((A.shape[0], B.shape[1]), -0.0, dtype=A.dtype)
+    with np.errstate(all="ignore"):
+        for k in range(A.shape[1]):
+            C += A[:, k:k + 1] * B[k]
+    return C
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("M,K,N", [(1, 1, 1), (3, 5, 7), (8, 25, 16), (30, 25, 576),
+                                   (7, 3, 33), (17, 40, 100), (9, 0, 20), (64, 9, 37),
+                                   (13, 2, 15), (2, 1, 64)])
+def test_gemm_paths_give_the_twin_bits(dtype, M, K, N):
+    """Every SIMD path of the convolution's product (those this build and CPU
+    have) gives exactly the bits of the plain chain of rounded products added
+    in order of k, signs of zeros, inf and NaN included: the paths differ in
+    speed only. Shapes cover partial register tiles in rows and columns and
+    fewer columns than a tile."""
+    from cnet import _conv
+    rng = np.random.default_rng(12)
+    A = rng.standard_normal((M, K)).astype(dtype)
+    B = rng.standard_normal((K, N)).astype(dtype)
+    if K > 1 and N > 2:
+        A[0, 0], B[1, 2], B[0, 1] = np.inf, np.nan, 0.0
+        A[-1, :] = -0.0
+    expected = _gemm_twin(A, B)
+    best = _conv.gemm_best()
+    for path in sorted(_conv.GEMM_PATHS.values()):
+        C = np.full((M, N), 7.0, dtype=dtype)
+        assert _conv.gemm(A, B, C, path) == min(path, best)
+        np.testing.assert_array_equal(C, expected)
+        assert np.array_equal(np.signbit(C), np.signbit(expected))
+
+
+def test_gemm_checks_shapes_and_layout():
+    """Shapes that do not chain are refused with the shapes in the message;
+    a view that is not C-contiguous is refused (the layer passes its own
+    contiguous buffers)."""
+    from cnet import _conv
+    rng = np.random.default_rng(13)
+    A, B, C = rng.standard_normal((9, 27)), rng.standard_normal((27, 33)), np.empty((9, 33))
+    with pytest.raises(ValueError, match=r"\(9, 27\)"):
+        _conv.gemm(A, B[:5], C[:, :])
+    with pytest.raises(ValueError, match="contiguous"):
+        _conv.gemm(A, B[:, :20], C[:, :20])

@@ -3,9 +3,11 @@
 Convolution multiplies the filters by image patches as the book does, but a
 chunk of images at a time: the patches of a chunk are unfolded (compiled
 im2col, in the transposed (K, nb*P) layout) into a buffer small enough to stay
-in cache, multiplied by NumPy's BLAS (``np.dot`` with ``out=``), and the
-product is written to the book's (N, FN, OH, OW) layout with the bias added by
-a compiled pass. Backward unfolds each chunk again instead of keeping the
+in cache, multiplied (cnet's compiled product on CPUs with AVX-512, NumPy's
+BLAS elsewhere, on the calling thread), and the product is written to the
+book's (N, FN, OH, OW) layout with the bias added by a compiled pass. dW's
+product (a long sum over the chunk's columns) is NumPy's BLAS everywhere.
+Backward unfolds each chunk again instead of keeping the
 whole column matrix (which for the book's DeepConvNet would be 90 MB for one
 layer). Pooling's max and its backward scatter are one compiled pass each.
 In a network (cnet.layer_sequence), a ReLU, and a Pooling without padding
@@ -31,6 +33,21 @@ __all__ = ["Convolution", "Pooling"]
 # Bytes of one chunk's unfolded patches: small enough for one core's L2 cache
 # (bench/PROFILE_conv.md).
 CHUNK_BYTES = 1 << 20
+
+
+def _blas_product(a, b, out):
+    np.dot(a, b, out=out)
+
+
+# The forward product W·col and dx's Wᵀ·dout: cnet's own kernel where it runs
+# its AVX-512 path (1.4-2.4x NumPy's OpenBLAS on the layers' shapes, and the
+# same bits on every build), NumPy's BLAS elsewhere, whose fused multiply-adds
+# do twice the work per instruction of cnet's separate ones
+# (bench/PROFILE_conv.md). Both on the calling thread.
+if _conv.gemm_best() == _conv.GEMM_PATHS["avx512f"]:
+    _product = _conv.gemm
+else:
+    _product = _blas_product
 
 
 def _compute_dtype(W):
@@ -163,7 +180,7 @@ class Convolution:
             colT = _buffer(buffers, "col", K * m * P, dtype).reshape(K, m * P)
             outT = _buffer(buffers, "out", FN * m * P, dtype).reshape(FN, m * P)
             _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True, 1)
-            np.dot(W2d, colT, out=outT)
+            _product(W2d, colT, outT)
             if pool is None:
                 _conv.bias_out(outT, b, out3[n0:n0 + m], relu, 1)
             else:
@@ -213,6 +230,7 @@ class Convolution:
         # -0.0 is the identity of IEEE addition: each part is a plain sum.
         db_parts = np.full((nchunks, FN), -0.0, dtype=dtype)
         dx = np.empty((N, C, H, Wd), dtype=dtype) if need_dx else None
+        W2dT = np.ascontiguousarray(W2d.T) if need_dx else None
 
         def chunk(i, buffers):
             n0, m = starts[i], starts[i + 1] - starts[i]
@@ -232,7 +250,7 @@ class Convolution:
             np.dot(doutT, colT.T, out=dW_parts[i])
             if need_dx:
                 dcolT = _buffer(buffers, "dcol", K * m * P, dtype).reshape(K, m * P)
-                np.dot(W2d.T, doutT, out=dcolT)
+                _product(W2dT, doutT, dcolT)
                 _im2col.col2im_into(dcolT, FH, FW, self.stride, self.pad,
                                     dx[n0:n0 + m], True, 1)
 
