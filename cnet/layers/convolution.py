@@ -39,15 +39,13 @@ def _blas_product(a, b, out):
     np.dot(a, b, out=out)
 
 
-# The forward product W·col and dx's Wᵀ·dout: cnet's own kernel where it runs
-# its AVX-512 path (1.4-2.4x NumPy's OpenBLAS on the layers' shapes, and the
-# same bits on every build), NumPy's BLAS elsewhere, whose fused multiply-adds
-# do twice the work per instruction of cnet's separate ones
-# (bench/PROFILE_conv.md). Both on the calling thread.
-if _conv.gemm_best() == _conv.GEMM_PATHS["avx512f"]:
-    _product = _conv.gemm
-else:
-    _product = _blas_product
+# The layer's three products (W·col forward, Wᵀ·dout for dx, and dW, as
+# colᵀ... below): cnet's own kernel where it runs its AVX-512 path (1.4-2.4x
+# NumPy's OpenBLAS on the layers' shapes, and the same bits on every build),
+# NumPy's BLAS elsewhere, whose fused multiply-adds do twice the work per
+# instruction of cnet's separate ones (bench/PROFILE_conv.md). Both run on the
+# calling thread.
+_own_product = _conv.gemm_best() == _conv.GEMM_PATHS["avx512f"]
 
 
 def _compute_dtype(W):
@@ -174,13 +172,14 @@ class Convolution:
             out = np.empty((N, FN, OH, OW), dtype=dtype)
         out3 = out.reshape(N, FN, out.shape[2] * out.shape[3])
         starts = _chunk_starts(N, K, P, xc.itemsize)
+        product = _conv.gemm if _own_product else _blas_product
 
         def chunk(i, buffers):
             n0, m = starts[i], starts[i + 1] - starts[i]
             colT = _buffer(buffers, "col", K * m * P, dtype).reshape(K, m * P)
             outT = _buffer(buffers, "out", FN * m * P, dtype).reshape(FN, m * P)
             _im2col.im2col_into(xc[n0:n0 + m], FH, FW, self.stride, self.pad, colT, True, 1)
-            _product(W2d, colT, outT)
+            product(W2d, colT, outT)
             if pool is None:
                 _conv.bias_out(outT, b, out3[n0:n0 + m], relu, 1)
             else:
@@ -226,7 +225,11 @@ class Convolution:
         nchunks = len(starts) - 1
         # Per-chunk partial sums, added in chunk order below: the same bits
         # whichever thread computed which chunk.
-        dW_parts = np.empty((nchunks, FN, K), dtype=dtype)
+        own = _own_product
+        product = _conv.gemm if own else _blas_product
+        # cnet's kernel sums over the columns of its second factor's rows:
+        # it makes dWᵀ = col·doutᵀ, BLAS dW = dout·colᵀ.
+        dW_parts = np.empty((nchunks, K, FN) if own else (nchunks, FN, K), dtype=dtype)
         # -0.0 is the identity of IEEE addition: each part is a plain sum.
         db_parts = np.full((nchunks, FN), -0.0, dtype=dtype)
         dx = np.empty((N, C, H, Wd), dtype=dtype) if need_dx else None
@@ -247,10 +250,15 @@ class Convolution:
                                             relu_out[n0:n0 + m], OH, OW, ph, pw, ps,
                                             doutT, scratch, 1)
             _conv.row_sums(doutT, db_parts[i], 1)
-            np.dot(doutT, colT.T, out=dW_parts[i])
+            if own:
+                doutN = _buffer(buffers, "doutN", m * P * FN, dtype).reshape(m * P, FN)
+                np.copyto(doutN, doutT.T)
+                product(colT, doutN, dW_parts[i])
+            else:
+                np.dot(doutT, colT.T, out=dW_parts[i])
             if need_dx:
                 dcolT = _buffer(buffers, "dcol", K * m * P, dtype).reshape(K, m * P)
-                _product(W2dT, doutT, dcolT)
+                product(W2dT, doutT, dcolT)
                 _im2col.col2im_into(dcolT, FH, FW, self.stride, self.pad,
                                     dx[n0:n0 + m], True, 1)
 
@@ -259,6 +267,8 @@ class Convolution:
         for i in range(1, nchunks):
             dW += dW_parts[i]
             db += db_parts[i]
+        if own:
+            dW = np.ascontiguousarray(dW.T)
         self.dW = dW.reshape(FN, C, FH, FW)
         self.db = db
         return dx
