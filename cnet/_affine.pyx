@@ -48,34 +48,29 @@ cdef extern from "affine.h" nogil:
                                     float *xval, Py_ssize_t *n, int32_t *starts,
                                     Py_ssize_t sblk, float *val, const char *pf,
                                     const char *pf_end)
-    void affine_grad_w_cols_xf_wd(const float *x, Py_ssize_t xs, const double *dout,
-                                  double *dW, Py_ssize_t B, Py_ssize_t k0, Py_ssize_t k1,
-                                  Py_ssize_t O, int skip_zeros)
-    void affine_grad_w_cols_xd_wd(const double *x, Py_ssize_t xs, const double *dout,
-                                  double *dW, Py_ssize_t B, Py_ssize_t k0, Py_ssize_t k1,
-                                  Py_ssize_t O, int skip_zeros)
-    void affine_grad_w_cols_xf_wf(const float *x, Py_ssize_t xs, const float *dout,
-                                  float *dW, Py_ssize_t B, Py_ssize_t k0, Py_ssize_t k1,
-                                  Py_ssize_t O, int skip_zeros)
-    void affine_column_counts_xf_wd(const float *x, Py_ssize_t xs, Py_ssize_t B,
-                                    Py_ssize_t I, int skip_zeros, int *cstart)
-    void affine_column_counts_xd_wd(const double *x, Py_ssize_t xs, Py_ssize_t B,
-                                    Py_ssize_t I, int skip_zeros, int *cstart)
-    void affine_column_lists_xf_wd(const float *x, Py_ssize_t xs, Py_ssize_t B, Py_ssize_t I,
-                                   int skip_zeros, const int *cstart, int *crow, float *cval,
-                                   int *pos, int *idx, float *val)
-    void affine_column_lists_xd_wd(const double *x, Py_ssize_t xs, Py_ssize_t B,
-                                   Py_ssize_t I, int skip_zeros, const int *cstart,
-                                   int *crow, double *cval, int *pos, int *idx, double *val)
-    void affine_grad_w_lists_xf_wd(const int *cstart, const int *crow, const float *cval,
-                                   const double *dout, double *dW, Py_ssize_t k0,
-                                   Py_ssize_t k1, Py_ssize_t O)
-    void affine_grad_w_lists_xd_wd(const int *cstart, const int *crow, const double *cval,
-                                   const double *dout, double *dW, Py_ssize_t k0,
-                                   Py_ssize_t k1, Py_ssize_t O)
-    void affine_grad_w_lists_xf_wf(const int *cstart, const int *crow, const float *cval,
-                                   const float *dout, float *dW, Py_ssize_t k0,
-                                   Py_ssize_t k1, Py_ssize_t O)
+    enum:
+        CNET_AFFINE_MAX_SBLK
+    void affine_row_lists_xf_wd(Py_ssize_t R, const float *x, Py_ssize_t xs, Py_ssize_t I,
+                                int all, int32_t *idx, float *xval, Py_ssize_t *n,
+                                int32_t *starts, Py_ssize_t sblk)
+    void affine_row_lists_xd_wd(Py_ssize_t R, const double *x, Py_ssize_t xs, Py_ssize_t I,
+                                int all, int32_t *idx, double *xval, Py_ssize_t *n,
+                                int32_t *starts, Py_ssize_t sblk)
+    void affine_grad_w_rows_xf_wd(Py_ssize_t G, Py_ssize_t I, Py_ssize_t O, Py_ssize_t q,
+                                  Py_ssize_t sblk, const int32_t *rl, const float *rv,
+                                  const int32_t *rs, const double *dout, Py_ssize_t ldd,
+                                  double *dW, int32_t *lidx, double *lval, Py_ssize_t cap,
+                                  int add)
+    void affine_grad_w_rows_xd_wd(Py_ssize_t G, Py_ssize_t I, Py_ssize_t O, Py_ssize_t q,
+                                  Py_ssize_t sblk, const int32_t *rl, const double *rv,
+                                  const int32_t *rs, const double *dout, Py_ssize_t ldd,
+                                  double *dW, int32_t *lidx, double *lval, Py_ssize_t cap,
+                                  int add)
+    void affine_grad_w_rows_xf_wf(Py_ssize_t G, Py_ssize_t I, Py_ssize_t O, Py_ssize_t q,
+                                  Py_ssize_t sblk, const int32_t *rl, const float *rv,
+                                  const int32_t *rs, const float *dout, Py_ssize_t ldd,
+                                  float *dW, int32_t *lidx, float *lval, Py_ssize_t cap,
+                                  int add)
     void affine_grad_b_xf_wd(const double *dout, Py_ssize_t ldd, double *db, Py_ssize_t B,
                              Py_ssize_t O)
     void affine_grad_b_xf_wf(const float *dout, Py_ssize_t ldd, float *db, Py_ssize_t B,
@@ -87,11 +82,13 @@ ctypedef fused wfloat:
 
 # Multiply-adds per thread below which one thread does the whole product.
 cdef Py_ssize_t MIN_WORK = 200000
-# Columns of x (rows of dW) per unit of work of the weight gradient.
-cdef Py_ssize_t COLS = 64
-# Entries of x (B * I) up to which the weight gradient lists each input's
-# rows first (12 bytes an entry at most) and gathers rows of dout by them.
-cdef Py_ssize_t LIST_ENTRIES = 1 << 22
+# Columns of x (rows of dW) per unit of work of the weight gradient: a
+# multiple of 8, so that the AVX2 scans of nonzero_index.h meet every block's
+# first column (TwoLayerNet's gradient takes the same).
+cdef Py_ssize_t SBLK = 112
+# Rows of x whose lists are made, and turned into dW's terms, at a time
+# (bounds the lists at any batch size).
+cdef Py_ssize_t GROUP = 128
 
 
 def finite(const wfloat[::1] a):
@@ -185,90 +182,97 @@ def grad_w(cnp.ndarray x, Py_ssize_t xs, const wfloat[:, ::1] dout,
 
     x : (B, I) as for forward, IN; dout : (B, O), IN; dW : (I, O), OUT;
     db : (O,), OUT. skip_zeros: leave out zero inputs (only when dout is finite).
+
+    GROUP rows at a time: their lists of inputs (affine_row_lists_*, split over
+    threads by rows), then their share of dW by blocks of SBLK columns
+    (affine_grad_w_rows_*, split over threads by blocks), each added to the
+    share of the rows before: every dW[i, :] is summed over ascending rows.
     """
     cdef Py_ssize_t B = dout.shape[0], I = dW.shape[0], O = dW.shape[1]
-    cdef Py_ssize_t nblk = (I + COLS - 1) // COLS, blk, k0, k1
+    cdef Py_ssize_t nblk = (I + SBLK - 1) // SBLK, S = nblk + 1, G1 = min(B, GROUP)
+    cdef Py_ssize_t c0, G, r, q, k, j
     cdef int nt = cnet_threads_for(<size_t>(B * I * O // (5 if skip_zeros else 1)), MIN_WORK)
     cdef bint x32 = x.descr.type_num == cnp.NPY_FLOAT
-    cdef const float *xf = <const float *>cnp.PyArray_DATA(x)
-    cdef const double *xd = <const double *>cnp.PyArray_DATA(x)
+    cdef size_t xsize = sizeof(float) if x32 else sizeof(double)
+    cdef const char *xc = <const char *>cnp.PyArray_DATA(x)
     cdef const wfloat *dp = &dout[0, 0] if B else NULL
+    cdef int32_t *rl = NULL
+    cdef void *rv = NULL
+    cdef int32_t *rs = NULL
+    cdef Py_ssize_t *nz = NULL
+    cdef int32_t *lidx
+    cdef wfloat *lval
     if wfloat is float and not x32:
         raise TypeError("float64 input with float32 weights has no compiled path")
     if I == 0 or O == 0:
         return
-    if B > 0 and B * I <= LIST_ENTRIES and _grad_w_lists(x32, xf, xd, xs, dp, &dW[0, 0],
-                                                         B, I, O, skip_zeros, nt):
-        with nogil:
-            if wfloat is double:
-                affine_grad_b_xf_wd(dp, O, &db[0], B, O)
-            else:
-                affine_grad_b_xf_wf(dp, O, &db[0], B, O)
+    if B == 0:
+        for k in range(I):
+            for j in range(O):
+                dW[k, j] = 0
+        for j in range(O):
+            db[j] = 0
         return
-    with nogil:
-        for blk in prange(nblk, num_threads=nt, schedule="static"):
-            k0 = blk * COLS
-            k1 = min(k0 + COLS, I)
-            if wfloat is double:
-                if x32:
-                    affine_grad_w_cols_xf_wd(xf, xs, dp, &dW[0, 0], B, k0, k1, O, skip_zeros)
-                else:
-                    affine_grad_w_cols_xd_wd(xd, xs, dp, &dW[0, 0], B, k0, k1, O, skip_zeros)
-            else:
-                affine_grad_w_cols_xf_wf(xf, xs, dp, &dW[0, 0], B, k0, k1, O, skip_zeros)
-        if wfloat is double:
-            affine_grad_b_xf_wd(dp, O, &db[0], B, O)
-        else:
-            affine_grad_b_xf_wf(dp, O, &db[0], B, O)
-
-
-cdef bint _grad_w_lists(bint x32, const float *xf, const double *xd, Py_ssize_t xs,
-                        const wfloat *dp, wfloat *dW, Py_ssize_t B, Py_ssize_t I,
-                        Py_ssize_t O, bint skip_zeros, int nt) noexcept:
-    """dW = xᵀ·dout by the column lists of x (affine_impl.h); False when the
-    scratch could not be allocated (the caller then takes the other path)."""
-    cdef int *cstart = <int *>malloc((I + 1) * sizeof(int))
-    cdef int *pos = <int *>malloc(I * sizeof(int) + 1)
-    cdef int *idx = <int *>malloc((I + 8) * sizeof(int))
-    cdef void *val = malloc((I + 8) * sizeof(double))
-    cdef int *crow = NULL
-    cdef void *cval = NULL
-    cdef Py_ssize_t nblk = (I + COLS - 1) // COLS, blk, k0, k1, total
-    cdef bint ok = False
-    with nogil:
-        if cstart != NULL and pos != NULL and idx != NULL and val != NULL:
-            if x32:
-                affine_column_counts_xf_wd(xf, xs, B, I, skip_zeros, cstart)
-            else:
-                affine_column_counts_xd_wd(xd, xs, B, I, skip_zeros, cstart)
-            total = cstart[I]
-            crow = <int *>malloc(total * sizeof(int) + 1)
-            cval = malloc(total * (sizeof(float) if x32 else sizeof(double)) + 1)
-        if crow != NULL and cval != NULL:
-            ok = True
-            if x32:
-                affine_column_lists_xf_wd(xf, xs, B, I, skip_zeros, cstart, crow,
-                                          <float *>cval, pos, idx, <float *>val)
-            else:
-                affine_column_lists_xd_wd(xd, xs, B, I, skip_zeros, cstart, crow,
-                                          <double *>cval, pos, idx, <double *>val)
-            for blk in prange(nblk, num_threads=nt, schedule="static"):
-                k0 = blk * COLS
-                k1 = min(k0 + COLS, I)
-                if wfloat is double:
+    # the lists of the GROUP rows: I + 8 entries a row (nonzero_index.h)
+    rl = <int32_t *>malloc(G1 * (I + 8) * sizeof(int32_t))
+    rv = malloc(G1 * (I + 8) * xsize)
+    rs = <int32_t *>malloc(G1 * S * sizeof(int32_t))
+    nz = <Py_ssize_t *>malloc(G1 * sizeof(Py_ssize_t))
+    try:
+        if rl == NULL or rv == NULL or rs == NULL or nz == NULL:
+            raise MemoryError("Affine.backward: no memory for the lists of x's inputs")
+        with nogil:
+            c0 = 0
+            while c0 < B:
+                G = min(GROUP, B - c0)
+                for r in prange(G, num_threads=nt, schedule="static"):
                     if x32:
-                        affine_grad_w_lists_xf_wd(cstart, crow, <const float *>cval, dp,
-                                                  dW, k0, k1, O)
+                        affine_row_lists_xf_wd(1, <const float *>xc + (c0 + r) * xs, xs, I,
+                                               not skip_zeros, rl + r * (I + 8),
+                                               <float *>rv + r * (I + 8), nz + r, rs + r * S,
+                                               SBLK)
                     else:
-                        affine_grad_w_lists_xd_wd(cstart, crow, <const double *>cval,
-                                                  dp, dW, k0, k1, O)
+                        affine_row_lists_xd_wd(1, <const double *>xc + (c0 + r) * xs, xs, I,
+                                               not skip_zeros, rl + r * (I + 8),
+                                               <double *>rv + r * (I + 8), nz + r, rs + r * S,
+                                               SBLK)
+                with parallel(num_threads=nt):
+                    lidx = <int32_t *>malloc(SBLK * G * sizeof(int32_t))
+                    lval = <wfloat *>malloc(SBLK * G * sizeof(wfloat))
+                    if lidx != NULL and lval != NULL:
+                        # blocks dynamically: a digit's ink is not spread evenly
+                        for q in prange(nblk, schedule="dynamic"):
+                            if wfloat is double:
+                                if x32:
+                                    affine_grad_w_rows_xf_wd(G, I, O, q, SBLK, rl,
+                                                             <const float *>rv, rs,
+                                                             dp + c0 * O, O, &dW[0, 0], lidx,
+                                                             lval, G, c0 > 0)
+                                else:
+                                    affine_grad_w_rows_xd_wd(G, I, O, q, SBLK, rl,
+                                                             <const double *>rv, rs,
+                                                             dp + c0 * O, O, &dW[0, 0], lidx,
+                                                             lval, G, c0 > 0)
+                            else:
+                                affine_grad_w_rows_xf_wf(G, I, O, q, SBLK, rl,
+                                                         <const float *>rv, rs, dp + c0 * O, O,
+                                                         &dW[0, 0], lidx, lval, G, c0 > 0)
+                    else:
+                        nz[0] = -1  # no scratch: reported below
+                    free(lidx)
+                    free(lval)
+                if nz[0] < 0:
+                    break
+                c0 += G
+            if nz[0] >= 0:
+                if wfloat is double:
+                    affine_grad_b_xf_wd(dp, O, &db[0], B, O)
                 else:
-                    affine_grad_w_lists_xf_wf(cstart, crow, <const float *>cval, dp, dW,
-                                              k0, k1, O)
-        free(cstart)
-        free(pos)
-        free(idx)
-        free(val)
-        free(crow)
-        free(cval)
-    return ok
+                    affine_grad_b_xf_wf(dp, O, &db[0], B, O)
+        if nz[0] < 0:
+            raise MemoryError("Affine.backward: no memory for the column lists")
+    finally:
+        free(rl)
+        free(rv)
+        free(rs)
+        free(nz)

@@ -20,6 +20,9 @@
 #define CNET_AFFINE_RC 16
 #define CNET_AFFINE_RB 4
 
+/* The widest block of columns affine_grad_w_rows_* takes (its sblk). */
+#define CNET_AFFINE_MAX_SBLK 128
+
 /* Batches of x of more bytes than this are worth prefetching ahead of the
  * chunk that reads them (affine_forward_chunk_*'s pf). */
 #define CNET_AFFINE_PF_BYTES ((size_t)1 << 20)
@@ -47,19 +50,24 @@ enum { CNET_AFFINE_BIAS = 0, CNET_AFFINE_BIAS_RELU = 1, CNET_AFFINE_BIAS_SIGMOID
                                     int epilogue, int all, int32_t *idx, XT *xval,         \
                                     ptrdiff_t *n, int32_t *starts, ptrdiff_t sblk,         \
                                     WT *val, const char *pf, const char *pf_end);          \
-    void affine_grad_w_cols_##SUF(const XT *x, ptrdiff_t xs, const WT *dout, WT *dW,      \
-                                  ptrdiff_t NB, ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t NO,    \
-                                  int skip_zeros);                                        \
+    void affine_row_lists_##SUF(ptrdiff_t R, const XT *x, ptrdiff_t xs, ptrdiff_t NI,     \
+                                int all, int32_t *idx, XT *xval, ptrdiff_t *n,            \
+                                int32_t *starts, ptrdiff_t sblk);                         \
+    void affine_grad_w_rows_##SUF(ptrdiff_t G, ptrdiff_t NI, ptrdiff_t NO, ptrdiff_t q,   \
+                                  ptrdiff_t sblk, const int32_t *rl, const XT *rv,        \
+                                  const int32_t *rs, const WT *dout, ptrdiff_t ldd,       \
+                                  WT *dW, int32_t *lidx, WT *lval, ptrdiff_t cap,         \
+                                  int add);                                               \
+    void affine_dx_rows_##SUF(ptrdiff_t R, ptrdiff_t NI, ptrdiff_t NO, const WT *dout,     \
+                              ptrdiff_t ldd, const WT *Wt, ptrdiff_t ldt,                \
+                              const int32_t *iota, WT *dx, ptrdiff_t ldx);               \
     void affine_grad_b_##SUF(const WT *dout, ptrdiff_t ldd, WT *db, ptrdiff_t NB,         \
                               ptrdiff_t NO);                                            \
     void affine_column_counts_##SUF(const XT *x, ptrdiff_t xs, ptrdiff_t NB, ptrdiff_t NI, \
                                     int skip_zeros, int *cstart);                         \
     void affine_column_lists_##SUF(const XT *x, ptrdiff_t xs, ptrdiff_t NB, ptrdiff_t NI,  \
                                    int skip_zeros, const int *cstart, int *crow, XT *cval, \
-                                   int *pos, int *idx, XT *val);                          \
-    void affine_grad_w_lists_##SUF(const int *cstart, const int *crow, const XT *cval,    \
-                                   const WT *dout, WT *dW, ptrdiff_t k0, ptrdiff_t k1,    \
-                                   ptrdiff_t NO);
+                                   int *pos, int *idx, XT *val);
 
 CNET_AFFINE_DECLARE(float, double, xf_wd)
 CNET_AFFINE_DECLARE(double, double, xd_wd)

@@ -15,104 +15,6 @@
 #undef AG_VEC
 #undef AG_VL
 
-/* Inputs tested together for being all zero before the row's list is made. */
-#ifndef AF_SCAN
-#define AF_SCAN 16
-#endif
-
-#ifdef AF_VEC
-/* One register tile of a row's gather: NV vectors of columns from Wj (rows
- * ldw apart), plus, when jt >= 0, the vector at column offset jt (a row's
- * last, partial vector read as the full vector ending at its last column:
- * the columns it shares with the tile get the very same sums). All
- * accumulators stay in registers while the list's n entries stream by once;
- * s OUT receives the sums. */
-#define AF_GATHER_TILE(NV)                                                               \
-    CNET_ALWAYS_INLINE void AF(gather_##NV)(ptrdiff_t n, const int *CNET_RESTRICT idx,   \
-                                            const XT *CNET_RESTRICT val, const WT *Wj,   \
-                                            ptrdiff_t ldw, ptrdiff_t jt, WT *s)          \
-    {                                                                                    \
-        AF_VEC a[NV], t = {0};                                                           \
-        ptrdiff_t e, q;                                                                  \
-        for (q = 0; q < NV; q++)                                                         \
-            a[q] = (AF_VEC){0};                                                          \
-        if (jt >= 0) {                                                                   \
-            for (e = 0; e < n; e++) {                                                    \
-                const AF_VEC v = (AF_VEC){0} + (WT)val[e];                               \
-                const WT *w = Wj + (ptrdiff_t)idx[e] * ldw;                              \
-                for (q = 0; q < NV; q++)                                                 \
-                    a[q] += v * *(const AF_VEC *)(w + q * AF_VL);                        \
-                t += v * *(const AF_VEC *)(w + jt);                                      \
-            }                                                                            \
-            *(AF_VEC *)(s + jt) = t;                                                     \
-        } else {                                                                         \
-            for (e = 0; e < n; e++) {                                                    \
-                const AF_VEC v = (AF_VEC){0} + (WT)val[e];                               \
-                const WT *w = Wj + (ptrdiff_t)idx[e] * ldw;                              \
-                for (q = 0; q < NV; q++)                                                 \
-                    a[q] += v * *(const AF_VEC *)(w + q * AF_VL);                        \
-            }                                                                            \
-        }                                                                                \
-        for (q = 0; q < NV; q++)                                                         \
-            *(AF_VEC *)(s + q * AF_VL) = a[q];                                           \
-    }
-
-AF_GATHER_TILE(1)
-AF_GATHER_TILE(2)
-AF_GATHER_TILE(3)
-AF_GATHER_TILE(4)
-AF_GATHER_TILE(5)
-AF_GATHER_TILE(6)
-AF_GATHER_TILE(7)
-AF_GATHER_TILE(8)
-AF_GATHER_TILE(9)
-AF_GATHER_TILE(10)
-AF_GATHER_TILE(11)
-AF_GATHER_TILE(12)
-#undef AF_GATHER_TILE
-#endif
-
-/* s[j] OUT = sum over the list's entries e (ascending) of val[e] * W[idx[e], j]
- * for every column j < NO: W (., NO) C-contiguous IN, idx and val (n) IN. */
-CNET_ALWAYS_INLINE void AF(gather_row)(ptrdiff_t n, const int *idx, const XT *val,
-                                       const WT *W, ptrdiff_t NO, WT *s)
-{
-    ptrdiff_t j = 0;
-#ifdef AF_VEC
-    /* Twelve vectors (and a partial one) fit the sixteen vector registers. */
-    while (NO - j >= (ptrdiff_t)AF_VL) {
-        ptrdiff_t nv = (NO - j) / (ptrdiff_t)AF_VL, jt = -1;
-        if (nv > 12)
-            nv = 12;
-        else if ((NO - j) % (ptrdiff_t)AF_VL)
-            jt = NO - j - (ptrdiff_t)AF_VL;
-        switch (nv) {
-        case 1: AF(gather_1)(n, idx, val, W + j, NO, jt, s + j); break;
-        case 2: AF(gather_2)(n, idx, val, W + j, NO, jt, s + j); break;
-        case 3: AF(gather_3)(n, idx, val, W + j, NO, jt, s + j); break;
-        case 4: AF(gather_4)(n, idx, val, W + j, NO, jt, s + j); break;
-        case 5: AF(gather_5)(n, idx, val, W + j, NO, jt, s + j); break;
-        case 6: AF(gather_6)(n, idx, val, W + j, NO, jt, s + j); break;
-        case 7: AF(gather_7)(n, idx, val, W + j, NO, jt, s + j); break;
-        case 8: AF(gather_8)(n, idx, val, W + j, NO, jt, s + j); break;
-        case 9: AF(gather_9)(n, idx, val, W + j, NO, jt, s + j); break;
-        case 10: AF(gather_10)(n, idx, val, W + j, NO, jt, s + j); break;
-        case 11: AF(gather_11)(n, idx, val, W + j, NO, jt, s + j); break;
-        default: AF(gather_12)(n, idx, val, W + j, NO, jt, s + j); break;
-        }
-        j = jt >= 0 ? NO : j + nv * (ptrdiff_t)AF_VL;
-    }
-#endif
-    /* Rows narrower than a vector (all of them without vector types). */
-    for (; j < NO; j++) {
-        WT a = 0;
-        ptrdiff_t e;
-        for (e = 0; e < n; e++)
-            a += (WT)val[e] * W[(ptrdiff_t)idx[e] * NO + j];
-        s[j] = a;
-    }
-}
-
 /* The row's inputs listed with every column, zeros too (the lists of rows
  * whose zero inputs must meet the weights: 0 * inf is NaN in the book's
  * product): idx, val OUT as cnet_nonzero_index_* makes them, starts too
@@ -271,6 +173,26 @@ static void AF(bias_act)(ptrdiff_t R, ptrdiff_t NO, const WT *CNET_RESTRICT b,
             a[k] = AF_SIGMOID(a[k]);
 }
 
+/* The lists of R rows' inputs: row r's columns, ascending, in idx + r (NI +
+ * 8) OUT (n[r] of them, n (R) OUT), their values in xval + r (NI + 8) OUT,
+ * zeros left out unless all is set; unless starts is NULL, starts + r S (S =
+ * ceil(NI / sblk) + 1) OUT holds where each block of sblk columns starts in
+ * row r's list, and n[r] last. x (R, NI) rows xs apart IN. */
+void AF(row_lists)(ptrdiff_t R, const XT *x, ptrdiff_t xs, ptrdiff_t NI, int all, int32_t *idx,
+                   XT *xval, ptrdiff_t *n, int32_t *starts, ptrdiff_t sblk)
+{
+    const ptrdiff_t S = starts ? (NI + sblk - 1) / sblk + 1 : 0;
+    ptrdiff_t r;
+    for (r = 0; r < R; r++) {
+        int32_t *st = starts ? starts + r * S : NULL;
+        n[r] = all ? AF(all_index)(NI, x + r * xs, idx + r * (NI + 8), xval + r * (NI + 8), st,
+                                   sblk)
+                   : AF_NZ(NI, x + r * xs, idx + r * (NI + 8), xval + r * (NI + 8), st, sblk);
+        if (st)
+            st[S - 1] = (int32_t)n[r];
+    }
+}
+
 /* out (R, NO) C-contiguous OUT = epilogue(x·W + b) for R <= CNET_AFFINE_RC
  * rows: x (R, NI) rows xs apart IN, W (NI, NO) rows ldw >= NO apart IN, b
  * (NO,) IN, mask (R, NO) OUT for CNET_AFFINE_BIAS_RELU (else unused). Each
@@ -290,17 +212,9 @@ void AF(forward_chunk)(ptrdiff_t R, const XT *x, ptrdiff_t xs, const WT *W, ptrd
                        int32_t *starts, ptrdiff_t sblk, WT *val, const char *pf,
                        const char *pf_end)
 {
-    const ptrdiff_t S = starts ? (NI + sblk - 1) / sblk + 1 : 0;
     ptrdiff_t r, g, e, sparse[CNET_AFFINE_RC] = {0};
     int dense[CNET_AFFINE_RC];
-    for (r = 0; r < R; r++) {
-        int32_t *st = starts ? starts + r * S : NULL;
-        n[r] = all ? AF(all_index)(NI, x + r * xs, idx + r * (NI + 8), xval + r * (NI + 8), st,
-                                   sblk)
-                   : AF_NZ(NI, x + r * xs, idx + r * (NI + 8), xval + r * (NI + 8), st, sblk);
-        if (st)
-            st[S - 1] = (int32_t)n[r];
-    }
+    AF(row_lists)(R, x, xs, NI, all, idx, xval, n, starts, sblk);
     for (g = 0; g < R; g += CNET_AFFINE_RB) {
         const ptrdiff_t G = R - g < CNET_AFFINE_RB ? R - g : CNET_AFFINE_RB;
         ptrdiff_t total = 0;
@@ -319,57 +233,6 @@ void AF(forward_chunk)(ptrdiff_t R, const XT *x, ptrdiff_t xs, const WT *W, ptrd
         if (dense[g])
             AF(dense_rows)(NI, NO, x + g * xs, xs, W, ldw, out + g * NO);
     AF(bias_act)(R, NO, b, out, mask, epilogue);
-}
-
-/* dW[k, :] = sum over r of x[r, k] * dout[r, :] for columns k0 <= k < k1:
- * x (NB, NI) rows xs apart IN, dout (NB, NO) C-contiguous IN, dW (NI, NO)
- * C-contiguous OUT (rows k0..k1-1 written). Sums over ascending r. With
- * skip_zeros the inputs equal to 0 are left out (exact when dout is finite). */
-CNET_DISPATCH void AF(grad_w_cols)(const XT *x, ptrdiff_t xs, const WT *dout, WT *dW,
-                                       ptrdiff_t NB, ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t NO,
-                                       int skip_zeros)
-{
-    ptrdiff_t r, k, j;
-    for (k = k0; k < k1; k++)
-        for (j = 0; j < NO; j++)
-            dW[k * NO + j] = 0;
-    /* Four rows at a time: each row of dW read and written once for four
-     * rows of x, their terms added in ascending r. */
-    for (r = 0; r + 4 <= NB; r += 4) {
-        const XT *x0 = x + r * xs, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
-        const WT *CNET_RESTRICT d0 = dout + r * NO;
-        const WT *CNET_RESTRICT d1 = d0 + NO, *CNET_RESTRICT d2 = d1 + NO;
-        const WT *CNET_RESTRICT d3 = d2 + NO;
-        for (k = k0; k < k1; k += AF_SCAN) {
-            const ptrdiff_t m = k1 - k < AF_SCAN ? k1 - k : AF_SCAN;
-            ptrdiff_t i;
-            int any = !skip_zeros;
-            for (i = k; i < k + m; i++)
-                any |= (x0[i] != 0) | (x1[i] != 0) | (x2[i] != 0) | (x3[i] != 0);
-            if (!any)
-                continue; /* MNIST's borders: whole runs of zeros */
-            for (i = k; i < k + m; i++) {
-                const WT v0 = (WT)x0[i], v1 = (WT)x1[i], v2 = (WT)x2[i], v3 = (WT)x3[i];
-                WT *CNET_RESTRICT dk = dW + i * NO;
-                if (skip_zeros && v0 == 0 && v1 == 0 && v2 == 0 && v3 == 0)
-                    continue;
-                for (j = 0; j < NO; j++)
-                    dk[j] = dk[j] + v0 * d0[j] + v1 * d1[j] + v2 * d2[j] + v3 * d3[j];
-            }
-        }
-    }
-    for (; r < NB; r++) {
-        const XT *xr = x + r * xs;
-        const WT *CNET_RESTRICT dr = dout + r * NO;
-        for (k = k0; k < k1; k++) {
-            const WT v = (WT)xr[k];
-            WT *CNET_RESTRICT dk = dW + k * NO;
-            if (skip_zeros && v == 0)
-                continue;
-            for (j = 0; j < NO; j++)
-                dk[j] += v * dr[j];
-        }
-    }
 }
 
 /* Column lists of x's inputs: cstart[k] OUT (NI + 1 entries) = where input k's
@@ -426,17 +289,49 @@ CNET_DISPATCH void AF(column_lists)(const XT *x, ptrdiff_t xs, ptrdiff_t NB, ptr
     }
 }
 
-/* dW[k, :] OUT = sum over input k's list (ascending rows r) of x[r, k] *
- * dout[r, :], for k0 <= k < k1: the column lists (cstart, crow, cval) IN,
- * dout (NB, NO) C-contiguous IN, dW (NI, NO) C-contiguous. */
-CNET_DISPATCH void AF(grad_w_lists)(const int *cstart, const int *crow, const XT *cval,
-                                        const WT *dout, WT *dW, ptrdiff_t k0, ptrdiff_t k1,
-                                        ptrdiff_t NO)
+/* xᵀ·dout for the columns i of block q, [q sblk, (q + 1) sblk) and below
+ * NI: dW[i, :] OUT (or += when add) = sum over the G rows b, ascending, of
+ * x[b, i] dout[b, :]; dout (G, NO) rows ldd apart IN, dW (NI, NO)
+ * C-contiguous. The rows' lists are row_lists' (rl, rv, rs for the G rows,
+ * with starts), so x is not read again: they are first turned into lists per
+ * column (lidx, lval: sblk lists of cap >= G entries, scratch), then each
+ * column gathers its rows of dout. sblk <= CNET_AFFINE_MAX_SBLK. */
+CNET_DISPATCH void AF(grad_w_rows)(ptrdiff_t G, ptrdiff_t NI, ptrdiff_t NO, ptrdiff_t q,
+                                   ptrdiff_t sblk, const int32_t *rl, const XT *rv,
+                                   const int32_t *rs, const WT *dout, ptrdiff_t ldd, WT *dW,
+                                   int32_t *lidx, WT *lval, ptrdiff_t cap, int add)
 {
-    ptrdiff_t k;
-    for (k = k0; k < k1; k++)
-        AF(gather_row)(cstart[k + 1] - cstart[k], crow + cstart[k], cval + cstart[k], dout,
-                       NO, dW + k * NO);
+    const ptrdiff_t i0 = q * sblk, w = NI - i0 < sblk ? NI - i0 : sblk;
+    const ptrdiff_t S = (NI + sblk - 1) / sblk + 1;
+    ptrdiff_t b, c, e, m[CNET_AFFINE_MAX_SBLK];
+    for (c = 0; c < w; c++)
+        m[c] = c * cap;
+    for (b = 0; b < G; b++) {
+        const int32_t *CNET_RESTRICT list = rl + b * (NI + 8);
+        const XT *CNET_RESTRICT vals = rv + b * (NI + 8);
+        const ptrdiff_t e1 = rs[b * S + q + 1];
+        for (e = rs[b * S + q]; e < e1; e++) {
+            const ptrdiff_t p = m[list[e] - i0]++;
+            lidx[p] = (int32_t)b;
+            lval[p] = (WT)vals[e];
+        }
+    }
+    for (c = 0; c < w; c++)
+        AF(gather_rows)(m[c] - c * cap, lidx + c * cap, lval + c * cap, dout, NO, ldd,
+                        dW + (i0 + c) * NO, add);
+}
+
+/* dx = dout·Wᵀ for R rows: dx (R, NI) rows ldx apart OUT, dout (R, NO) rows
+ * ldd apart IN, Wt (NO, NI) = Wᵀ rows ldt apart IN, iota (NO) = 0, 1, ...,
+ * NO - 1 IN. Each dx[r, i] is summed over ascending k, a gather of all of
+ * Wt's rows weighted by dout's row. */
+CNET_DISPATCH void AF(dx_rows)(ptrdiff_t R, ptrdiff_t NI, ptrdiff_t NO, const WT *dout,
+                               ptrdiff_t ldd, const WT *Wt, ptrdiff_t ldt, const int32_t *iota,
+                               WT *dx, ptrdiff_t ldx)
+{
+    ptrdiff_t r;
+    for (r = 0; r < R; r++)
+        AF(gather_rows)(NO, iota, dout + r * ldd, Wt, NI, ldt, dx + r * ldx, 0);
 }
 
 /* db[j] = sum over r of dout[r, j] (ascending r): dout (NB, NO) rows ldd apart

@@ -27,19 +27,6 @@
  * every input listed.
  */
 
-/* The shared gathers (affine_gather_impl.h): TL(gather_rows) is one row of
- * xᵀ·dz1 (val = the non-zero x[b, i] of column i, idx = their batch rows b,
- * M = dz1) and da1 = dy·W2ᵀ for one row (val = dy, idx = 0..O-1, M = W2ᵀ). */
-#define AG(name) TL(name)
-#ifdef TL_VEC
-#define AG_VEC TL_VEC
-#define AG_VL TL_VL
-#endif
-#include "affine_gather_impl.h"
-#undef AG
-#undef AG_VEC
-#undef AG_VL
-
 /* The output layer's weights laid out for vector loads, made once per call:
  * W2p (H, Op) and b2p (Op) are W2 and b2 with their rows zero-padded to Op
  * columns, Op a multiple of TL_OW (TL_OV vectors, the width of one output
@@ -408,45 +395,11 @@ static void TL(lists_at)(TL(lists) *L, char *base, size_t *off)
     L->lval = (WT *)tl_carve(base, off, sizeof(WT) * TL_IBLK * TL_GCHUNK);
 }
 
-/* gW1[i, :] OUT (or += when add) = sum_b x[b, i] dz1[b, :] for the columns i
- * of block q, [q TL_IBLK, (q + 1) TL_IBLK) and below I, over G rows b,
- * ascending; dz1 (G, TL_HD(H)). Row b's non-zero columns are rl + b (I + 8)
- * and their values rv + b (I + 8), the block's from position rs[b ns + q] to
- * rs[b ns + q + 1], as the forward pass listed them (ns = TL_NSTARTS(I)).
- * The rows are first listed per column, then each column gathers its dz1
- * rows. */
-CNET_DISPATCH
-static void TL(x_t_dz1)(ptrdiff_t G, ptrdiff_t I, ptrdiff_t H, ptrdiff_t q, const int32_t *rl,
-                        const XT *rv, const int32_t *rs, const WT *dz1, WT *gW1,
-                        const TL(lists) *L, int add)
-{
-    const ptrdiff_t i0 = q * TL_IBLK, w = I - i0 < TL_IBLK ? I - i0 : TL_IBLK;
-    const ptrdiff_t ns = TL_NSTARTS(I);
-    int32_t *CNET_RESTRICT lidx = L->lidx;
-    WT *CNET_RESTRICT lval = L->lval;
-    ptrdiff_t b, c, e, m[TL_IBLK];
-    for (c = 0; c < w; c++)
-        m[c] = c * TL_GCHUNK;
-    for (b = 0; b < G; b++) {
-        const int32_t *CNET_RESTRICT list = rl + b * (I + 8);
-        const XT *CNET_RESTRICT vals = rv + b * (I + 8);
-        const ptrdiff_t e1 = rs[b * ns + q + 1];
-        for (e = rs[b * ns + q]; e < e1; e++) {
-            const ptrdiff_t p = m[list[e] - i0]++;
-            lidx[p] = (int32_t)b;
-            lval[p] = (WT)vals[e];
-        }
-    }
-    for (c = 0; c < w; c++)
-        TL(gather_rows)(m[c] - c * TL_GCHUNK, lidx + c * TL_GCHUNK, lval + c * TL_GCHUNK, dz1,
-                        H, TL_HD(H), gW1 + (i0 + c) * H, add);
-}
-
 /* The backward pass of R rows from their forward pass's y (R, Op) and z1
  * (R, H): dy (R, Op) OUT = (y - t) / batch_num in the first O columns, zeros
  * past them, where t is rows of t_dense (R, O) when not NULL, else the one-hot
  * rows of the class indices t (R); dz1 (R, TL_HD(H)) OUT = sigmoid_grad(a1)
- * * da1, da1 = dy·W2ᵀ. */
+ * * da1, da1 = dy·W2ᵀ (the fully connected layer's dx rows). */
 CNET_DISPATCH
 static void TL(backward_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head) *hd,
                               const WT *y, const WT *z1, const WT *t_dense, const ptrdiff_t *t,
@@ -455,16 +408,16 @@ static void TL(backward_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(he
     const ptrdiff_t Op = hd->Op;
     ptrdiff_t r, j, k;
     for (r = 0; r < R; r++) {
-        const WT *zr = z1 + r * H;
-        const WT *yr = y + r * Op;
         WT *dyr = dy + r * Op;
-        WT *dr = dz1 + r * TL_HD(H);
-        TL_SM(dy_row_s)(yr, 1, t_dense ? -1 : t[r], t_dense ? t_dense + r * O : NULL, 1, dyr,
-                        1, (size_t)O, batch_num);
+        TL_SM(dy_row_s)(y + r * Op, 1, t_dense ? -1 : t[r], t_dense ? t_dense + r * O : NULL, 1,
+                        dyr, 1, (size_t)O, batch_num);
         for (k = O; k < Op; k++)
             dyr[k] = 0;
-        /* da1 = dy·W2ᵀ; dz1 = sigmoid_grad(a1) * da1 */
-        TL(gather_rows)(O, hd->iota, dyr, hd->W2T, H, H, dr, 0);
+    }
+    TL_AFFINE(dx_rows)(R, H, O, dy, Op, hd->W2T, H, hd->iota, dz1, TL_HD(H));
+    for (r = 0; r < R; r++) {
+        const WT *zr = z1 + r * H;
+        WT *dr = dz1 + r * TL_HD(H);
         for (j = 0; j < H; j++)
             dr[j] = TL_SIGMOID_GRAD_Y(zr[j]) * dr[j];
     }
@@ -579,7 +532,8 @@ static int TL(gradient_pass)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
              * thread waited for the other (PROFILE) */
 #pragma omp for schedule(dynamic)
             for (q = 0; q < niblk; q++)
-                TL(x_t_dz1)(G, I, H, q, rl, rv, rs, dz1 + c0 * TL_HD(H), gW1, &L, c0 > 0);
+                TL_AFFINE(grad_w_rows)(G, I, H, q, TL_IBLK, rl, rv, rs, dz1 + c0 * TL_HD(H),
+                                       TL_HD(H), gW1, L.lidx, L.lval, TL_GCHUNK, c0 > 0);
         }
         /* gW2 = z1ᵀ·dy, split over rows of gW2 */
 #pragma omp for schedule(static) nowait
