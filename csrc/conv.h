@@ -52,7 +52,8 @@ void cnet_conv_row_sums_f32(const float *doutT, ptrdiff_t ld, ptrdiff_t nf, ptrd
  * thread. A: (M, K), row stride lda, IN. B: (K, N), row stride ldb, IN.
  * C: (M, N), row stride ldc, OUT; C must not overlap A or B. path: 0 for the
  * fastest this build and CPU run, or one of CNET_GEMM_* to run at most that
- * one (tests compare the paths); returns the path that ran. */
+ * one (tests compare the paths); a path whose register tile is wider than N
+ * gives way to a narrower one. Returns the path that ran. */
 #define CNET_GEMM_PLAIN 1   /* plain loops */
 #define CNET_GEMM_BASE 2    /* 16-byte GCC vectors (SSE2, NEON) */
 #define CNET_GEMM_AVX2 3

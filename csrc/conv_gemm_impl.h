@@ -85,24 +85,32 @@ int CNET_SFX(cnet_conv_gemm)(const CNET_T *A, ptrdiff_t lda, const CNET_T *B, pt
                              CNET_T *C, ptrdiff_t ldc, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
                              int path)
 {
+    /* Columns of one tile of each path: the widest path whose tile fits in
+     * N runs (a float32 dWᵀ of 16 or 30 filters is narrower than the
+     * AVX-512 tile's 32 columns). */
+    enum { NR512 = 128 / sizeof(CNET_T), NR256 = 64 / sizeof(CNET_T),
+           NR128 = 32 / sizeof(CNET_T) };
     if (path <= 0)
         path = CNET_GEMM_AVX512F;
 #ifdef CNET_GEMM_WIDE
-    if (path >= CNET_GEMM_AVX512F && __builtin_cpu_supports("avx512f")) {
+    if (path >= CNET_GEMM_AVX512F && N >= NR512 && __builtin_cpu_supports("avx512f")) {
         CNET_SFX(conv_gemm_avx512f)(A, lda, B, ldb, C, ldc, M, N, K);
         return CNET_GEMM_AVX512F;
     }
-    if (path >= CNET_GEMM_AVX2 && __builtin_cpu_supports("avx2")) {
+    if (path >= CNET_GEMM_AVX2 && N >= NR256 && __builtin_cpu_supports("avx2")) {
         CNET_SFX(conv_gemm_avx2)(A, lda, B, ldb, C, ldc, M, N, K);
         return CNET_GEMM_AVX2;
     }
 #endif
 #ifdef CNET_GEMM_VECTORS
-    if (path >= CNET_GEMM_BASE) {
+    if (path >= CNET_GEMM_BASE && N >= NR128) {
         CNET_SFX(conv_gemm_base)(A, lda, B, ldb, C, ldc, M, N, K);
         return CNET_GEMM_BASE;
     }
 #endif
+    (void)NR512;
+    (void)NR256;
+    (void)NR128;
     CNET_SFX(conv_gemm_plain)(A, lda, B, ldb, C, ldc, M, N, K);
     return CNET_GEMM_PLAIN;
 }

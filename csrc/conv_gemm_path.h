@@ -64,16 +64,13 @@ GEMM_NAME(columns)(const CNET_T *A, ptrdiff_t lda, const CNET_T *B, ptrdiff_t ld
     }
 }
 
+/* The whole product; N at least one tile's columns (the caller checks). */
 static GEMM_TARGET void
 GEMM_NAME(gemm)(const CNET_T *A, ptrdiff_t lda, const CNET_T *B, ptrdiff_t ldb,
                 CNET_T *C, ptrdiff_t ldc, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K)
 {
     enum { NR = 2 * (GEMM_BYTES / sizeof(CNET_T)) };
     ptrdiff_t j0, j;
-    if (N < NR) {
-        CNET_SFX(conv_gemm_plain)(A, lda, B, ldb, C, ldc, M, N, K);
-        return;
-    }
     for (j0 = 0; j0 < N; j0 += NR) {
         /* A last tile that would pass column N overlaps the one before: its
          * shared columns are computed again, to the same bits. */

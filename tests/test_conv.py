@@ -457,13 +457,14 @@ def _gemm_twin(A, B):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("M,K,N", [(1, 1, 1), (3, 5, 7), (8, 25, 16), (30, 25, 576),
                                    (7, 3, 33), (17, 40, 100), (9, 0, 20), (64, 9, 37),
-                                   (13, 2, 15), (2, 1, 64)])
+                                   (13, 2, 15), (2, 1, 64), (5, 7, 20), (6, 9, 8)])
 def test_gemm_paths_give_the_twin_bits(dtype, M, K, N):
     """Every SIMD path of the convolution's product (those this build and CPU
     have) gives exactly the bits of the plain chain of rounded products added
     in order of k, signs of zeros, inf and NaN included: the paths differ in
     speed only. Shapes cover partial register tiles in rows and columns and
-    fewer columns than a tile."""
+    fewer columns than a tile (a narrower path, or the plain loops, then run:
+    32 columns are enough for every path)."""
     from cnet import _conv
     rng = np.random.default_rng(12)
     A = rng.standard_normal((M, K)).astype(dtype)
@@ -475,7 +476,8 @@ def test_gemm_paths_give_the_twin_bits(dtype, M, K, N):
     best = _conv.gemm_best()
     for path in sorted(_conv.GEMM_PATHS.values()):
         C = np.full((M, N), 7.0, dtype=dtype)
-        assert _conv.gemm(A, B, C, path) == min(path, best)
+        ran = _conv.gemm(A, B, C, path)
+        assert ran <= min(path, best) and (N < 32 or ran == min(path, best))
         np.testing.assert_array_equal(C, expected)
         assert np.array_equal(np.signbit(C), np.signbit(expected))
 
