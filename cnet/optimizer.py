@@ -219,6 +219,13 @@ class _Stateful:
                 store = getattr(self, name)
                 if key not in store:
                     store[key] = np.zeros_like(val)
+                elif np.shape(store[key]) != np.shape(val):
+                    raise ValueError(
+                        "%s: params[%r] has shape %s but its state %s[%r] has shape %s "
+                        "from earlier updates; a parameter's shape cannot change "
+                        "between updates (use a new optimizer)"
+                        % (type(self).__name__, key, np.shape(val), name, key,
+                           np.shape(store[key])))
 
     def _items(self, params, grads):
         """[(key, p, g)] for each parameter, all checked before any is changed."""

@@ -98,13 +98,15 @@ def _conv_output_hw(H, W, filter_h, filter_w, stride, pad, what="filter"):
 
 
 def _images(x, name, dtype):
-    """x as an (N, C, H, W) array of dtype whose rows are contiguous; copies
-    only when x is not already such an array."""
+    """x as a C-contiguous (N, C, H, W) array of dtype; copies only when x is
+    not already such an array."""
     x = np.asarray(x)
     if x.ndim != 4:
         raise ValueError("%s must have 4 dimensions (N, C, H, W), got shape %s"
                          % (name, x.shape))
-    if x.dtype != dtype or x.strides[3] != x.itemsize or not x.flags.aligned:
+    # The kernels' typed memoryviews take C-contiguous arrays only: a view
+    # strided along N or C (x[:, ::2]) is copied too.
+    if x.dtype != dtype or not x.flags.c_contiguous or not x.flags.aligned:
         # np.require, not np.ascontiguousarray: that one hands back an
         # unaligned C-contiguous array as it is, and C may not read a double
         # through a misaligned pointer
