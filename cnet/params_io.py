@@ -100,7 +100,16 @@ def load_params(file_name):
     if data[:4] == b"PK\x03\x04":
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
-    params = _RestrictedUnpickler(io.BytesIO(data)).load()
+    try:
+        params = _RestrictedUnpickler(io.BytesIO(data)).load()
+    except RestrictedUnpickleError:
+        raise
+    except Exception as e:
+        # A truncated or damaged file fails anywhere inside pickle (EOFError,
+        # UnpicklingError, ValueError, ...): one error naming the file.
+        raise pickle.UnpicklingError("%s is not a complete parameter pickle "
+                                     "(truncated or damaged): %s: %s"
+                                     % (os.fspath(file_name), type(e).__name__, e)) from e
     _check_plain(params, os.fspath(file_name))
     if not isinstance(params, dict):
         raise RestrictedUnpickleError("%s holds a %s, not a dict of parameters"

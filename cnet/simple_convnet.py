@@ -3,6 +3,7 @@ compiled layers.
 
 conv - relu - pool - affine - relu - affine - softmax
 """
+import os
 from collections import OrderedDict
 
 import numpy as np
@@ -35,10 +36,31 @@ def _accuracy(predict, x, t, batch_size):
     return acc / x.shape[0]
 
 
+def _check_loaded(network, params, file_name):
+    """Raise unless params holds exactly the network's keys, each an array of
+    real numbers of the network's shape: checked before anything is replaced,
+    so a wrong file leaves the network as it was."""
+    where = os.fspath(file_name)
+    missing = [k for k in network.params if k not in params]
+    unknown = [k for k in params if k not in network.params]
+    if missing or unknown:
+        raise ValueError("%s does not hold this network's parameters: missing %s, "
+                         "unknown %s" % (where, missing, unknown))
+    for key, old in network.params.items():
+        val = params[key]
+        if not isinstance(val, np.ndarray) or val.dtype.kind not in "biuf":
+            raise TypeError("%s[%r] must be an array of real numbers, got %s"
+                            % (where, key, getattr(val, "dtype", type(val).__name__)))
+        if val.shape != old.shape:
+            raise ValueError("%s[%r] has shape %s, but this network's %s has shape %s"
+                             % (where, key, val.shape, key, old.shape))
+
+
 def _load_into(network, file_name, layer_keys):
     """Read a params file (the book's pickle, or .npz) into network.params and
     rebind the layers' W and b, as the book's load_params does."""
     params = params_io.load_params(file_name)
+    _check_loaded(network, params, file_name)
     for key, val in params.items():
         if isinstance(val, np.ndarray) and val.dtype != network.dtype:
             val = val.astype(network.dtype)

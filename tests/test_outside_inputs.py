@@ -69,3 +69,77 @@ def test_optimizer_names_a_parameter_whose_shape_changed(name, new_shape):
         opt.update(params, {k: np.ones_like(v) for k, v in params.items()})
     for k in params:
         np.testing.assert_array_equal(params[k], before[k])
+
+
+def _small_convnet():
+    from cnet import SimpleConvNet
+    np.random.seed(0)
+    return SimpleConvNet(input_dim=(1, 8, 8), conv_param={
+        "filter_num": 3, "filter_size": 3, "pad": 0, "stride": 1},
+        hidden_size=4, output_size=3)
+
+
+def _pickle(tmp_path, obj, name="p.pkl"):
+    import pickle
+    path = tmp_path / name
+    with open(path, "wb") as f:
+        pickle.dump(obj, f)
+    return path
+
+
+def _unchanged(net, before):
+    for key, val in before.items():
+        assert net.params[key] is val
+    assert net.layers["Conv1"].W is before["W1"]
+
+
+@pytest.mark.parametrize("change", ["wrong shape", "missing key", "unknown key",
+                                    "strings", "one key only"])
+def test_convnet_load_params_refuses_a_file_for_another_network(tmp_path, change):
+    """A parameter file that does not fit the network raises one error naming
+    the file and the key, and leaves the network as it was (the book's
+    load_params would take it and fail, or compute garbage, later)."""
+    net = _small_convnet()
+    before = dict(net.params)
+    params = {k: v.copy() for k, v in net.params.items()}
+    if change == "wrong shape":
+        params["W2"] = params["W2"].T.copy()
+    elif change == "missing key":
+        del params["b3"]
+    elif change == "unknown key":
+        params["W4"] = params["W3"]
+    elif change == "strings":
+        params["b1"] = np.full(params["b1"].shape, "a")
+    else:
+        params = {"W1": np.ones((3, 3))}
+    path = _pickle(tmp_path, params)
+    error = TypeError if change == "strings" else ValueError
+    with pytest.raises(error, match=r"p\.pkl"):
+        net.load_params(str(path))
+    _unchanged(net, before)
+
+
+@pytest.mark.parametrize("cut", [0, 1, 100, -1])
+def test_convnet_load_params_names_a_truncated_file(tmp_path, cut):
+    import pickle
+    net = _small_convnet()
+    before = dict(net.params)
+    whole = pickle.dumps({k: v for k, v in net.params.items()})
+    path = tmp_path / "p.pkl"
+    path.write_bytes(whole[:cut])
+    with pytest.raises(pickle.UnpicklingError, match=r"p\.pkl is not a complete"):
+        net.load_params(str(path))
+    _unchanged(net, before)
+
+
+def test_convnet_load_params_still_reads_its_own_file_in_either_format(tmp_path):
+    net = _small_convnet()
+    for name in ("p.pkl", "p.npz"):
+        net.save_params(str(tmp_path / name))
+        other = _small_convnet()
+        for val in other.params.values():
+            val += 1.0
+        other.load_params(str(tmp_path / name))
+        for key in net.params:
+            np.testing.assert_array_equal(other.params[key], net.params[key])
+        assert other.layers["Affine2"].W is other.params["W3"]
