@@ -236,6 +236,8 @@ def _cmd_bench(args):
             raise UsageError("--only: unknown workload %s; choose from %s"
                              % (", ".join(repr(n) for n in unknown) or "(none given)",
                                 ", ".join(WORKLOADS)))
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UsageError("--out: %s exists and is not a folder" % args.out)
     command = "cnet bench" + (" --quick" if args.quick else "") + \
         (" --only " + args.only if args.only else "") + \
         (" --no-torch" if args.no_torch else "") + " --out " + args.out

@@ -313,6 +313,10 @@ def main(argv=None):
         print(_USAGE, end="", file=sys.stderr)
         return 2
     script = argv[0]
+    if os.path.isdir(script):
+        print("python -m cnet.compat: error: %s is a folder, not a script" % script,
+              file=sys.stderr)
+        return 2
     if not os.path.isfile(script):
         print("python -m cnet.compat: error: no such script: %s" % script, file=sys.stderr)
         return 2
