@@ -37,6 +37,9 @@ def _init_scale(weight_init_std, fan_in):
 
 
 def _sizes(input_size, hidden_size_list, output_size):
+    if not isinstance(hidden_size_list, (list, tuple, np.ndarray)):
+        raise TypeError("hidden_size_list must be a list of layer sizes (e.g. [100, 100]), "
+                        "got %r" % (hidden_size_list,))
     sizes = [input_size, *hidden_size_list, output_size]
     for s in sizes:
         if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or s < 1:
@@ -91,10 +94,10 @@ class _DenseNet:
         book's order, then gamma and beta."""
         self.input_size = input_size
         self.output_size = output_size
+        sizes = _sizes(input_size, hidden_size_list, output_size)
         self.hidden_size_list = hidden_size_list
         self.hidden_layer_num = len(hidden_size_list)
         self.weight_decay_lambda = weight_decay_lambda
-        sizes = _sizes(input_size, hidden_size_list, output_size)
         if activation not in _ACTIVATIONS:
             raise ValueError("activation must be 'relu' or 'sigmoid', got %r" % (activation,))
         self._init_weights(sizes, weight_init_std)

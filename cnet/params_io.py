@@ -98,8 +98,13 @@ def load_params(file_name):
     with open(file_name, "rb") as f:
         data = f.read()
     if data[:4] == b"PK\x03\x04":
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                return {k: npz[k] for k in npz.files}
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+            # damaged zip, object arrays (refused: no pickles), bad headers
+            raise ValueError("%s is not a readable .npz parameter file: %s"
+                             % (os.fspath(file_name), e)) from e
     try:
         params = _RestrictedUnpickler(io.BytesIO(data)).load()
     except RestrictedUnpickleError:

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import layer_sequence, params_io
 from .gradient import numerical_gradient
+from .util import _conv_output_hw
 from .layers import Affine, Convolution, Pooling, Relu, SoftmaxWithLoss
 
 __all__ = ["SimpleConvNet"]
@@ -101,6 +102,10 @@ class SimpleConvNet:
         filter_size = conv_param["filter_size"]
         filter_pad = conv_param["pad"]
         filter_stride = conv_param["stride"]
+        # The book's sizes below divide by the stride and go negative for a
+        # filter larger than the padded input: refuse those here, by name.
+        _conv_output_hw(input_dim[1], input_dim[2], filter_size, filter_size,
+                        filter_stride, filter_pad)
         input_size = input_dim[1]
         conv_output_size = (input_size - filter_size + 2 * filter_pad) / filter_stride + 1
         pool_output_size = int(filter_num * (conv_output_size / 2) * (conv_output_size / 2))

@@ -143,3 +143,50 @@ def test_convnet_load_params_still_reads_its_own_file_in_either_format(tmp_path)
         for key in net.params:
             np.testing.assert_array_equal(other.params[key], net.params[key])
         assert other.layers["Affine2"].W is other.params["W3"]
+
+
+@pytest.mark.parametrize("data", [b"PK\x03\x04garbage", "object array"])
+def test_load_params_names_a_damaged_npz(tmp_path, data):
+    from cnet import params_io
+    path = tmp_path / "p.npz"
+    if data == "object array":
+        np.savez(path, W1=np.array([object()], dtype=object))
+    else:
+        path.write_bytes(data)
+    with pytest.raises(ValueError, match=r"p\.npz is not a readable \.npz"):
+        params_io.load_params(str(path))
+
+
+@pytest.mark.parametrize("conv_param, message", [
+    ({"filter_num": 3, "filter_size": 3, "pad": 0, "stride": 0}, "stride must be >= 1"),
+    ({"filter_num": 3, "filter_size": 9, "pad": 0, "stride": 1},
+     r"the filter \(9 x 9\) is larger than the padded input \(8 x 8"),
+    ({"filter_num": 3, "filter_size": 3, "pad": -1, "stride": 1}, "pad must be >= 0"),
+])
+def test_simple_convnet_refuses_a_conv_param_that_cannot_fit(conv_param, message):
+    """The book's sizes divide by the stride (ZeroDivisionError) or go
+    negative (W2 of a nonsense shape, an error only at the first forward)."""
+    from cnet import SimpleConvNet
+    with pytest.raises(ValueError, match=message):
+        SimpleConvNet(input_dim=(1, 8, 8), conv_param=conv_param, hidden_size=4)
+
+
+def test_multi_layer_net_names_a_hidden_size_list_that_is_not_a_list():
+    from cnet import MultiLayerNet, MultiLayerNetExtend
+    for cls in (MultiLayerNet, MultiLayerNetExtend):
+        with pytest.raises(TypeError, match=r"hidden_size_list must be a list .* got 100"):
+            cls(784, 100, 10)
+    assert MultiLayerNet(4, (3, 2), 2).hidden_layer_num == 2
+
+
+@pytest.mark.parametrize("ratio", [-0.5, 1.5, float("nan"), "0.5", None, True])
+def test_dropout_ratio_outside_0_1_is_refused(ratio):
+    """The book's Dropout takes any ratio and silently zeroes everything
+    (1.5) or scales by a negative factor (-0.5)."""
+    from cnet import MultiLayerNetExtend
+    with pytest.raises(ValueError, match="dropout_ratio must be a number between 0 and 1"):
+        L.Dropout(ratio)
+    with pytest.raises(ValueError, match="dropout_ratio"):
+        MultiLayerNetExtend(4, [3], 2, use_dropout=True, dropout_ration=ratio)
+    for ok in (0, 0.0, 0.5, np.float32(0.25), 1):
+        L.Dropout(ok)

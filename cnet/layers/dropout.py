@@ -24,6 +24,11 @@ class Dropout:
     """
 
     def __init__(self, dropout_ratio=0.5):
+        if (isinstance(dropout_ratio, (bool, np.bool_))
+                or not isinstance(dropout_ratio, (int, float, np.integer, np.floating))
+                or not 0 <= dropout_ratio <= 1):
+            raise ValueError("dropout_ratio must be a number between 0 and 1, got %r"
+                             % (dropout_ratio,))
         self.dropout_ratio = dropout_ratio
         self.mask = None
 
