@@ -16,7 +16,7 @@ longer than on one thread. So the rule inside cnet is:
 - **cnet splits large products itself** (:func:`dot`): rows of the product in
   fixed blocks (chosen from the shapes only, so 1 and N threads give the same
   bits) handed to cnet's threads by :func:`run_chunks`, each block one
-  single-threaded BLAS call.
+  single-threaded product (:func:`product_into`).
 
 The BLAS setting is one per process: while a cnet call runs, NumPy code in
 another Python thread also gets one BLAS thread.
@@ -28,6 +28,7 @@ import threading
 
 import numpy as np
 
+from . import _conv
 from .config import get_num_threads
 
 __all__ = ["blas_held", "dot", "run_chunks"]
@@ -43,6 +44,17 @@ MAX_BLOCKS = 4
 # answered between blocks, so a product over a whole data set answers it
 # within a few tens of ms (RELIABILITY.md).
 INTERRUPT_WORK = 1 << 28
+
+# cnet's register-tiled product (cnet._conv.gemm) where it runs its AVX-512
+# path, where it was 1.4-2.2x NumPy's OpenBLAS (whose kernels there were its
+# AVX2 ones) on the networks' shapes (bench/PROFILE_layers.md); NumPy's BLAS
+# elsewhere, where BLAS's fused multiply-adds do twice the work per
+# instruction of the product's separate ones.
+_OWN_PRODUCT = _conv.gemm_best() == _conv.GEMM_PATHS["avx512f"]
+# Columns of b below which BLAS stays: the product's AVX-512 register tile is
+# two vectors wide (16 float64, 32 float32), narrower products take its
+# slower paths.
+_OWN_MIN_COLUMNS = {np.dtype(np.float64): 16, np.dtype(np.float32): 32}
 
 _lock = threading.Lock()
 _depth = 0          # nesting of blas_held in the process
@@ -205,21 +217,53 @@ def dot(a, b):
     -------
     ndarray, shape (M, N), NumPy's result dtype.
 
-    Blocks of rows depend on the shapes only, so the result has the same bits
-    for any number of threads; it may differ from a single ``np.dot`` call in
-    the last bits (BLAS may block a smaller product differently).
+    Blocks of rows depend on the shapes only, and each block is one
+    :func:`product_into`, so the result has the same bits for any number of
+    threads; it may differ from a single ``np.dot`` call in the last bits
+    (BLAS sums in an order of its own, and may block a smaller product
+    differently).
     """
     M = a.shape[0]
     work = M * a.shape[1] * b.shape[1] if a.ndim == 2 and b.ndim == 2 else 0
+    if a.ndim != 2 or b.ndim != 2:
+        with blas_held():
+            return np.dot(a, b)
     if work < SPLIT_WORK and _depth:
         # Inside a network call, which holds BLAS already (the usual case).
-        return np.dot(a, b)
+        return _dot_once(a, b)
     if work < SPLIT_WORK or get_num_threads() < 2:
         if work >= SPLIT_WORK:
             return _split_dot(a, b, M, work, 1)
         with blas_held():
-            return np.dot(a, b)
+            return _dot_once(a, b)
     return _split_dot(a, b, M, work, get_num_threads())
+
+
+def product_into(a, b, out):
+    """out = a·b on the calling thread: cnet's product where it is the faster
+    (see ``_OWN_PRODUCT``: every product summed over k in order, so the bits
+    do not depend on how rows are blocked), NumPy's ``np.dot`` otherwise.
+
+    Parameters
+    ----------
+    a : ndarray, shape (M, K), IN
+    b : ndarray, shape (K, N), IN
+    out : ndarray, shape (M, N), C-contiguous, dtype ``np.result_type(a, b)``, OUT
+    """
+    dtype = out.dtype
+    if (_OWN_PRODUCT and a.dtype == dtype and b.dtype == dtype and a.shape[1] > 0
+            and b.shape[1] >= _OWN_MIN_COLUMNS.get(dtype, 1 << 62)):
+        # A transposed operand (xᵀ, Wᵀ of a layer's backward) is copied to
+        # rows: a batch-sized copy, a small part of the product's time.
+        _conv.gemm(np.ascontiguousarray(a), np.ascontiguousarray(b), out)
+    else:
+        np.dot(a, b, out=out)
+
+
+def _dot_once(a, b):
+    out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
+    product_into(a, b, out)
+    return out
 
 
 def _split_dot(a, b, M, work, nt):
@@ -230,7 +274,7 @@ def _split_dot(a, b, M, work, nt):
 
     def block(i, buffers):
         r0 = i * rows
-        np.dot(a[r0:r0 + rows], b, out=out[r0:r0 + rows])
+        product_into(a[r0:r0 + rows], b, out[r0:r0 + rows])
 
     if nt < 2:
         with blas_held():

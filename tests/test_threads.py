@@ -105,6 +105,38 @@ def test_dot_reads_strided_read_only_and_transposed_inputs(restore_threads):
     assert np.array_equal(threads.dot(x.T, d), (cnet.set_num_threads(1), threads.dot(x.T, d))[1])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_product_into_runs_cnets_product_where_chosen_and_numpy_otherwise(dtype):
+    """On a CPU where cnet's product runs its AVX-512 path, product_into is that
+    product to the bit (so row blocks cannot change the bits); elsewhere, and
+    for narrow or mixed-dtype products, it is np.dot to the bit."""
+    from cnet import _conv
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((50, 70)).astype(dtype)
+    b = rng.standard_normal((70, 40)).astype(dtype)
+    out = np.empty((50, 40), dtype)
+    threads.product_into(a, b, out)
+    if threads._OWN_PRODUCT:
+        want = np.empty_like(out)
+        _conv.gemm(a, b, want)
+    else:
+        want = np.dot(a, b)
+    assert np.array_equal(out, want)
+    narrow = np.empty((50, 5), dtype)
+    threads.product_into(a, b[:, :5], narrow)
+    assert np.array_equal(narrow, np.dot(a, b[:, :5]))
+    mixed = np.empty((50, 40))
+    threads.product_into(a.astype(np.float32), b.astype(np.float64), mixed)
+    assert np.array_equal(mixed, np.dot(a.astype(np.float32), b.astype(np.float64)))
+
+
+def test_dot_of_an_empty_inner_axis_is_positive_zeros():
+    """K = 0: every entry is +0.0, as np.dot gives (an empty in-order sum
+    started at -0.0 would give -0.0)."""
+    r = threads.dot(np.ones((5, 0)), np.ones((0, 40)))
+    assert r.shape == (5, 40) and not np.signbit(r).any() and not r.any()
+
+
 def test_dot_propagates_nan_and_inf():
     a = np.ones((200, 200))
     b = np.ones((200, 200))
