@@ -312,10 +312,11 @@ def test_numerical_gradient_answers_ctrl_c(tmp_path):
     call: KeyboardInterrupt came 3.5 s after SIGINT. With 8,000 rows (3.6 s
     uninterrupted on a quiet 2-core machine, so the signal at 0.3 s lands
     well inside the call even there) it now
-    comes after the chunk in progress. The bound asserted is loose (2 s, for
-    a busy or sanitizer-instrumented machine), below the 3 s and more that
-    the rest of the uninterrupted call takes; the latency measured is in
-    RELIABILITY.md. The parameters and x are
+    comes after the chunk in progress. The bound asserted is loose (3 s: on a
+    2-core machine at load 10 running the baseline build a chunk took 2.1 s),
+    below the 3.3 s that the rest of the uninterrupted call takes on a quiet
+    machine, and far below what it takes on a busy one; the latency measured
+    is in RELIABILITY.md. The parameters and x are
     unchanged."""
     proc = subprocess.Popen([sys.executable, "-c", NUMGRAD_CHILD], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=str(tmp_path))
@@ -330,5 +331,5 @@ def test_numerical_gradient_answers_ctrl_c(tmp_path):
     finally:
         proc.kill()
     assert first == "interrupted", (first, out, err[-2000:])
-    assert late < 2.0, late
+    assert late < 3.0, late
     assert out.split() == ["True", "True"]
