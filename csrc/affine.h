@@ -20,6 +20,10 @@
 #define CNET_AFFINE_RC 16
 #define CNET_AFFINE_RB 4
 
+/* Vectors per output tile of affine_rows_times_* (its Op is a multiple of
+ * them). */
+#define CNET_AFFINE_OV 3
+
 /* The widest block of columns affine_grad_w_rows_* takes (its sblk). */
 #define CNET_AFFINE_MAX_SBLK 128
 
@@ -61,6 +65,8 @@ enum { CNET_AFFINE_BIAS = 0, CNET_AFFINE_BIAS_RELU = 1, CNET_AFFINE_BIAS_SIGMOID
     void affine_dx_rows_##SUF(ptrdiff_t R, ptrdiff_t NI, ptrdiff_t NO, const WT *dout,     \
                               ptrdiff_t ldd, const WT *Wt, ptrdiff_t ldt,                \
                               const int32_t *iota, WT *dx, ptrdiff_t ldx);               \
+    void affine_rows_times_##SUF(ptrdiff_t nq, ptrdiff_t n, const WT *const *a,           \
+                                 ptrdiff_t as, const WT *V, ptrdiff_t Op, WT *out);      \
     void affine_grad_b_##SUF(const WT *dout, ptrdiff_t ldd, WT *db, ptrdiff_t NB,         \
                               ptrdiff_t NO);                                            \
     void affine_column_counts_##SUF(const XT *x, ptrdiff_t xs, ptrdiff_t NB, ptrdiff_t NI, \

@@ -64,7 +64,8 @@ static void AF(gather_blocked)(ptrdiff_t R, const ptrdiff_t *n, ptrdiff_t ld, pt
 #ifdef AF_VEC
     const ptrdiff_t F = NO / AF_VL;
     ptrdiff_t v0, i1, cur[CNET_AFFINE_RC];
-    for (v0 = 0; v0 < F; v0 += 12) {
+    /* one row shares no block of W: its entries in one sweep (same sums) */
+    for (v0 = 0; v0 < F && R > 1; v0 += 12) {
         AG_PASS(v0, F, NO, nv, jt, AF_VL);
         /* W rows per block: their columns of this pass span 48 KiB (118 rows
          * for NO = 50 in float64); bench/PROFILE_functions.md */
@@ -85,7 +86,7 @@ static void AF(gather_blocked)(ptrdiff_t R, const ptrdiff_t *n, ptrdiff_t ld, pt
             }
         } while (i1 < NI);
     }
-    if (F > 0)
+    if (F > 0 && R > 1)
         return;
 #endif
     for (r = 0; r < R; r++) {
@@ -332,6 +333,52 @@ CNET_DISPATCH void AF(dx_rows)(ptrdiff_t R, ptrdiff_t NI, ptrdiff_t NO, const WT
     ptrdiff_t r;
     for (r = 0; r < R; r++)
         AF(gather_rows)(NO, iota, dout + r * ldd, Wt, NI, ldt, dx + r * ldx, 0);
+}
+
+/* out[q * Op + k] OUT = sum_s a[q][s as] V[s Op + k] for q < nq <= CNET_AFFINE_RB,
+ * k < Op, s from 0 to n - 1 in order: nq rows of a product with V (n, Op),
+ * the rows of the left factor read at stride as from a[q], Op a multiple of
+ * CNET_AFFINE_OV vectors (CNET_AFFINE_VBYTES wide; 1 without vector types).
+ * The chapter-4 output layer's z1·W2 (rows of z1, V = W2 padded) and its
+ * z1ᵀ·dy (columns of z1, V = dy) are this. Up to CNET_AFFINE_RB
+ * rows times CNET_AFFINE_OV vectors of V are summed in registers; a short tile repeats
+ * its first row rather than branch. */
+CNET_DISPATCH void AF(rows_times)(ptrdiff_t nq, ptrdiff_t n, const WT *const *a, ptrdiff_t as,
+                                  const WT *CNET_RESTRICT V, ptrdiff_t Op, WT *CNET_RESTRICT out)
+{
+    ptrdiff_t q, s, k;
+#ifdef AF_VEC
+    const WT *aq[CNET_AFFINE_RB];
+    ptrdiff_t v0;
+    for (q = 0; q < CNET_AFFINE_RB; q++)
+        aq[q] = a[q < nq ? q : 0];
+    for (v0 = 0; v0 < Op; v0 += CNET_AFFINE_OV * AF_VL) {
+        AF_VEC acc[CNET_AFFINE_RB][CNET_AFFINE_OV];
+        for (q = 0; q < CNET_AFFINE_RB; q++)
+            for (k = 0; k < CNET_AFFINE_OV; k++)
+                acc[q][k] = (AF_VEC){0};
+        for (s = 0; s < n; s++) {
+            const WT *v = V + s * Op + v0;
+            for (q = 0; q < CNET_AFFINE_RB; q++) {
+                const WT w = aq[q][s * as];
+                for (k = 0; k < CNET_AFFINE_OV; k++)
+                    acc[q][k] += w * *(const AF_VEC *)(v + k * AF_VL);
+            }
+        }
+        for (q = 0; q < nq; q++)
+            for (k = 0; k < CNET_AFFINE_OV; k++)
+                *(AF_VEC *)(out + q * Op + v0 + k * AF_VL) = acc[q][k];
+    }
+#else
+    for (q = 0; q < nq; q++) {
+        WT *o = out + q * Op;
+        for (k = 0; k < Op; k++)
+            o[k] = 0;
+        for (s = 0; s < n; s++)
+            for (k = 0; k < Op; k++)
+                o[k] += a[q][s * as] * V[s * Op + k];
+    }
+#endif
 }
 
 /* db[j] = sum over r of dout[r, j] (ascending r): dout (NB, NO) rows ldd apart

@@ -29,12 +29,11 @@
 
 /* The output layer's weights laid out for vector loads, made once per call:
  * W2p (H, Op) and b2p (Op) are W2 and b2 with their rows zero-padded to Op
- * columns, Op a multiple of TL_OW (TL_OV vectors, the width of one output
+ * columns, Op a multiple of TL_OW (CNET_AFFINE_OV vectors, the width of one output
  * tile). For the gradient only (backward): W2T (O, H) is W2ᵀ, for da1 =
  * dy·W2ᵀ as a gather of its rows, and iota its row numbers; NULL otherwise. */
 #ifdef TL_VEC
-#define TL_OV 3
-#define TL_OW (TL_OV * TL_VL)
+#define TL_OW (CNET_AFFINE_OV * TL_VL)
 #else
 #define TL_OW 1
 #endif
@@ -76,51 +75,6 @@ static void TL(head_fill)(TL(head) *h, ptrdiff_t H, ptrdiff_t O, const WT *W2, c
     }
 }
 
-/* out[q * Op + k] OUT = sum_s a[q][s as] V[s Op + k] for q < nq <= TL_RB,
- * k < Op, s from 0 to n - 1 in order: nq rows of a product with V (n, Op),
- * the rows of the left factor read at stride as from a[q]. Both z1·W2 (rows
- * of z1, V = W2p) and z1ᵀ·dy (columns of z1, V = dy) are this. Up to TL_RB
- * rows times TL_OV vectors of V are summed in registers; a short tile repeats
- * its first row rather than branch. */
-CNET_DISPATCH
-static void TL(rows_times)(ptrdiff_t nq, ptrdiff_t n, const WT *const *a, ptrdiff_t as,
-                           const WT *CNET_RESTRICT V, ptrdiff_t Op, WT *CNET_RESTRICT out)
-{
-    ptrdiff_t q, s, k;
-#ifdef TL_VEC
-    const WT *aq[TL_RB];
-    ptrdiff_t v0;
-    for (q = 0; q < TL_RB; q++)
-        aq[q] = a[q < nq ? q : 0];
-    for (v0 = 0; v0 < Op; v0 += TL_OW) {
-        TL_VEC acc[TL_RB][TL_OV];
-        for (q = 0; q < TL_RB; q++)
-            for (k = 0; k < TL_OV; k++)
-                acc[q][k] = (TL_VEC){0};
-        for (s = 0; s < n; s++) {
-            const WT *v = V + s * Op + v0;
-            for (q = 0; q < TL_RB; q++) {
-                const WT w = aq[q][s * as];
-                for (k = 0; k < TL_OV; k++)
-                    acc[q][k] += w * *(const TL_VEC *)(v + k * TL_VL);
-            }
-        }
-        for (q = 0; q < nq; q++)
-            for (k = 0; k < TL_OV; k++)
-                *(TL_VEC *)(out + q * Op + v0 + k * TL_VL) = acc[q][k];
-    }
-#else
-    for (q = 0; q < nq; q++) {
-        WT *o = out + q * Op;
-        for (k = 0; k < Op; k++)
-            o[k] = 0;
-        for (s = 0; s < n; s++)
-            for (k = 0; k < Op; k++)
-                o[k] += a[q][s * as] * V[s * Op + k];
-    }
-#endif
-}
-
 /* y (R, Op) OUT, first O columns = softmax(z1·W2 + b2) row by row, for
  * R <= TL_RC rows of z1 (R, H). Each a2[r, k] is summed over j ascending from
  * 0, then b2 added (the book's z1·W2 + b2); the rows' softmax is the shared
@@ -136,7 +90,7 @@ static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head
         ptrdiff_t q;
         for (q = 0; q < TL_RB && r + q < R; q++)
             zr[q] = z1 + (r + q) * H;
-        TL(rows_times)(q, H, zr, 1, hd->W2p, Op, y + r * Op);
+        TL_AFFINE(rows_times)(q, H, zr, 1, hd->W2p, Op, y + r * Op);
     }
     for (r = 0; r < R; r++)
         for (k = 0; k < Op; k++)
@@ -542,7 +496,7 @@ static int TL(gradient_pass)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
             const ptrdiff_t j0 = q * TL_RB;
             for (r = 0; r < TL_RB && j0 + r < H; r++)
                 zc[r] = z1 + j0 + r;
-            TL(rows_times)(r, B, zc, H, dy, Op, gW2p + j0 * Op);
+            TL_AFFINE(rows_times)(r, B, zc, H, dy, Op, gW2p + j0 * Op);
         }
         /* gb2, gb1: the column sums of dy and dz1 (the layers' bias gradient) */
 #pragma omp single nowait
@@ -579,5 +533,4 @@ void TL(gradient)(ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, ptrdiff_t O,
 #undef TL_ROWS
 #undef TL_HD
 #undef TL_GCHUNK
-#undef TL_OV
 #undef TL_OW
