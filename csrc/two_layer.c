@@ -25,16 +25,9 @@
 #include "two_layer.h"
 #include "affine.h" /* affine_forward_chunk_*: the hidden layer; affine_grad_b_*: the bias gradients */
 
-/* Vectors that may sit at any element boundary: the register tiles of the
- * kernels, as wide as the fully connected layer's (CNET_AFFINE_VBYTES,
- * affine.h). Without vector types (MSVC, or CNET_NO_VECTOR_EXT) plain loops
- * sum the same terms in the same order; every width gives the same bits. */
-#ifdef CNET_AFFINE_VBYTES
-#define TL_VBYTES CNET_AFFINE_VBYTES
-typedef double tl_vd __attribute__((vector_size(TL_VBYTES), aligned(8)));
-typedef float tl_vf __attribute__((vector_size(TL_VBYTES), aligned(4)));
-#define TL_HAVE_VEC 1
-#endif
+/* Lanes of the fully connected layer's vectors (CNET_AFFINE_VBYTES, affine.h)
+ * for the weights' type: the padding of the output layer's columns and of
+ * dz1's rows (TL_VL, undefined without vector types). */
 
 /* Columns of x (rows of gW1) per work unit of xᵀ·dz1: a multiple of 8, so
  * that the AVX2 scans (8 or 4 inputs a step) meet every block's first column.
@@ -98,9 +91,8 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #define TL_CE_TERM cnet_ce_term_f32
 #define TL_GRAD_B affine_grad_b_xf_wf
 #define TL_AFFINE(name) affine_##name##_xf_wf
-#ifdef TL_HAVE_VEC
-#define TL_VEC tl_vf
-#define TL_VL (TL_VBYTES / 4)
+#ifdef CNET_AFFINE_VBYTES
+#define TL_VL (CNET_AFFINE_VBYTES / 4)
 #endif
 #include "two_layer_impl.h"
 #undef XT
@@ -112,7 +104,6 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #undef TL_CE_TERM
 #undef TL_GRAD_B
 #undef TL_AFFINE
-#undef TL_VEC
 #undef TL_VL
 
 #define XT float
@@ -124,9 +115,8 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #define TL_CE_TERM cnet_ce_term_f64
 #define TL_GRAD_B affine_grad_b_xf_wd
 #define TL_AFFINE(name) affine_##name##_xf_wd
-#ifdef TL_HAVE_VEC
-#define TL_VEC tl_vd
-#define TL_VL (TL_VBYTES / 8)
+#ifdef CNET_AFFINE_VBYTES
+#define TL_VL (CNET_AFFINE_VBYTES / 8)
 #endif
 #include "two_layer_impl.h"
 #undef XT
@@ -138,7 +128,6 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #undef TL_CE_TERM
 #undef TL_GRAD_B
 #undef TL_AFFINE
-#undef TL_VEC
 #undef TL_VL
 
 #define XT double
@@ -150,9 +139,8 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #define TL_CE_TERM cnet_ce_term_f64
 #define TL_GRAD_B affine_grad_b_xf_wd
 #define TL_AFFINE(name) affine_##name##_xd_wd
-#ifdef TL_HAVE_VEC
-#define TL_VEC tl_vd
-#define TL_VL (TL_VBYTES / 8)
+#ifdef CNET_AFFINE_VBYTES
+#define TL_VL (CNET_AFFINE_VBYTES / 8)
 #endif
 #include "two_layer_impl.h"
 #undef XT
@@ -164,5 +152,4 @@ static void *tl_carve(char *base, size_t *off, size_t bytes)
 #undef TL_CE_TERM
 #undef TL_GRAD_B
 #undef TL_AFFINE
-#undef TL_VEC
 #undef TL_VL

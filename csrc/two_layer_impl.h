@@ -7,9 +7,8 @@
  * nonfinite.h for WT), TL_SIGMOID_GRAD_Y (elementwise.h for WT), TL_SM(step) (the
  * softmax row steps of softmax_rows.h for WT), TL_CE_TERM (the cross-entropy
  * term of exp_log.h for WT), TL_GRAD_B (affine_grad_b_* of affine.h for WT:
- * the bias gradients), and where the compiler has vector types TL_VEC
- * (a 32-byte vector of WT that may be unaligned) and TL_VL (its number of
- * lanes). The hidden layer, activations, softmax rows, loss terms and dy
+ * the bias gradients), and where the compiler has vector types TL_VL (the
+ * lanes of affine.h's vectors of WT, for padding rows). The hidden layer, activations, softmax rows, loss terms and dy
  * rows are those shared operations; this file holds the other products and
  * the scheduling.
  * Dimension letters B, I, H, O as in cnet_common.h.
@@ -32,7 +31,7 @@
  * columns, Op a multiple of TL_OW (CNET_AFFINE_OV vectors, the width of one output
  * tile). For the gradient only (backward): W2T (O, H) is W2ᵀ, for da1 =
  * dy·W2ᵀ as a gather of its rows, and iota its row numbers; NULL otherwise. */
-#ifdef TL_VEC
+#ifdef TL_VL
 #define TL_OW (CNET_AFFINE_OV * TL_VL)
 #else
 #define TL_OW 1
@@ -105,7 +104,7 @@ static void TL(output_rows)(ptrdiff_t R, ptrdiff_t H, ptrdiff_t O, const TL(head
  * images took 237 us on one thread that way, 229 us with dz1's rows padded to
  * 52; the accuracy over 60,000 images on two threads 35.2 ms, 33.1 ms with
  * W1's. */
-#ifdef TL_VEC
+#ifdef TL_VL
 #define TL_HD(H) (((H) + TL_VL - 1) / TL_VL * TL_VL)
 #else
 #define TL_HD(H) (H)
