@@ -50,8 +50,8 @@ GEMM_NAME(columns)(const CNET_T *A, ptrdiff_t lda, const CNET_T *B, ptrdiff_t ld
         GEMM_NAME(tile)(GEMM_MR, A + i0 * lda, lda, B, ldb, C + i0 * ldc, ldc, K);
     A += i0 * lda;
     C += i0 * ldc;
-    /* The last rows, each count its own copy of the tile (a constant mr
-     * keeps the tile in registers). */
+    /* The last M mod GEMM_MR rows: a copy of the tile for each count (a
+     * constant mr keeps the tile in registers). */
     switch (M - i0) {
     case 1: GEMM_NAME(tile)(1, A, lda, B, ldb, C, ldc, K); break;
     case 2: GEMM_NAME(tile)(2, A, lda, B, ldb, C, ldc, K); break;

@@ -89,12 +89,23 @@ def _conv_case(rng, shape, filt, stride, pad, FN=4):
     return x, W, b
 
 
+@pytest.fixture(params=[True, False], ids=["cnet-products", "blas-products"])
+def products(request, monkeypatch):
+    """The layer's products on cnet's kernel (cnet._conv.gemm, the default
+    where it has AVX-512) and on NumPy's BLAS (the default elsewhere): both
+    branches run on every machine."""
+    import cnet.layers.convolution as conv
+    monkeypatch.setattr(conv, "_own_product", request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("shape,filt,stride,pad", GEOMETRIES)
-def test_convolution_matches_the_book(shape, filt, stride, pad):
-    """Forward and backward against the book's layer. The matrix products are
-    NumPy's BLAS in both, blocked differently, so outputs, dx and dW agree to
-    1e-12 relative to the sum of |terms| of each entry (K <= 32 terms here, a
-    few float64 roundings each); db likewise (NumPy's sum may pair terms)."""
+def test_convolution_matches_the_book(shape, filt, stride, pad, products):
+    """Forward and backward against the book's layer. The matrix products
+    (cnet's kernel or NumPy's BLAS here, NumPy's BLAS in the book's) sum in
+    different orders, so outputs, dx and dW agree to 1e-12 relative to the
+    sum of |terms| of each entry (K <= 32 terms here, a few float64 roundings
+    each); db likewise (NumPy's sum may pair terms)."""
     rng = np.random.default_rng(3)
     x, W, b = _conv_case(rng, shape, filt, stride, pad)
     mine, book = Convolution(W, b, stride, pad), ref.Convolution(W, b, stride, pad)
@@ -293,12 +304,13 @@ def test_pooling_backward_matches_numerical_gradient():
     np.testing.assert_allclose(layer.backward(r), numerical_gradient(loss, x), atol=1e-6)
 
 
-def test_same_bits_for_one_and_two_threads(restore_threads, monkeypatch):
+def test_same_bits_for_one_and_two_threads(restore_threads, monkeypatch, products):
     """cnet's own kernels give the same bits for any thread count. The
     convolution's chunks (several here) run on one thread or spread over two;
-    each chunk's BLAS product runs on one BLAS thread either way, and the
-    partial sums of dW and db are added in chunk order, so the bits are the
-    same too (and the same run to run: each case runs twice)."""
+    each chunk's product runs on the thread that took the chunk (cnet's
+    kernel, or BLAS held to one thread) either way, and the partial sums of
+    dW and db are added in chunk order, so the bits are the same too (and the
+    same run to run: each case runs twice)."""
     import cnet.layers.convolution as conv
     monkeypatch.setattr(conv, "CHUNK_BYTES", 1 << 14)
     rng = np.random.default_rng(9)
@@ -381,7 +393,7 @@ def test_float16_and_integer_inputs_compute_in_float64_as_the_book():
 ])
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf - inf in dW, as the book
 def test_fused_relu_and_pooling_change_no_bit(restore_threads, monkeypatch, dtype, shape,
-                                              filt, pad, pool):
+                                              filt, pad, pool, products):
     """A network's Convolution -> Relu -> Pooling runs as one pass
     (cnet.layer_sequence); its output, dx, dW and db equal those of the three
     layers run one by one, bit for bit, for 1 and 2 threads and several

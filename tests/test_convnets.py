@@ -37,8 +37,9 @@ def test_simple_convnet_gradient_matches_numerical_gradient():
 
 def test_simple_convnet_matches_the_book():
     """Same seed -> the book's initial weights; loss and every gradient equal
-    the book network's to 1e-10 relative (BLAS products blocked differently;
-    the fused ReLU changes no value)."""
+    the book network's to 1e-10 relative (products summed in other orders:
+    cnet's kernel or BLAS blocked differently; the fused ReLU changes no
+    value)."""
     np.random.seed(1)
     mine = SimpleConvNet(**SMALL)
     np.random.seed(1)
@@ -56,7 +57,7 @@ def test_simple_convnet_matches_the_book():
 def test_deep_convnet_matches_the_book():
     """Same seed for weights and for Dropout's masks (both draw
     np.random.rand in the book's order): loss and gradients to 1e-9
-    relative through six BLAS-blocked convolutions."""
+    relative through six convolutions whose products sum in other orders."""
     np.random.seed(2)
     mine = DeepConvNet()
     np.random.seed(2)

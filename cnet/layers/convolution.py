@@ -39,12 +39,12 @@ def _blas_product(a, b, out):
     np.dot(a, b, out=out)
 
 
-# The layer's three products (W·col forward, Wᵀ·dout for dx, and dW, as
-# colᵀ... below): cnet's own kernel where it runs its AVX-512 path (1.4-2.4x
-# NumPy's OpenBLAS on the layers' shapes, and the same bits on every build),
-# NumPy's BLAS elsewhere, whose fused multiply-adds do twice the work per
-# instruction of cnet's separate ones (bench/PROFILE_conv.md). Both run on the
-# calling thread.
+# The layer's three products (W·col forward; Wᵀ·dout for dx; dW, as dWᵀ =
+# col·doutᵀ with cnet's kernel): cnet's own kernel where it runs its AVX-512
+# path (1.4-2.8x NumPy's OpenBLAS on the layers' shapes, and the same bits on
+# every build), NumPy's BLAS elsewhere, whose fused multiply-adds do twice the
+# work per instruction of cnet's separate ones on most cores
+# (bench/PROFILE_conv.md). Both run on the calling thread.
 _own_product = _conv.gemm_best() == _conv.GEMM_PATHS["avx512f"]
 
 
