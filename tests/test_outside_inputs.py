@@ -190,3 +190,23 @@ def test_dropout_ratio_outside_0_1_is_refused(ratio):
         MultiLayerNetExtend(4, [3], 2, use_dropout=True, dropout_ration=ratio)
     for ok in (0, 0.0, 0.5, np.float32(0.25), 1):
         L.Dropout(ok)
+
+
+@pytest.mark.parametrize("name", ["running_mean", "running_var"])
+def test_batch_norm_names_running_statistics_of_the_wrong_size(name):
+    """The book's layer broadcasts them against x and fails with NumPy's
+    'operands could not be broadcast' (or, for (N, 1)-shaped ones, broadcasts)."""
+    kwargs = {"running_mean": np.zeros(3), "running_var": np.ones(3), name: np.zeros(4)}
+    bn = L.BatchNormalization(np.ones(3), np.zeros(3), **kwargs)
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    for train_flg in (True, False):
+        with pytest.raises(ValueError, match="%s has shape \\(4,\\) but x of shape "
+                           "\\(5, 3\\) has 3 features" % name):
+            bn.forward(x, train_flg)
+
+
+def test_batch_norm_names_an_empty_batch():
+    bn = L.BatchNormalization(np.ones(12), np.zeros(12))
+    with pytest.raises(ValueError, match="x has no rows"):
+        bn.forward(np.zeros((0, 3, 2, 2)))
+    assert bn.forward(np.ones((1, 3, 2, 2))).shape == (1, 3, 2, 2)

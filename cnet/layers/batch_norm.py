@@ -81,17 +81,20 @@ class BatchNormalization:
         if x.ndim < 2:
             raise ValueError("BatchNormalization.forward: x must be (N, D) or (N, C, H, W), "
                              "got shape %s" % (x.shape,))
+        if x.shape[0] == 0:
+            raise ValueError("BatchNormalization.forward: x has no rows (shape %s); "
+                             "a batch mean needs at least one" % (x.shape,))
         self.input_shape = x.shape
         x2 = x.reshape(x.shape[0], -1)
         D = x2.shape[1]
-        for name in ("gamma", "beta"):
+        if self.running_mean is None:
+            self.running_mean = np.zeros(D)
+            self.running_var = np.zeros(D)
+        for name in ("gamma", "beta", "running_mean", "running_var"):
             p = np.shape(getattr(self, name))
             if p not in ((D,), (), (1,)):
                 raise ValueError("BatchNormalization.forward: %s has shape %s but x of "
                                  "shape %s has %d features" % (name, p, x.shape, D))
-        if self.running_mean is None:
-            self.running_mean = np.zeros(D)
-            self.running_var = np.zeros(D)
         out = self._forward(x2, train_flg)
         return out.reshape(*self.input_shape)
 
