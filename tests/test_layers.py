@@ -213,6 +213,38 @@ def test_affine_shares_its_arrays_with_the_caller():
     np.testing.assert_array_equal(layer.forward(x), [[0.5, 0.5]])
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_affine_backward_sees_parameters_changed_after_forward(sparse):
+    """backward reuses forward's checks only while W and b are the arrays
+    forward checked, with the same shapes and dtypes; a rebound W is used
+    as the book's backward uses it, a wrong one is refused by name."""
+    rng = np.random.default_rng(40)
+    x = mnist_like(rng, (16, 30), F32) if sparse else rng.normal(size=(16, 30))
+    dout = rng.normal(size=(16, 4))
+    W0, b0 = rng.normal(size=(30, 4)), rng.normal(size=4)
+    W1 = rng.normal(size=(30, 4))
+    ours, book = L.Affine(W0, b0), R.Affine(W0, b0)
+    ours.forward(x), book.forward(x)
+    ours.W = book.W = W1  # rebound between forward and backward
+    np.testing.assert_allclose(ours.backward(dout), book.backward(dout), rtol=1e-13)
+    np.testing.assert_allclose(ours.dW, book.dW, rtol=1e-12, atol=1e-14)
+    ours.forward(x)
+    W1.shape = (4, 30)  # reshaped in place: the same array, another shape
+    with pytest.raises(ValueError, match=r"Affine.backward: b has shape \(4,\) but W of shape "
+                                         r"\(4, 30\)"):
+        ours.backward(dout)
+    W1.shape = (30, 4)
+    ours.forward(x)
+    ours.b = np.zeros(5)
+    with pytest.raises(ValueError, match=r"Affine.backward: b has shape \(5,\)"):
+        ours.backward(dout)
+    ours.b = b0
+    ours.forward(x)
+    ours.W = W1.astype(np.float32)  # another dtype: checked again, NumPy's product
+    ours.backward(dout)
+    np.testing.assert_array_equal(ours.dW, np.dot(ours.x.T, dout))
+
+
 @pytest.mark.parametrize("labels", ["one-hot", "index"])
 @pytest.mark.parametrize("shape", [(1, 10), (7, 3), (100, 10)], ids=str)
 def test_softmax_with_loss_matches_the_book(labels, shape):

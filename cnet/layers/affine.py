@@ -28,10 +28,19 @@ _BLOCK_WORK = 1 << 27
 _BLOCK_UNIT = 16
 
 
+# Entries of the sampled rows from which comparing with zero first and
+# counting the bools is faster than np.count_nonzero on the floats (the same
+# count: NaN counts, -0.0 does not): 2.8 -> 1.4 us on 8 rows of 784.
+_COMPARE_FIRST = 1024
+
+
 def _mostly_zeros(x):
     """True when the first rows of x (N, I) are mostly zeros."""
     head = x[:_SAMPLE_ROWS]
-    return head.size > 0 and np.count_nonzero(head) < SPARSE_DENSITY * head.size
+    n = head.size
+    if n == 0:
+        return False
+    return np.count_nonzero(head != 0 if n >= _COMPARE_FIRST else head) < SPARSE_DENSITY * n
 
 
 def _compiled_ok(x, W, b):
@@ -73,6 +82,10 @@ class Affine:
         self.b = b
         self.x = None
         self._sparse = False
+        # What forward checked: (x, W, b, W's shape, b's shape, W's dtype,
+        # b's dtype, whether the compiled kernels can read them); backward
+        # checks again only when one of them changed (a rebound W, say).
+        self._checked = None
         self.original_x_shape = None
         self.dW = None
         self.db = None
@@ -118,7 +131,9 @@ class Affine:
                              "W of shape %s expects %d"
                              % (self.original_x_shape, x.shape[1], W.shape, W.shape[0]))
         self.x = x
-        self._sparse = _compiled_ok(x, W, b) and _mostly_zeros(x)
+        compiled = _compiled_ok(x, W, b)
+        self._checked = (x, W, b, W.shape, b.shape, W.dtype, b.dtype, compiled)
+        self._sparse = compiled and _mostly_zeros(x)
         if not self._sparse:
             # Dense rows (hidden layers): BLAS's product is the faster one
             # (on one BLAS thread, split over cnet's: cnet.threads).
@@ -168,13 +183,20 @@ class Affine:
         """Check dout; set dW = xᵀ·dout and db = column sums of dout; return
         (W, dout)."""
         forward_done(self.x, "Affine.backward")
-        W, _ = self._check_params("Affine.backward")
+        x, W, b = self.x, self.W, self.b
+        seen = self._checked
+        if (seen is not None and x is seen[0] and W is seen[1] and b is seen[2]
+                and W.shape == seen[3] and b.shape == seen[4] and W.dtype is seen[5]
+                and b.dtype is seen[6]):
+            compiled = seen[7]  # forward's check still holds
+        else:
+            W, b = self._check_params("Affine.backward")
+            compiled = self._sparse and _compiled_ok(x, W, b)
         dout = real_array(dout, "Affine.backward", "dout")
-        if dout.shape != (self.x.shape[0], W.shape[1]):
+        if dout.shape != (x.shape[0], W.shape[1]):
             raise ValueError("Affine.backward: dout has shape %s, expected %s"
-                             % (dout.shape, (self.x.shape[0], W.shape[1])))
-        x = self.x
-        if (self._sparse and _compiled_ok(x, W, self.b) and dout.dtype == W.dtype
+                             % (dout.shape, (x.shape[0], W.shape[1])))
+        if (self._sparse and compiled and dout.dtype == W.dtype
                 and dout.flags.c_contiguous and dout.flags.aligned):
             self.dW = np.empty(W.shape, W.dtype)
             self.db = np.empty(W.shape[1], W.dtype)
