@@ -22,6 +22,7 @@ cdef extern from "optimizer.h" nogil:
 
     void decay_gradient_f64(const double *g, const double *W, double lam, double *out,
                             size_t n)
+    int decay_keeps_gradient_f64(const double *g, const double *W, double lam, size_t n)
 
 ctypedef void (*sgd_kernel)(int ndim, const Py_ssize_t *shape, char *p,
                             const Py_ssize_t *ps, const char *g,
@@ -387,3 +388,12 @@ def decay_gradient(const double[::1] g, const double[::1] W, double lam, double[
     if g.shape[0]:
         with nogil:
             decay_gradient_f64(&g[0], &W[0], lam, &out[0], g.shape[0])
+
+
+def decay_keeps_gradient(const double[::1] g, const double[::1] W, double lam):
+    """True when g + lam * W has g's bits (flat float64 arrays of one length,
+    checked by the caller; see optimizer.h)."""
+    cdef bint same
+    with nogil:
+        same = decay_keeps_gradient_f64(&g[0], &W[0], lam, g.shape[0]) if g.shape[0] else True
+    return same

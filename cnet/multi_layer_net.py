@@ -63,10 +63,17 @@ def _argmax_rows(a):
 
 
 def _decayed(dW, lam, W):
-    """dW + lam * W as NumPy computes it (a new array), in one pass when both
-    are float64 and contiguous."""
+    """dW + lam * W as NumPy computes it, in one pass when both are float64
+    and contiguous; at lam = 0 dW itself when the sum would have its bits.
+
+    dW is the array the layer's backward made in this gradient call (a new
+    one each call), so handing it out is safe: the next call does not
+    change it, and the layer's dW still has the values the book's has.
+    """
     if (type(lam) in (int, float) and dW.dtype == _F64 and W.dtype == _F64
             and dW.shape == W.shape and dW.flags.c_contiguous and W.flags.c_contiguous):
+        if lam == 0 and _optimizer.decay_keeps_gradient(dW.reshape(-1), W.reshape(-1), lam):
+            return dW
         out = np.empty(dW.shape, _F64)
         _optimizer.decay_gradient(dW.reshape(-1), W.reshape(-1), lam, out.reshape(-1))
         return out
@@ -221,8 +228,8 @@ class _DenseNet:
         lam = self.weight_decay_lambda
         for idx, key in enumerate(self._affine_keys, 1):
             affine = self.layers[key]
-            # MultiLayerNet(Extend) add lambda * W even when lambda is 0 (a new
-            # array each time); the chapter-5 network hands out dW itself.
+            # MultiLayerNet(Extend) hand out dW + lambda * W (dW itself when
+            # that is the same bits); the chapter-5 network hands out dW.
             grads["W%d" % idx] = _decayed(affine.dW, lam, affine.W) if self._decay_in_grads \
                 else affine.dW
             grads["b%d" % idx] = affine.db

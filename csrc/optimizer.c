@@ -12,6 +12,8 @@
 #endif
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "cnet_common.h"
 #include "optimizer.h"
@@ -82,6 +84,23 @@ CNET_DISPATCH void decay_gradient_f64(const double *g, const double *W, double l
     size_t i;
     for (i = 0; i < n; i++)
         out[i] = g[i] + lam * W[i];
+}
+
+CNET_DISPATCH int decay_keeps_gradient_f64(const double *g, const double *W, double lam,
+                                           size_t n)
+{
+    /* decay_gradient's sum, compared with g on the bits (so -0.0 differs from
+     * 0.0 and a NaN from another): one branch-free pass that vectorizes. */
+    uint64_t differ = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const double sum = g[i] + lam * W[i];
+        uint64_t sb, gb;
+        memcpy(&sb, &sum, sizeof sb);
+        memcpy(&gb, g + i, sizeof gb);
+        differ |= sb ^ gb;
+    }
+    return differ == 0;
 }
 
 #include <math.h>

@@ -54,4 +54,9 @@ void adam_update_f32(float *p, const float *g, float *m, float *v, size_t n, flo
  * g, W (n) IN. */
 void decay_gradient_f64(const double *g, const double *W, double lam, double *out, size_t n);
 
+/* 1 when every g[i] + lam * W[i] (decay_gradient's sum) has g[i]'s bits,
+ * else 0: at lam = 0 the sum is g unless W holds inf or NaN (0 * inf is
+ * NaN) or g holds -0.0 beside a W of sign + (-0.0 + 0.0 is 0.0). g, W (n) IN. */
+int decay_keeps_gradient_f64(const double *g, const double *W, double lam, size_t n);
+
 #endif

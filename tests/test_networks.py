@@ -269,6 +269,57 @@ def _by_layers(net, x):
     return x
 
 
+@pytest.mark.parametrize("case", ["finite", "W inf", "W nan", "dW nan", "-0.0 beside +W",
+                                  "-0.0 beside -W", "-0.0 beside -0.0", "lambda -0.0"])
+def test_weight_decay_at_zero_hands_out_dW_when_the_bits_are_the_same(case):
+    """At lambda = 0, dW + 0 * W is dW bit for bit unless W holds inf or NaN
+    (0 * inf is NaN), dW holds NaN, or dW holds -0.0 beside a W of sign +
+    (-0.0 + 0.0 is 0.0); lambda = -0.0 flips the signs; a NaN in dW comes
+    back as it is where the CPU keeps its payload. dW itself is handed out
+    exactly when the sum would have its bits, else NumPy's sum."""
+    from cnet.multi_layer_net import _decayed
+    rng = np.random.default_rng(33)
+    dW, W = rng.normal(size=(40, 9)), rng.normal(size=(40, 9))
+    lam = 0
+    cell = (17, 5)
+    if case == "W inf":
+        W[cell] = -np.inf
+    elif case == "W nan":
+        W[cell] = np.nan
+    elif case == "dW nan":
+        dW[cell] = np.nan
+    elif case.startswith("-0.0"):
+        dW[cell] = -0.0
+        W[cell] = {"+W": 0.25, "-W": -0.25, "-0.0": -0.0}[case.split()[-1]]
+    elif case == "lambda -0.0":
+        lam = -0.0
+    with np.errstate(invalid="ignore"):
+        want = dW + lam * W
+    got = _decayed(dW, lam, W)
+    assert got.tobytes() == want.tobytes()
+    same = want.tobytes() == dW.tobytes()
+    assert (got is dW) == same
+    if case in ("finite", "-0.0 beside -W", "-0.0 beside -0.0"):
+        assert same
+    elif case in ("W inf", "W nan", "-0.0 beside +W"):
+        assert not same
+
+
+def test_gradients_handed_out_do_not_change_at_the_next_call():
+    """The book's gradient returns new arrays each call; so does cnet's,
+    weight decay 0 included (where the layers' own dW are handed out)."""
+    x, t = data(n=30, d=12)
+    for net in (MultiLayerNet(12, [8, 8], 5), MultiLayerNet(12, [8], 5, weight_decay_lambda=0.1),
+                TwoLayerNet(12, 8, 5)):
+        first = net.gradient(x, t)
+        kept = {k: v.copy() for k, v in first.items()}
+        x2, t2 = data(n=30, d=12, seed=5)
+        second = net.gradient(x2, t2)
+        for k in first:
+            assert first[k] is not second[k]
+            np.testing.assert_array_equal(first[k], kept[k])
+
+
 @pytest.mark.parametrize("lam", [0, 0.1, 3, 1e-300])
 def test_weight_decay_gradient_is_numpys_bit_for_bit(lam):
     """MultiLayerNet hands out dW + lam * W (one compiled pass for float64):
