@@ -50,7 +50,7 @@ INTERRUPT_WORK = 1 << 28
 # AVX2 ones) on the networks' shapes (bench/PROFILE_layers.md); NumPy's BLAS
 # elsewhere, where BLAS's fused multiply-adds do twice the work per
 # instruction of the product's separate ones.
-_OWN_PRODUCT = _conv.gemm_best() == _conv.GEMM_PATHS["avx512f"]
+OWN_PRODUCT = _conv.gemm_best() == _conv.GEMM_PATHS["avx512f"]
 # Columns of b below which BLAS stays: the product's AVX-512 register tile is
 # two vectors wide (16 float64, 32 float32), narrower products take its
 # slower paths.
@@ -241,7 +241,7 @@ def dot(a, b):
 
 def product_into(a, b, out):
     """out = a·b on the calling thread: cnet's product where it is the faster
-    (see ``_OWN_PRODUCT``: every product summed over k in order, so the bits
+    (see ``OWN_PRODUCT``: every product summed over k in order, so the bits
     do not depend on how rows are blocked), NumPy's ``np.dot`` otherwise.
 
     Parameters
@@ -251,7 +251,7 @@ def product_into(a, b, out):
     out : ndarray, shape (M, N), C-contiguous, dtype ``np.result_type(a, b)``, OUT
     """
     dtype = out.dtype
-    if (_OWN_PRODUCT and a.dtype == dtype and b.dtype == dtype and a.shape[1] > 0
+    if (OWN_PRODUCT and a.dtype == dtype and b.dtype == dtype and a.shape[1] > 0
             and b.shape[1] >= _OWN_MIN_COLUMNS.get(dtype, 1 << 62)):
         # A transposed operand (xᵀ, Wᵀ of a layer's backward) is copied to
         # rows: a batch-sized copy, a small part of the product's time.

@@ -116,7 +116,7 @@ def test_product_into_runs_cnets_product_where_chosen_and_numpy_otherwise(dtype)
     b = rng.standard_normal((70, 40)).astype(dtype)
     out = np.empty((50, 40), dtype)
     threads.product_into(a, b, out)
-    if threads._OWN_PRODUCT:
+    if threads.OWN_PRODUCT:
         want = np.empty_like(out)
         _conv.gemm(a, b, want)
     else:

@@ -25,7 +25,7 @@ type are converted one batch at a time.
 import numpy as np
 
 from .. import _conv, _im2col, _pooling
-from ..threads import run_chunks as _run_chunks
+from ..threads import OWN_PRODUCT, run_chunks as _run_chunks
 from ..util import _conv_output_hw, _images, _as_size, im2col
 
 __all__ = ["Convolution", "Pooling"]
@@ -40,12 +40,11 @@ def _blas_product(a, b, out):
 
 
 # The layer's three products (W·col forward; Wᵀ·dout for dx; dW, as dWᵀ =
-# col·doutᵀ with cnet's kernel): cnet's own kernel where it runs its AVX-512
-# path (1.4-2.8x NumPy's OpenBLAS on the layers' shapes, and the same bits on
-# every build), NumPy's BLAS elsewhere, whose fused multiply-adds do twice the
-# work per instruction of cnet's separate ones on most cores
-# (bench/PROFILE_conv.md). Both run on the calling thread.
-_own_product = _conv.gemm_best() == _conv.GEMM_PATHS["avx512f"]
+# col·doutᵀ with cnet's kernel): cnet's own kernel where cnet.threads chose it
+# (its AVX-512 path: 1.4-2.8x NumPy's OpenBLAS on the layers' shapes), NumPy's
+# BLAS elsewhere (bench/PROFILE_conv.md). Both run on the calling thread; a
+# module flag so that tests can run both branches.
+_own_product = OWN_PRODUCT
 
 
 def _compute_dtype(W):
