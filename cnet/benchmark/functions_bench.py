@@ -6,10 +6,7 @@ move (its inputs read, its output written) are timed once more as a plain
 copy (half of them read, half written: the same traffic), and both rates
 are reported. cnet, torch, the copy and the reference are called in
 alternating rounds in this one process, so a burst of load on a shared
-machine hits them all; medians over the rounds. Each timed block is
-CALLS calls in a row, as in a training loop: one call after the rest that
-precedes every block would mostly time the thread pools and the core
-waking up (several times a warm call's time on the development machine).
+machine hits them all; medians over the rounds.
 """
 import numpy as np
 
@@ -78,20 +75,8 @@ def _copy_fn(nbytes, torch):
 
 
 # PyTorch's pool spins for about 10 ms after a call (OpenBLAS, 0.1 s, is not
-# used here): the rest before each timed block.
+# used here): the rest before each timed call.
 SETTLE_SECONDS = 0.015
-
-# Calls per timed block; times are per call.
-CALLS = 10
-
-
-def _repeated(fn, calls=CALLS):
-    """fn called ``calls`` times, returning the count for ``alternate``."""
-    def block():
-        for _ in range(calls):
-            fn()
-        return calls
-    return block
 
 
 def run(torch=None, dtypes=("float64", "float32"), names=NAMES, rounds=21,
@@ -118,15 +103,14 @@ def run(torch=None, dtypes=("float64", "float32"), names=NAMES, rounds=21,
             impls.append(("copy", _copy_fn(nbytes, torch)))
             if reference:
                 impls.append(("reference", lambda: getattr(R, name)(*args)))
-            times = alternate({impl: _repeated(fn) for impl, fn in impls}, rounds,
-                              settle=SETTLE_SECONDS)
+            times = alternate(dict(impls), rounds, settle=SETTLE_SECONDS)
             secs = {impl: wall for impl, (wall, _) in times.items()}
             copy_s = secs["copy"]
             for impl, s in secs.items():
                 rows.append({"workload": "functions", "case": "%s %s %s" % (name, dtype, label),
                              "impl": impl, "seconds": s, "bytes": nbytes,
                              "gbps": nbytes / s / 1e9, "copy_gbps": nbytes / copy_s / 1e9,
-                             "rounds": rounds, "calls_per_round": CALLS,
+                             "rounds": rounds,
                              "note": "%.1f GB/s (copy of the same bytes %.1f GB/s)"
                                      % (nbytes / s / 1e9, nbytes / copy_s / 1e9)})
     return rows
