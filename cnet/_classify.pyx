@@ -34,12 +34,13 @@ def argmax_rows(const floating[:, :] a, Py_ssize_t[::1] out):
     """
     cdef Py_ssize_t rows = a.shape[0], cols = a.shape[1]
     cdef Py_ssize_t ld = a.strides[0] // sizeof(floating)
-    cdef Py_ssize_t step = max(1, BLOCK // cols), nb, blk, r0
+    cdef Py_ssize_t step, nb, blk, r0
     if rows == 0:
         return
     if cols < 1 or (cols > 1 and a.strides[1] != sizeof(floating)) \
             or a.strides[0] % sizeof(floating) != 0:
         raise ValueError("argmax_rows: a needs at least one column and unit column stride")
+    step = max(1, BLOCK // cols)
     nb = (rows + step - 1) // step
     with nogil:
         for blk in prange(nb, num_threads=cnet_threads_for(rows * cols, PER_THREAD),
