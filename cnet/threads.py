@@ -253,9 +253,10 @@ def product_into(a, b, out):
     dtype = out.dtype
     if (OWN_PRODUCT and a.dtype == dtype and b.dtype == dtype and a.shape[1] > 0
             and b.shape[1] >= _OWN_MIN_COLUMNS.get(dtype, 1 << 62)):
-        # A transposed operand (xᵀ, Wᵀ of a layer's backward) is copied to
-        # rows: a batch-sized copy, a small part of the product's time.
-        _conv.gemm(np.ascontiguousarray(a), np.ascontiguousarray(b), out)
+        # A transposed or unaligned operand (xᵀ, Wᵀ of a layer's backward) is
+        # copied to aligned rows: a batch-sized copy, a small part of the
+        # product's time; the kernel's loads need aligned elements.
+        _conv.gemm(np.require(a, requirements="CA"), np.require(b, requirements="CA"), out)
     else:
         np.dot(a, b, out=out)
 

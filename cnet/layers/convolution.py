@@ -136,7 +136,7 @@ class Convolution:
             raise ValueError("Convolution: W must have 4 dimensions (FN, C, FH, FW), "
                              "got shape %s" % (W.shape,))
         FN = W.shape[0]
-        W2d = np.ascontiguousarray(W.reshape(FN, -1), dtype=dtype)
+        W2d = np.require(W.reshape(FN, -1), dtype, "CA")  # the product loads aligned elements
         b = np.asarray(self.b, dtype=dtype)
         if b.size not in (1, FN) or b.ndim > 1:
             raise ValueError("Convolution: b must have shape (%d,) or be a scalar, got "
